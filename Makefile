@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 120
 BUILD := build
 TEST_BUILD := build/test
 
-.PHONY: all deps build test demo bench size fuzz format clean
+.PHONY: all deps build test-build test demo bench size fuzz format clean
 
 all: build
 
