@@ -26,6 +26,14 @@ typedef struct cellota_port {
     size_t (*uart_read)(void *context, uint8_t *buffer, size_t capacity);
     size_t (*uart_write)(void *context, const uint8_t *data, size_t length);
 
+    /*
+     * Bytes the UART flagged as damaged (parity, framing or overrun errors) among those read
+     * since the last call; resets the count. The AT layer runs the link with parity on, so a
+     * byte hit by line noise is known to be bad: it refuses to pass it up as data. NULL when
+     * the UART cannot tell (then only framing checks and the image hashes catch damage).
+     */
+    uint32_t (*uart_take_errors)(void *context);
+
     /* Internal flash. */
     int (*flash_read)(void *context, uint32_t address, void *buffer, size_t length);
     int (*flash_write)(void *context, uint32_t address, const void *data, size_t length);
