@@ -223,6 +223,7 @@ void command_line_execute(modem_emulator *emulator, const char *line, size_t len
             return;
         }
         position += used;
+        out_line_break(emulator); /* each command's answer is its own block */
         result = dispatch(emulator, parsed);
         if (result == RESULT_OK)
             continue;

@@ -212,6 +212,7 @@ static int command_cipstatus(modem_emulator *emulator, const at_command *command
     /* the state comes after the OK */
     out_ok(emulator);
     out_line(emulator, "STATE: %s", state_name(emulator));
+    out_line_break(emulator);
     if (state->multi && state->ip_state == CIP_IP_STATUS) {
         for (index = 0; index < link_limit(emulator); index++) {
             modem_link *link = state->links[index];

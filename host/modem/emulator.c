@@ -439,15 +439,28 @@ static size_t frame_line(const modem_emulator *emulator, char *framed, size_t ca
     return (size_t)length < capacity ? (size_t)length : capacity - 1;
 }
 
+void out_line_break(modem_emulator *emulator)
+{
+    emulator->line_end = UINT64_MAX;
+}
+
 void out_line(modem_emulator *emulator, const char *format, ...)
 {
     char text[1200], framed[1210];
     va_list arguments;
+    uint64_t tail = emulator->out.consumed + emulator->out.length;
     va_start(arguments, format);
     vsnprintf(text, sizeof(text), format, arguments);
     va_end(arguments);
-    out_raw(emulator, framed, frame_line(emulator, framed, sizeof(framed), text));
+    if (emulator->line_end == tail && emulator->out.length) {
+        /* the next line of a list: "+CNACT: 0,…\r\n+CNACT: 1,…\r\n" */
+        out_text(emulator, text);
+        out_text(emulator, "\r\n");
+    } else {
+        out_raw(emulator, framed, frame_line(emulator, framed, sizeof(framed), text));
+    }
     out_safe_point(emulator);
+    emulator->line_end = emulator->out.consumed + emulator->out.length;
 }
 
 static void out_final(modem_emulator *emulator, const char *text, int numeric)

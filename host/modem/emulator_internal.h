@@ -415,6 +415,8 @@ struct modem_emulator {
     uint64_t safe_points[MODEM_SAFE_POINTS]; /* stream positions where a URC may go */
     int safe_point_count;
     uint64_t urc_floor;           /* end of the last URC: the next one goes after it */
+    uint64_t line_end;            /* where the last information line ended: a line written
+                                     right there continues the list without a blank line */
     uint64_t out_epoch_us;        /* modem -> device line: start of the current burst */
     uint64_t out_epoch_bytes;
     bool out_idle;
@@ -495,6 +497,8 @@ void out_text(modem_emulator *emulator, const char *text);
 void out_line(modem_emulator *emulator, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 void out_safe_point(modem_emulator *emulator);
+/* The next out_line starts a new block (a blank line) even right after another line. */
+void out_line_break(modem_emulator *emulator);
 void out_ok(modem_emulator *emulator);
 void out_error(modem_emulator *emulator);
 void out_cme(modem_emulator *emulator, int code);
