@@ -54,9 +54,9 @@ static bool usable(const modem_link *link)
 static void pdp_urc(modem_emulator *emulator, int index, bool active)
 {
     if (is_sim7070(emulator))
-        out_urc(emulator, "+APP PDP: %d,%s", index, active ? "ACTIVE" : "DEACTIVE");
+        out_urc_after_reply(emulator, "+APP PDP: %d,%s", index, active ? "ACTIVE" : "DEACTIVE");
     else
-        out_urc(emulator, "+APP PDP: %s", active ? "ACTIVE" : "DEACTIVE");
+        out_urc_after_reply(emulator, "+APP PDP: %s", active ? "ACTIVE" : "DEACTIVE");
 }
 
 /* ---- application network ------------------------------------------------------------------------ */

@@ -50,6 +50,15 @@ static void connection_urc(modem_emulator *emulator, int number, const char *tex
         out_urc(emulator, "%s", text);
 }
 
+/* CONNECT OK / CONNECT FAIL answer an AT+CIPSTART: after its OK */
+static void connect_urc(modem_emulator *emulator, int number, const char *text)
+{
+    if (emulator->cip.multi)
+        out_urc_after_reply(emulator, "%d, %s", number, text);
+    else
+        out_urc_after_reply(emulator, "%s", text);
+}
+
 static void connection_line(modem_emulator *emulator, int number, const char *text)
 {
     if (emulator->cip.multi)
@@ -595,9 +604,9 @@ static void dns_done(modem_emulator *emulator, int generation, const char *text)
     if ((uint32_t)generation != emulator->generation)
         return;
     if (network_ready(emulator) && emulator_resolve(text, address, sizeof(address)))
-        out_urc(emulator, "+CDNSGIP: 1,\"%s\",\"%s\"", text, address);
+        out_urc_after_reply(emulator, "+CDNSGIP: 1,\"%s\",\"%s\"", text, address);
     else
-        out_urc(emulator, "+CDNSGIP: 0,8");
+        out_urc_after_reply(emulator, "+CDNSGIP: 0,8");
 }
 
 static int command_cdnsgip(modem_emulator *emulator, const at_command *command)
@@ -636,9 +645,9 @@ void cip_link_event(modem_emulator *emulator, modem_link *link, unsigned events)
     cip_state *state = &emulator->cip;
     int number = link_get_index(link);
     if (events & LINK_EVENT_CONNECTED)
-        connection_urc(emulator, number, "CONNECT OK");
+        connect_urc(emulator, number, "CONNECT OK");
     if (events & LINK_EVENT_FAILED) {
-        connection_urc(emulator, number, "CONNECT FAIL");
+        connect_urc(emulator, number, "CONNECT FAIL");
         drop(emulator, number);
         return;
     }

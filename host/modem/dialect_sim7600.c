@@ -100,9 +100,9 @@ static void netopen_done(modem_emulator *emulator, int generation, const char *t
     if (network_ready(emulator)) {
         emulator->sim7600.net_open = true;
         emulator->sim7600.net_broken = false;
-        out_urc(emulator, "+NETOPEN: 0");
+        out_urc_after_reply(emulator, "+NETOPEN: 0");
     } else {
-        out_urc(emulator, "+NETOPEN: 1");
+        out_urc_after_reply(emulator, "+NETOPEN: 1");
     }
 }
 
@@ -129,7 +129,7 @@ static void netclose_done(modem_emulator *emulator, int generation, const char *
 {
     (void)text;
     if ((uint32_t)generation == emulator->generation)
-        out_urc(emulator, "+NETCLOSE: 0");
+        out_urc_after_reply(emulator, "+NETCLOSE: 0");
 }
 
 static int command_netclose(modem_emulator *emulator, const at_command *command)
@@ -373,7 +373,7 @@ static void cipclose_done(modem_emulator *emulator, int argument, const char *te
     (void)text;
     if ((generation & 0xFFFFFF) != (emulator->generation & 0xFFFFFF))
         return;
-    out_urc(emulator, "+CIPCLOSE: %d,0", number);
+    out_urc_after_reply(emulator, "+CIPCLOSE: %d,0", number);
 }
 
 static int command_cipclose(modem_emulator *emulator, const at_command *command)
@@ -510,7 +510,7 @@ static void cchstart_done(modem_emulator *emulator, int generation, const char *
 {
     (void)text;
     if ((uint32_t)generation == emulator->generation)
-        out_urc(emulator, "+CCHSTART: 0");
+        out_urc_after_reply(emulator, "+CCHSTART: 0");
 }
 
 static int command_cchstart(modem_emulator *emulator, const at_command *command)
@@ -528,7 +528,7 @@ static void cchstop_done(modem_emulator *emulator, int generation, const char *t
 {
     (void)text;
     if ((uint32_t)generation == emulator->generation)
-        out_urc(emulator, "+CCHSTOP: 0");
+        out_urc_after_reply(emulator, "+CCHSTOP: 0");
 }
 
 static int command_cchstop(modem_emulator *emulator, const at_command *command)
@@ -693,7 +693,7 @@ static void cchclose_done(modem_emulator *emulator, int argument, const char *te
 {
     (void)text;
     if (((uint32_t)argument >> 8) == (emulator->generation & 0xFFFFFF))
-        out_urc(emulator, "+CCHCLOSE: %d,0", argument & 0xFF);
+        out_urc_after_reply(emulator, "+CCHCLOSE: %d,0", argument & 0xFF);
 }
 
 static int command_cchclose(modem_emulator *emulator, const at_command *command)
@@ -732,9 +732,10 @@ void sim7600_link_event(modem_emulator *emulator, modem_link *link, unsigned eve
     int number = link_get_index(link);
     if (link_get_owner(link) == OWNER_SIM7600_SSL) {
         if (events & LINK_EVENT_CONNECTED)
-            out_urc(emulator, "+CCHOPEN: %d,0", number);
+            out_urc_after_reply(emulator, "+CCHOPEN: %d,0", number);
         if (events & LINK_EVENT_FAILED) {
-            out_urc(emulator, "+CCHOPEN: %d,%d", number, ssl_open_error(link_get_failure(link)));
+            out_urc_after_reply(emulator, "+CCHOPEN: %d,%d", number,
+                                ssl_open_error(link_get_failure(link)));
             drop_session(emulator, number);
             return;
         }
@@ -752,9 +753,10 @@ void sim7600_link_event(modem_emulator *emulator, modem_link *link, unsigned eve
         return;
     }
     if (events & LINK_EVENT_CONNECTED)
-        out_urc(emulator, "+CIPOPEN: %d,0", number);
+        out_urc_after_reply(emulator, "+CIPOPEN: %d,0", number);
     if (events & LINK_EVENT_FAILED) {
-        out_urc(emulator, "+CIPOPEN: %d,%d", number, open_error(link_get_failure(link)));
+        out_urc_after_reply(emulator, "+CIPOPEN: %d,%d", number,
+                            open_error(link_get_failure(link)));
         drop_socket(emulator, number);
         return;
     }

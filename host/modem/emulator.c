@@ -475,6 +475,7 @@ static void out_final(modem_emulator *emulator, const char *text, int numeric)
     }
     out_text(emulator, framed);
     out_safe_point(emulator);
+    emulator->final_end = emulator->out.consumed + emulator->out.length;
 }
 
 void out_ok(modem_emulator *emulator)
@@ -529,7 +530,7 @@ void out_cme(modem_emulator *emulator, int code)
     out_line(emulator, "%s", text);
 }
 
-void out_urc_bytes(modem_emulator *emulator, const void *data, size_t length)
+static void insert_urc(modem_emulator *emulator, const void *data, size_t length, uint64_t floor)
 {
     int index;
     uint64_t start, tail;
@@ -547,7 +548,7 @@ void out_urc_bytes(modem_emulator *emulator, const void *data, size_t length)
     for (index = 0; index < emulator->safe_point_count; index++) {
         uint64_t point = emulator->safe_points[index], offset;
         int later;
-        if (point < start || point >= tail || point < emulator->urc_floor)
+        if (point < start || point >= tail || point < floor)
             continue; /* URCs keep their order */
         offset = point - start;
         if (!ring_insert(&emulator->out, (size_t)offset, data, length))
@@ -565,6 +566,23 @@ void out_urc_bytes(modem_emulator *emulator, const void *data, size_t length)
     out_raw(emulator, data, length);
     out_safe_point(emulator);
     emulator->urc_floor = emulator->out.consumed + emulator->out.length;
+}
+
+void out_urc_bytes(modem_emulator *emulator, const void *data, size_t length)
+{
+    insert_urc(emulator, data, length, emulator->urc_floor);
+}
+
+void out_urc_after_reply(modem_emulator *emulator, const char *format, ...)
+{
+    char text[1200], framed[1210];
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(text, sizeof(text), format, arguments);
+    va_end(arguments);
+    insert_urc(emulator, framed, frame_line(emulator, framed, sizeof(framed), text),
+               emulator->final_end > emulator->urc_floor ? emulator->final_end
+                                                         : emulator->urc_floor);
 }
 
 void out_urc(modem_emulator *emulator, const char *format, ...)
@@ -631,7 +649,7 @@ void schedule(modem_emulator *emulator, uint32_t delay_ms, event_function fire, 
 void event_urc(modem_emulator *emulator, int argument, const char *text)
 {
     if ((uint32_t)argument == emulator->generation && emulator->power == POWER_ON)
-        out_urc(emulator, "%s", text);
+        out_urc_after_reply(emulator, "%s", text);
 }
 
 static int next_event_index(const modem_emulator *emulator)

@@ -415,6 +415,7 @@ struct modem_emulator {
     uint64_t safe_points[MODEM_SAFE_POINTS]; /* stream positions where a URC may go */
     int safe_point_count;
     uint64_t urc_floor;           /* end of the last URC: the next one goes after it */
+    uint64_t final_end;           /* end of the last final result code (OK, ERROR, …) */
     uint64_t line_end;            /* where the last information line ended: a line written
                                      right there continues the list without a blank line */
     uint64_t out_epoch_us;        /* modem -> device line: start of the current burst */
@@ -506,6 +507,10 @@ void out_cme(modem_emulator *emulator, int code);
 void out_urc(modem_emulator *emulator, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
 void out_urc_bytes(modem_emulator *emulator, const void *data, size_t length);
+/* A URC that a command caused (+NETOPEN: 0, +CIPOPEN: 0,0): never before that command's final
+ * result, which has been written by the time it fires. */
+void out_urc_after_reply(modem_emulator *emulator, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
 size_t out_pending(const modem_emulator *emulator);
 /* The payload prompt; input switches to data until the sink is satisfied. */
 void begin_data_input(modem_emulator *emulator, const data_sink *sink, bool prompt);

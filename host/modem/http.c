@@ -78,12 +78,15 @@ static void finish(modem_emulator *emulator, int status)
         http->body_length = 0;
     }
     http->status = status;
-    out_urc(emulator, "+HTTPACTION: %d,%d,%zu", http->method, status, http->body_length);
+    out_urc_after_reply(emulator, "+HTTPACTION: %d,%d,%zu", http->method, status,
+                        http->body_length);
     if (http->read_file_pending) {
         http->read_file_pending = false;
-        out_urc(emulator, "+HTTPREADFILE: %d",
-                fs_write_file(emulator, http->read_file_name, http->body, http->body_length) ? 7
-                                                                                            : 0);
+        out_urc_after_reply(emulator, "+HTTPREADFILE: %d",
+                            fs_write_file(emulator, http->read_file_name, http->body,
+                                          http->body_length)
+                                ? 7
+                                : 0);
     }
 }
 
@@ -635,8 +638,11 @@ static int command_httpreadfile(modem_emulator *emulator, const at_command *comm
     if (http->phase != HTTP_DONE)
         return RESULT_ERROR;
     out_ok(emulator);
-    out_urc(emulator, "+HTTPREADFILE: %d",
-            fs_write_file(emulator, http->read_file_name, http->body, http->body_length) ? 7 : 0);
+    out_urc_after_reply(emulator, "+HTTPREADFILE: %d",
+                        fs_write_file(emulator, http->read_file_name, http->body,
+                                      http->body_length)
+                            ? 7
+                            : 0);
     return RESULT_DONE;
 }
 

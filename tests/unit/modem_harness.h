@@ -223,6 +223,31 @@ static inline bool harness_wait_for(harness *h, const char *needle, uint64_t tim
     }
 }
 
+/* Waits for whichever of two texts comes first after the cursor: 1 or 2, 0 on time out. */
+static inline int harness_wait_either(harness *h, const char *first, const char *second,
+                                      uint64_t timeout_ms)
+{
+    uint64_t end = h->now + timeout_ms;
+    for (;;) {
+        const uint8_t *a = NULL, *b = NULL;
+        if (h->length > h->cursor) {
+            a = find_bytes(h->output + h->cursor, h->length - h->cursor, first);
+            b = find_bytes(h->output + h->cursor, h->length - h->cursor, second);
+        }
+        if (a && (!b || a <= b)) {
+            h->cursor = (size_t)(a - h->output) + strlen(first);
+            return 1;
+        }
+        if (b) {
+            h->cursor = (size_t)(b - h->output) + strlen(second);
+            return 2;
+        }
+        if (h->now >= end)
+            return 0;
+        harness_advance(h, 1);
+    }
+}
+
 /* Sends a command line and waits for `reply` (typically "OK" framed). */
 static inline bool harness_command(harness *h, const char *line, const char *reply,
                                    uint64_t timeout_ms)
