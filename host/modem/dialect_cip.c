@@ -603,7 +603,7 @@ static void dns_done(modem_emulator *emulator, int generation, const char *text)
     char address[64];
     if ((uint32_t)generation != emulator->generation)
         return;
-    if (network_ready(emulator) && emulator_resolve(text, address, sizeof(address)))
+    if (network_ready(emulator) && emulator_resolve(emulator, text, address, sizeof(address)))
         out_urc_after_reply(emulator, "+CDNSGIP: 1,\"%s\",\"%s\"", text, address);
     else
         out_urc_after_reply(emulator, "+CDNSGIP: 0,8");

@@ -450,7 +450,7 @@ static int command_cdnsgip(modem_emulator *emulator, const at_command *command)
     char address[64];
     if (command->type != COMMAND_SET || !argument_present(command, 0))
         return command->type == COMMAND_TEST ? RESULT_OK : RESULT_ERROR;
-    if (!network_ready(emulator) || !emulator_resolve(argument_text(command, 0), address,
+    if (!network_ready(emulator) || !emulator_resolve(emulator, argument_text(command, 0), address,
                                                       sizeof(address))) {
         out_line(emulator, "+CDNSGIP: 0,10");
         out_error(emulator);

@@ -233,7 +233,8 @@ unsigned link_poll(modem_emulator *emulator, modem_link *link);
 uint64_t link_next_event_us(const modem_link *link);
 int link_fd(const modem_link *link, short *events);
 /* Resolves a host name or address to its text form (AT+CDNSGIP). */
-bool emulator_resolve(const char *host, char *address, size_t capacity);
+bool emulator_resolve(const modem_emulator *emulator, const char *host, char *address,
+                      size_t capacity);
 
 /* ---- dialect and feature state --------------------------------------------------------------- */
 

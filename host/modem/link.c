@@ -277,11 +277,14 @@ static bool resolve(const char *host, uint16_t port, struct sockaddr_storage *ad
     return true;
 }
 
-bool emulator_resolve(const char *host, char *text, size_t capacity)
+bool emulator_resolve(const modem_emulator *emulator, const char *host, char *text,
+                      size_t capacity)
 {
     struct sockaddr_storage address;
     socklen_t length;
     const void *raw;
+    if (emulator->options.network_disabled)
+        return false;
     if (!resolve(host, 0, &address, &length))
         return false;
     raw = address.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&address)->sin_addr
