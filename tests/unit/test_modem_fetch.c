@@ -133,14 +133,15 @@ static void test_downloads(void)
             CHECK(took > 0);
             CHECK_EQ_MEM(back, data, SIZE);
             if (took)
-                printf("fetch: model=%s baud=%u radio-limited=%s goodput=%.1f%% (%.1f s)\n",
-                       modem_model_name(drivers[model].model), (unsigned)rates[rate],
-                       drivers[model].model == MODEM_MODEL_SIM800 ||
-                               (rates[rate] == 921600 && drivers[model].model != MODEM_MODEL_SIM7600)
-                           ? "yes"
-                           : "no",
-                       100.0 * SIZE * 10.0 / ((double)rates[rate] * (double)took / 1000.0),
-                       (double)took / 1000.0);
+                printf(
+                    "fetch: model=%s baud=%u radio-limited=%s goodput=%.1f%% (%.1f s)\n",
+                    modem_model_name(drivers[model].model), (unsigned)rates[rate],
+                    drivers[model].model == MODEM_MODEL_SIM800 ||
+                            (rates[rate] == 921600 && drivers[model].model != MODEM_MODEL_SIM7600)
+                        ? "yes"
+                        : "no",
+                    100.0 * SIZE * 10.0 / ((double)rates[rate] * (double)took / 1000.0),
+                    (double)took / 1000.0);
             harness_stop(&h);
             server_stop(&server);
         }

@@ -5,15 +5,6 @@
 
 static const char payload[] = "0123456789abcdefghijklmnopqrstuvwxyzABCD"; /* 40 bytes */
 
-static bool open_socket(harness *h, test_server *server)
-{
-    char line[128];
-    snprintf(line, sizeof(line), "AT+CIPOPEN=0,\"TCP\",\"127.0.0.1\",%u", server->port);
-    return harness_ready(h) && harness_command(h, "AT+CIPRXGET=1", "OK\r\n", 1000) &&
-           harness_command(h, "AT+NETOPEN", "+NETOPEN: 0\r\n", 3000) &&
-           harness_command(h, line, "+CIPOPEN: 0,0\r\n", 3000);
-}
-
 static void test_read_quirks(void)
 {
     harness h;
@@ -22,19 +13,15 @@ static void test_read_quirks(void)
     uint8_t data[16];
     modem_emulator_default_options(&options);
     options.quirk_rate = 1.0;
-    server_start(&server);
-    server.payload = (const uint8_t *)payload;
-    server.payload_length = 40;
-    harness_start(&h, MODEM_MODEL_SIM7600, &options);
-    h.server = &server;
-    CHECK(open_socket(&h, &server));
+    harness_start_served(&h, &server, MODEM_MODEL_SIM7600, &options, payload, 40, false);
+    CHECK(harness_open_sim7600_socket(&h, server.port));
     CHECK(harness_wait_for(&h, "\r\n+CIPRXGET: 1,0\r\n", 2000));
     harness_advance(&h, 100);
     h.cursor = h.length;
     /* a notice before the reply, and one between its header and its data */
-    CHECK(harness_command(&h, "AT+CIPRXGET=2,0,16",
-                          "\r\n+CIPRXGET: 1,0\r\n\r\n+CIPRXGET: 2,0,16,24\r\n\r\n+CIPRXGET: 1,0\r\n",
-                          1000));
+    CHECK(harness_command(
+        &h, "AT+CIPRXGET=2,0,16",
+        "\r\n+CIPRXGET: 1,0\r\n\r\n+CIPRXGET: 2,0,16,24\r\n\r\n+CIPRXGET: 1,0\r\n", 1000));
     CHECK(harness_take(&h, data, 16, 1000));
     CHECK_EQ_MEM(data, payload, 16);
     CHECK(harness_wait_for(&h, "\r\n\r\nOK\r\n", 100));
@@ -93,14 +80,9 @@ static void test_urcs_wait_for_the_payload(void)
     test_server server;
     modem_emulator_options options;
     size_t prompt;
-    modem_emulator_default_options(&options);
-    options.quirk_rate = 0;
-    server_start(&server);
-    server.payload = (const uint8_t *)payload;
-    server.payload_length = 40;
-    harness_start(&h, MODEM_MODEL_SIM7600, &options);
-    h.server = &server;
-    CHECK(open_socket(&h, &server));
+    options = exact_options();
+    harness_start_served(&h, &server, MODEM_MODEL_SIM7600, &options, payload, 40, false);
+    CHECK(harness_open_sim7600_socket(&h, server.port));
     CHECK(harness_command(&h, "AT+CIPSEND=0,4", "\r\n>", 1000));
     prompt = h.cursor;
     harness_advance(&h, 300); /* the server's data arrives meanwhile */
