@@ -22,7 +22,7 @@ import tty
 class Modem:
     def __init__(self, path, parmrk=False):
         self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
-        tty.setraw(self.fd)
+        tty.setraw(self.fd, termios.TCSANOW)  # TCSAFLUSH would throw away an early RDY
         if parmrk:
             attributes = termios.tcgetattr(self.fd)
             attributes[0] |= termios.INPCK | termios.PARMRK
@@ -91,7 +91,10 @@ class Modem:
             return
 
     def ready(self):
-        self.wait_for(b"RDY", timeout=30)
+        try:
+            self.wait_for(b"RDY", timeout=10)
+        except TimeoutError:
+            pass  # it booted before we listened: it answers AT all the same
         time.sleep(0.2)
         self.command("ATE0")
         end = time.time() + 60
@@ -285,7 +288,7 @@ def decode_parmrk(raw):
 def parity_check(modem, rounds):
     """With parity on and the corrupt fault, every damaged byte must arrive marked."""
     expected = b"\r\nSIM800 R14.18\r\n\r\nOK\r\n"
-    modem.wait_for(b"SMS Ready", timeout=30)
+    time.sleep(3.5)  # booted by then; the boot lines themselves may carry damaged bytes
     modem.write("ATE0\r")
     time.sleep(0.3)
     marked = 0
