@@ -9,6 +9,7 @@
  *   <! text      like "<", but the UART flags every byte of it as damaged (parity error)
  *   <<! bytes    like "<<", flagged damaged
  *   <<$ count    the modem sends the next `count` bytes of the payload stream (transcript_payload)
+ *   >>$ count    the device writes the next `count` bytes of the payload stream
  *   <<$! count   the same, flagged damaged
  *   = name       the entries of tests/transcripts/<name>.txt, here
  *   ~ ms         the modem stays silent up to ms milliseconds (ends early when the device
@@ -159,19 +160,19 @@ static inline void transcript_add(transcript *t, const char *line)
     } else if (line[0] == '@') {
         entry->kind = ENTRY_CHECKPOINT;
         snprintf(entry->name, sizeof(entry->name), "%s", content);
-    } else if (line[0] == '>') {
-        entry->kind = ENTRY_WRITE;
-        length = transcript_unescape(content, scratch);
-        if (line[1] != '>')
-            scratch[length++] = '\r';
-    } else if (line[0] == '<' && line[1] == '<' && line[2] == '$') {
+    } else if ((line[0] == '<' || line[0] == '>') && line[1] == line[0] && line[2] == '$') {
         uint32_t count = (uint32_t)strtoul(content, NULL, 10), index;
-        entry->kind = ENTRY_READ;
+        entry->kind = line[0] == '<' ? ENTRY_READ : ENTRY_WRITE;
         entry->damaged = line[3] == '!';
         if (count > sizeof(scratch))
             count = sizeof(scratch);
         for (index = 0; index < count; index++)
             scratch[length++] = transcript_payload(t->payload_count++);
+    } else if (line[0] == '>') {
+        entry->kind = ENTRY_WRITE;
+        length = transcript_unescape(content, scratch);
+        if (line[1] != '>')
+            scratch[length++] = '\r';
     } else if (line[0] == '<') {
         bool raw = line[1] == '<';
         entry->kind = ENTRY_READ;

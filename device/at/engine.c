@@ -483,37 +483,38 @@ void cellota_at_dispatch_urc(cellota_at *at, const char *line)
     }
 }
 
+static bool is_echo(const char *line)
+{
+    return (line[0] == 'A' || line[0] == 'a') && (line[1] == 'T' || line[1] == 't');
+}
+
 static void dispatch(cellota_at *at, const char *line, bool damaged)
 {
-    bool active = step_active(at);
-
     if (damaged) {
         at->damaged_lines++;
         /* The lost line may have been the reply or a length header: nothing until this step's
          * end can be trusted, and the step cannot succeed. */
-        if (active) {
+        if (step_active(at)) {
             at->seen |= SEEN_SUSPECT;
             record(at, CELLOTA_AT_DATA_DAMAGED);
         }
         return;
     }
-    if ((line[0] == 'A' || line[0] == 'a') && (line[1] == 'T' || line[1] == 't')) {
-        at->echoes++;
-        return;
-    }
-    if (active) {
+    if (step_active(at)) {
         const cellota_at_step *step = current_step(at);
         const char *rest;
-        if (final_result(at, line))
-            return;
-        if (at->seen & SEEN_SUSPECT)
-            return;
-        if (step->reply && (rest = cellota_at_match(line, step->reply)) != NULL) {
+        if (final_result(at, line) || (at->seen & SEEN_SUSPECT))
+            return; /* after a lost line, only the final result code counts */
+        if (!is_echo(line) && step->reply && (rest = cellota_at_match(line, step->reply))) {
             reply(at, rest);
             return;
         }
     } else if (at->phase == PHASE_SETTLE) {
         return; /* leftovers of a failed step, possibly binary: not URCs */
+    }
+    if (is_echo(line)) {
+        at->echoes++;
+        return;
     }
     cellota_at_dispatch_urc(at, line);
 }
@@ -561,7 +562,7 @@ static void end_line(cellota_at *at, uint8_t terminator)
     bool overflow = at->line_overflow;
     at->line[at->line_length] = '\0';
     reset_line(at);
-    if (overflow) {
+    if (overflow && !damaged) {
         at->damaged_lines++; /* too long to be a reply or URC this engine knows */
         return;
     }
@@ -716,10 +717,9 @@ static void trailer_mismatch(cellota_at *at)
 
 static void data_complete(cellota_at *at)
 {
-    if (at->data_damaged && step_active(at)) {
-        at->seen |= SEEN_SUSPECT;
+    /* The trailer is intact, so the framing holds: the block is bad, the lines around it not. */
+    if (at->data_damaged && step_active(at))
         record(at, CELLOTA_AT_DATA_DAMAGED);
-    }
     at->data = NULL;
     at->data_length = 0;
     at->receive_state = RECEIVE_LINE;
@@ -882,6 +882,14 @@ static bool advance(cellota_at *at)
         break;
     default:
         break;
+    }
+    /* A step that lost a line cannot succeed; when the modem has gone quiet its final result
+     * was probably the line lost: do not wait for the whole timeout. */
+    if (step_active(at) && (at->seen & SEEN_SUSPECT) &&
+        cellota_time_reached(at->now, at->last_byte + CELLOTA_AT_SUSPECT_QUIET_MS)) {
+        abandon_data(at);
+        end_step(at);
+        return true;
     }
     if (step_active(at) && cellota_time_reached(at->now, at->deadline)) {
         abandon_data(at);

@@ -61,6 +61,9 @@
  * output of the failed command cannot be taken for the reply to the next one. */
 #define CELLOTA_AT_SETTLE_MS 200u
 
+/* Silence after which a step that lost a line to damage ends, instead of at its timeout. */
+#define CELLOTA_AT_SUSPECT_QUIET_MS 1000u
+
 typedef struct cellota_at cellota_at;
 
 /*

@@ -241,6 +241,15 @@ int cellota_modem_on_registration(void *user, cellota_at *at, const char *argume
     return CELLOTA_OK;
 }
 
+/* An echo after ATE0 means the modem started again with its defaults (SIM800 in autobaud mode
+ * says nothing else when it restarts). */
+static void check_echo(cellota_modem *modem)
+{
+    if (modem->stage > STAGE_SETUP && modem->stage != STAGE_FAILED &&
+        modem->at.echoes != modem->echoes)
+        restart(modem, CELLOTA_AT_MODEM_RESET);
+}
+
 /* ---- scripts ---------------------------------------------------------------------------- */
 
 static void script_done(void *user, int result);
@@ -414,6 +423,7 @@ static void script_done(void *user, int result)
 
     modem->operation = OPERATION_NONE;
     modem->operation_socket = NULL;
+    check_echo(modem); /* a restart explains this script's failure better than the failure */
     if (operation == OPERATION_BRING_UP && modem->script_stage != modem->stage)
         return; /* a restart or network loss changed the plan while it ran */
     if (result == CELLOTA_AT_REPLY_TIMEOUT && modem->stage == STAGE_READY) {
@@ -516,10 +526,7 @@ static void schedule(cellota_modem *modem)
 
     if (cellota_at_busy(&modem->at))
         return;
-    /* An echo after ATE0 means the modem started again with its defaults. */
-    if (modem->stage > STAGE_SETUP && modem->stage != STAGE_FAILED &&
-        modem->at.echoes != modem->echoes)
-        restart(modem, CELLOTA_AT_MODEM_RESET);
+    check_echo(modem);
 
     switch (modem->stage) {
     case STAGE_OFF:

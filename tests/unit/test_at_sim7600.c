@@ -1,71 +1,65 @@
 /*
- * SIM7600 profile against recorded transcripts (tests/transcripts/sim7600_NAME.txt), each run with
- * the modem's bytes split every way: all at once, one byte per read, random pieces.
+ * SIM7600 profile against recorded transcripts (tests/transcripts/sim7600_NAME.txt): the shared
+ * scenarios of modem_scenarios.h, and two connections at once.
  */
 #include "test.h"
 
-#include "modem_rig.h"
+#include "modem_scenarios.h"
 
-static modem_rig rig;
-static const cellota_modem_config config = {.apn = "internet"};
+static const scenario_model sim7600 = {"sim7600", &cellota_sim7600, &config, "< +CIPRXGET: 1,5"};
 
-#define EXPECT(condition)                                                                          \
-    do {                                                                                           \
-        if (!(condition)) {                                                                        \
-            fprintf(stderr, "%s:%d: %s failed (%s, split %d)\n", __FILE__, __LINE__, #condition,   \
-                    rig.t.name, rig.t.split);                                                      \
-            return false;                                                                          \
-        }                                                                                          \
-    } while (0)
-
-static bool tcp_session(uint8_t split, uint32_t seed, const char *inject, uint32_t inject_at)
+static bool two_sockets(uint8_t split, uint32_t seed)
 {
-    int error;
-    EXPECT(
-        rig_begin(&rig, "sim7600_tcp", &cellota_sim7600, &config, split, seed, inject, inject_at));
-    EXPECT(rig_open(&rig, 0, CELLOTA_SOCKET_TCP, "example.com", 80) == CELLOTA_IN_PROGRESS);
+    EXPECT(begin("two", &config, split, seed, NULL, 0));
+    EXPECT(rig_open(&rig, 0, CELLOTA_SOCKET_TCP, "broker.example.com", 1883) ==
+           CELLOTA_IN_PROGRESS);
+    EXPECT(rig_open(&rig, 1, CELLOTA_SOCKET_TCP, "example.com", 80) == CELLOTA_IN_PROGRESS);
     EXPECT(rig_play(&rig, "open", 60000));
-    EXPECT(rig_state(&rig, 0, &error) == CELLOTA_SOCKET_STATE_OPEN);
-    EXPECT(rig_send(&rig, 0, "GET / HTTP/1.0\r\n\r\n") == CELLOTA_OK);
     EXPECT(rig_play(&rig, "received", 60000));
-    EXPECT(rig_received_payload(&rig, 0, 0, 2000));
-    EXPECT(rig.receive_result[0] == CELLOTA_SOCKET_CLOSED);
-    EXPECT(rig_close(&rig, 0) == CELLOTA_IN_PROGRESS);
-    EXPECT(rig_play(&rig, "closed", 5000));
-    EXPECT(rig_state(&rig, 0, &error) == CELLOTA_SOCKET_STATE_CLOSED);
+    EXPECT(rig_received_payload(&rig, 1, 0, 3000));
+    EXPECT(rig_received_payload(&rig, 0, 3000, 20));
     return true;
 }
 
-static void test_tcp_session(void)
+static void test_two_sockets(void)
 {
-    uint32_t seed;
-    CHECK(tcp_session(SPLIT_ALL, 1, NULL, 0));
-    CHECK(tcp_session(SPLIT_ONE, 1, NULL, 0));
-    for (seed = 1; seed <= 20; seed++)
-        CHECK(tcp_session(SPLIT_RANDOM, seed, NULL, 0));
+    every_split(two_sockets);
 }
 
-/* A URC for a link nobody uses, inserted before every entry in turn: before a reply, in the
- * middle of one, between a length header and its data, between the data and OK. */
-static void test_urc_everywhere(void)
+/* Only links 0 and 1 carry TLS (the CCH sessions); there are ten TCP links. */
+static void test_links(void)
 {
-    uint32_t index, count, failures = 0;
-    CHECK(transcript_load(&rig.t, "sim7600_tcp"));
-    count = rig.t.entry_count;
-    for (index = 1; index < count && failures < 3; index++) {
-        bool good = tcp_session(SPLIT_ALL, 1, "< +CIPRXGET: 1,5", index) &&
-                    tcp_session(SPLIT_ONE, 1, "< +CIPRXGET: 1,5", index) &&
-                    tcp_session(SPLIT_RANDOM, index, "< +CIPRXGET: 1,5", index);
-        if (!good)
-            fprintf(stderr, "  (URC inserted before entry %u)\n", (unsigned)index);
-        failures += !good;
-        CHECK(good);
-    }
+    cellota_socket handle;
+    CHECK(begin("tcp", &config, SPLIT_ALL, 1, NULL, 0));
+    CHECK_EQ_INT(cellota_modem_init(&rig.modem, &rig.port, &cellota_sim7600, &config), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_modem_socket_init(&rig.sockets[0], &rig.modem, 10, rig.receive_buffers[0],
+                                           10, rig.send_buffers[0], 10),
+                 CELLOTA_AT_LINK_UNAVAILABLE);
+    CHECK_EQ_INT(cellota_modem_socket_init(&rig.sockets[0], &rig.modem, 2, rig.receive_buffers[0],
+                                           10, rig.send_buffers[0], 10),
+                 CELLOTA_OK);
+    CHECK_EQ_INT(cellota_modem_socket_init(&rig.sockets[1], &rig.modem, 2, rig.receive_buffers[1],
+                                           10, rig.send_buffers[1], 10),
+                 CELLOTA_BUSY);
+    handle = cellota_modem_socket_handle(&rig.sockets[0]);
+    CHECK_EQ_INT(handle.operations->open(handle.context, CELLOTA_SOCKET_TLS, "example.com", 443),
+                 CELLOTA_AT_TLS_UNSUPPORTED);
+    CHECK_EQ_INT(handle.operations->state(handle.context, NULL), CELLOTA_SOCKET_STATE_CLOSED);
 }
 
 int main(void)
 {
+    model = &sim7600;
     RUN(test_tcp_session);
     RUN(test_urc_everywhere);
+    RUN(test_boot);
+    RUN(test_registration_denied);
+    RUN(test_network_drop);
+    RUN(test_damaged_data);
+    RUN(test_lost_bytes);
+    RUN(test_tls);
+    RUN(test_modem_restart);
+    RUN(test_two_sockets);
+    RUN(test_links);
     return test_summary();
 }
