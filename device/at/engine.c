@@ -526,6 +526,8 @@ void cellota_at_expect_data(cellota_at *at, uint8_t *destination, uint32_t lengt
     /* The receive state says where the header ended: mid-line (an inline header, state LINE),
      * at CR (its LF may follow) or at LF. A complete-line header of an INLINE_DATA step is
      * malformed: its data would be taken from the wrong place. */
+    if (length == 0)
+        return;
     if (at->receive_state != RECEIVE_LINE && step_active(at) &&
         (current_step(at)->flags & CELLOTA_AT_INLINE_DATA)) {
         record(at, CELLOTA_AT_UNEXPECTED_REPLY);
