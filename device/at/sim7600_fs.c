@@ -122,13 +122,13 @@ int cellota_sim7600_fs_list(cellota_sim7600_fs *fs, cellota_sim7600_fs_entry ent
 
 int cellota_sim7600_fs_size(cellota_sim7600_fs *fs, const char *name, uint32_t now)
 {
-    fs->parameters.file = name;
+    fs->parameters.text[CELLOTA_AT_FILE] = name;
     return start(fs, size_steps, 2, now);
 }
 
 int cellota_sim7600_fs_delete(cellota_sim7600_fs *fs, const char *name, uint32_t now)
 {
-    fs->parameters.file = name;
+    fs->parameters.text[CELLOTA_AT_FILE] = name;
     return start(fs, delete_steps, 2, now);
 }
 
@@ -137,8 +137,8 @@ int cellota_sim7600_fs_write(cellota_sim7600_fs *fs, const char *name, uint32_t 
 {
     if (length == 0)
         return CELLOTA_INVALID_ARGUMENT;
-    fs->parameters.file = name;
-    fs->parameters.length = length;
+    fs->parameters.text[CELLOTA_AT_FILE] = name;
+    fs->parameters.number[CELLOTA_AT_LENGTH] = length;
     return start(fs, write_steps, 1, now);
 }
 
@@ -154,9 +154,9 @@ int cellota_sim7600_fs_read(cellota_sim7600_fs *fs, const char *name, uint32_t o
 {
     if (!buffer || length == 0)
         return CELLOTA_INVALID_ARGUMENT;
-    fs->parameters.file = name;
-    fs->parameters.offset = offset;
-    fs->parameters.length = length;
+    fs->parameters.text[CELLOTA_AT_FILE] = name;
+    fs->parameters.number[CELLOTA_AT_OFFSET] = offset;
+    fs->parameters.number[CELLOTA_AT_LENGTH] = length;
     fs->buffer = buffer;
     fs->capacity = length;
     return start(fs, read_steps, 1, now);

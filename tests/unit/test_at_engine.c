@@ -114,15 +114,15 @@ static void test_templates(void)
         {"AT+SKIPPED=%m", NULL, NULL, 10, CELLOTA_AT_OPTIONAL, 0},
         {"AT+KEPT=%l", NULL, NULL, 10, CELLOTA_AT_OPTIONAL, 0},
     };
-    cellota_at_parameters p = {"host", "apn", "user", "pw", "file", "ca", "t1", "b1",
-                               1500,   4096,  8883,   0,    38,     1,    2,    1};
+    cellota_at_parameters p = {{"host", "apn", "user", "pw", "file", "ca", "t1", "b1"},
+                               {0, 1500, 4096, 8883, 38, 1, 2, 1}};
     begin("> AT+X=0,1500,4096,8883,38,1,2,1,\"host\",\"apn\",\"user\",\"pw\",\"file\",\"ca\","
           "t1,b1,%|< OK|> AT+KEPT=0|< OK",
           SPLIT_ALL, 1);
-    p.text = "t1";
+    p.text[CELLOTA_AT_TEXT] = "t1";
     CHECK_EQ_INT(run(steps, 1, &p), CELLOTA_OK);
-    p.text = "";
-    p.mode = 0;
+    p.text[CELLOTA_AT_TEXT] = "";
+    p.number[CELLOTA_AT_MODE] = 0;
     CHECK_EQ_INT(run(steps + 1, 3, &p), CELLOTA_OK);
     CHECK(transcript_reached(&t, NULL) && t.failures == 0);
 }
@@ -135,13 +135,13 @@ static void test_bad_parameters(void)
     char long_host[200];
     memset(&p, 0, sizeof(p));
     begin("< RING", SPLIT_ALL, 1);
-    p.host = "evil\",\"x";
+    p.text[CELLOTA_AT_HOST] = "evil\",\"x";
     CHECK_EQ_INT(run(step, 1, &p), CELLOTA_AT_BAD_PARAMETER);
-    p.host = "line\rbreak";
+    p.text[CELLOTA_AT_HOST] = "line\rbreak";
     CHECK_EQ_INT(run(step, 1, &p), CELLOTA_AT_BAD_PARAMETER);
     memset(long_host, 'a', sizeof(long_host) - 1);
     long_host[sizeof(long_host) - 1] = '\0';
-    p.host = long_host;
+    p.text[CELLOTA_AT_HOST] = long_host;
     CHECK_EQ_INT(run(step, 1, &p), CELLOTA_AT_COMMAND_TOO_LONG);
     CHECK(!t.written_any); /* nothing was sent */
 }
@@ -250,7 +250,7 @@ static void test_prompt(void)
     cellota_at_parameters p;
     const uint8_t hello[] = "hello";
     memset(&p, 0, sizeof(p));
-    p.length = 5;
+    p.number[CELLOTA_AT_LENGTH] = 5;
     begin("> AT+S=5|<< \\r\\n>\\x20|>> hello|< OK|> AT+S=5|<< >|>> hello|< OK", SPLIT_ONE, 1);
     CHECK_EQ_INT(cellota_at_start(&at, step, 1, &p, done, NULL, t.now), CELLOTA_IN_PROGRESS);
     cellota_at_set_payload(&at, hello, 5);
