@@ -1,0 +1,76 @@
+/*
+ * fw_info: encode and decode the 112-byte image description (layout in fw_info.h), and its hex
+ * form as the update request carries it. Byte order is explicit so the code is the same on any
+ * host or MCU.
+ */
+#include "image/fw_info.h"
+
+#include "core/error.h"
+#include "image/hex.h"
+
+#include <string.h>
+
+static uint32_t load_u32(const uint8_t *bytes)
+{
+    return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
+           (uint32_t)bytes[3] << 24;
+}
+
+static void store_u32(uint8_t *bytes, uint32_t value)
+{
+    bytes[0] = (uint8_t)value;
+    bytes[1] = (uint8_t)(value >> 8);
+    bytes[2] = (uint8_t)(value >> 16);
+    bytes[3] = (uint8_t)(value >> 24);
+}
+
+uint32_t cellota_fw_info_padded_size(uint32_t plain_size)
+{
+    /* PKCS#7 always adds 1..16 bytes; wraps to a value <= plain_size only above 2^32-17. */
+    return (plain_size & ~(uint32_t)15) + 16;
+}
+
+int cellota_fw_info_decode(cellota_fw_info *info, const uint8_t bytes[CELLOTA_FW_INFO_SIZE])
+{
+    info->version = load_u32(bytes);
+    info->load_address = load_u32(bytes + 4);
+    info->plain_size = load_u32(bytes + 8);
+    info->encrypted_size = load_u32(bytes + 12);
+    memcpy(info->key, bytes + 16, 16);
+    memcpy(info->iv, bytes + 32, 16);
+    memcpy(info->encrypted_sha256, bytes + 48, 32);
+    memcpy(info->plain_sha256, bytes + 80, 32);
+    if (info->encrypted_size <= info->plain_size ||
+        info->encrypted_size != cellota_fw_info_padded_size(info->plain_size))
+        return CELLOTA_IMAGE_FW_INFO_SIZES;
+    return CELLOTA_OK;
+}
+
+void cellota_fw_info_encode(const cellota_fw_info *info, uint8_t bytes[CELLOTA_FW_INFO_SIZE])
+{
+    store_u32(bytes, info->version);
+    store_u32(bytes + 4, info->load_address);
+    store_u32(bytes + 8, info->plain_size);
+    store_u32(bytes + 12, info->encrypted_size);
+    memcpy(bytes + 16, info->key, 16);
+    memcpy(bytes + 32, info->iv, 16);
+    memcpy(bytes + 48, info->encrypted_sha256, 32);
+    memcpy(bytes + 80, info->plain_sha256, 32);
+}
+
+int cellota_fw_info_from_hex(cellota_fw_info *info, const char *hex, size_t length)
+{
+    uint8_t bytes[CELLOTA_FW_INFO_SIZE];
+    if (length != CELLOTA_FW_INFO_HEX_LENGTH ||
+        cellota_hex_decode(bytes, hex, CELLOTA_FW_INFO_SIZE) != CELLOTA_OK)
+        return CELLOTA_IMAGE_FW_INFO_HEX;
+    return cellota_fw_info_decode(info, bytes);
+}
+
+void cellota_fw_info_to_hex(const cellota_fw_info *info, char hex[CELLOTA_FW_INFO_HEX_LENGTH + 1])
+{
+    uint8_t bytes[CELLOTA_FW_INFO_SIZE];
+    cellota_fw_info_encode(info, bytes);
+    cellota_hex_encode(hex, bytes, CELLOTA_FW_INFO_SIZE);
+    hex[CELLOTA_FW_INFO_HEX_LENGTH] = '\0';
+}
