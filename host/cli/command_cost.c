@@ -106,18 +106,25 @@ static int print_json(const operator_prices *prices, const operator_cost_input *
     return HOST_EXIT_OK;
 }
 
+/* "$1234.56" from whole cents. */
+static void format_dollars(uint64_t cents, char *text, size_t capacity)
+{
+    snprintf(text, capacity, "$%llu.%02llu", (unsigned long long)(cents / 100),
+             (unsigned long long)(cents % 100));
+}
+
 static void print_line(const char *label, const char *detail, const operator_cost_item *item)
 {
-    printf("  %-14s %-46s %12.8f  $%6llu.%02llu\n", label, detail, item->exact,
-           (unsigned long long)(item->billed_cents / 100),
-           (unsigned long long)(item->billed_cents % 100));
+    char billed[32];
+    format_dollars(item->billed_cents, billed, sizeof(billed));
+    printf("  %-14s %-46s %12.8f %10s\n", label, detail, item->exact, billed);
 }
 
 static void print_total(const char *label, const operator_cost_item *item)
 {
-    printf("  %-61s %12.8f  $%6llu.%02llu\n", label, item->exact,
-           (unsigned long long)(item->billed_cents / 100),
-           (unsigned long long)(item->billed_cents % 100));
+    char billed[32];
+    format_dollars(item->billed_cents, billed, sizeof(billed));
+    printf("  %-61s %12.8f %10s\n", label, item->exact, billed);
 }
 
 static void print_text(const operator_prices *prices, const operator_cost_input *input,
@@ -130,7 +137,7 @@ static void print_text(const operator_prices *prices, const operator_cost_input 
     printf("campaign: %llu devices, image %llu bytes (%s), request %llu bytes, stored %g days\n\n",
            (unsigned long long)input->devices, (unsigned long long)input->image_bytes, size_text,
            (unsigned long long)input->request_bytes, input->days);
-    printf("  %-14s %-46s %12s  %8s\n", "item", "metered", "exact $", "billed");
+    printf("  %-14s %-46s %12s %10s\n", "item", "metered", "exact $", "billed");
     printf("requests\n");
     if (prices->per_million_messages > 0 && prices->per_mb_messages > 0)
         snprintf(detail, sizeof(detail), "%llu msgs x $%g/M + %.5f MB x $%g/MB",

@@ -184,7 +184,7 @@ static int check_against(report *out, const char *request_path, size_t size, con
     if (out->json)
         cJSON_AddStringToObject(out->root, "request_check", verdict);
     else
-        printf("  against %s  %s\n", request_path, verdict);
+        printf("  against request   %s (%s)\n", verdict, request_path);
     return strcmp(verdict, "matches") == 0
                ? HOST_EXIT_OK
                : host_error(HOST_EXIT_FAILED, "the image does not match %s: %s", request_path,

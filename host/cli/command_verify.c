@@ -57,7 +57,7 @@ static int check_request(const host_arguments *arguments, cellota_update_request
     const char *request_path = host_option_value(arguments, "request");
     const char *public_path = host_option_value(arguments, "pub");
     const char *current = host_option_value(arguments, "current");
-    uint8_t point[CELLOTA_PUBLIC_KEY_SIZE], digest[32];
+    uint8_t point[CELLOTA_PUBLIC_KEY_SIZE];
     uint8_t *text;
     size_t length;
     int status = host_read_file(request_path, REQUEST_FILE_MAX, &text, &length);
@@ -74,11 +74,7 @@ static int check_request(const host_arguments *arguments, cellota_update_request
         status = operator_key_load_public(public_path, point);
         if (status != HOST_EXIT_OK)
             return status;
-        if (!request->has_signature)
-            return device_error(request_path, CELLOTA_IMAGE_SIGNATURE_MISSING);
-        status = cellota_request_digest(request, digest);
-        if (status == CELLOTA_OK)
-            status = cellota_signature_verify(point, digest, request->signature);
+        status = cellota_request_verify(request, point);
         if (status != CELLOTA_OK)
             return device_error(request_path, status);
         *signature_note = "valid";

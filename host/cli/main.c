@@ -53,10 +53,8 @@ int main(int argc, char **argv)
     const char *name;
 
     host_set_program("cellota");
-    if (argc < 2) {
-        print_help(stderr);
-        return HOST_EXIT_USAGE;
-    }
+    if (argc < 2)
+        return host_usage_error(NULL, "missing COMMAND");
     name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
         print_help(stdout);

@@ -51,8 +51,8 @@ static int parse_as_device(const char *text, cellota_update_request *request)
 {
     int status = cellota_request_parse(request, text, strlen(text));
     if (status != CELLOTA_OK)
-        return host_error(HOST_EXIT_FAILED, "a device would refuse this request: %s",
-                          cellota_strerror(status));
+        return host_error(HOST_EXIT_FAILED, "a device would refuse this request: %s [%s]",
+                          cellota_strerror(status), cellota_error_name(status));
     return HOST_EXIT_OK;
 }
 
