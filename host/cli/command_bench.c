@@ -9,7 +9,7 @@
 #include "common/file.h"
 #include "common/number.h"
 #include "core/error.h"
-#include "image/request.h"
+#include "operator/request.h"
 #include "simulated_device.h"
 
 #include <mbedtls/aes.h>
@@ -82,29 +82,22 @@ int command_bench(int argc, char **argv)
     host_arguments arguments;
     cellota_update_request request;
     simulated_device device;
-    uint8_t *text = NULL, *image = NULL, *plain = NULL;
-    size_t length, image_size, run;
+    uint8_t *image = NULL, *plain = NULL;
+    size_t image_size, run;
     uint64_t runs = 21;
     double *pipeline_times = NULL, *direct_times = NULL, pipeline_median, direct_median;
     const char *runs_text;
-    int status = host_parse_arguments(&command, argc, argv, &arguments);
+    int status;
 
-    if (status == HOST_HELP_SHOWN)
-        return HOST_EXIT_OK;
-    if (status != HOST_EXIT_OK)
+    if (!host_parse_arguments(&command, argc, argv, &arguments, &status))
         return status;
     runs_text = host_option_value(&arguments, "runs");
     if (runs_text && (!host_parse_unsigned(runs_text, MAX_RUNS, &runs) || runs == 0))
         return host_usage_error(&command, "--runs '%s' is not a count from 1 to %d", runs_text,
                                 MAX_RUNS);
-    status = host_read_file(host_option_value(&arguments, "request"), 1024 * 1024, &text, &length);
+    status = operator_request_read(host_option_value(&arguments, "request"), &request);
     if (status != HOST_EXIT_OK)
         return status;
-    status = cellota_request_parse(&request, (const char *)text, length);
-    free(text);
-    if (status != CELLOTA_OK)
-        return host_error(HOST_EXIT_FAILED, "%s: %s", host_option_value(&arguments, "request"),
-                          cellota_strerror(status));
     status = host_read_file(host_option_value(&arguments, "image"), SIMULATED_SLOT_MAX, &image,
                             &image_size);
     if (status != HOST_EXIT_OK)
@@ -126,8 +119,7 @@ int command_bench(int argc, char **argv)
         int result = simulated_device_install(&device, &request.fw_info, image, image_size, 4096);
         pipeline_times[run] = seconds_now() - start;
         if (result != CELLOTA_OK) {
-            status =
-                host_error(HOST_EXIT_FAILED, "the pipeline failed: %s", cellota_strerror(result));
+            status = host_cellota_error("the pipeline failed", result);
             goto done;
         }
         start = seconds_now();

@@ -173,11 +173,9 @@ int command_cost(int argc, char **argv)
     operator_cost cost;
     const char *text, *provider;
     char error[256];
-    int status = host_parse_arguments(&command, argc, argv, &arguments);
+    int status;
 
-    if (status == HOST_HELP_SHOWN)
-        return HOST_EXIT_OK;
-    if (status != HOST_EXIT_OK)
+    if (!host_parse_arguments(&command, argc, argv, &arguments, &status))
         return status;
     provider = host_option_value(&arguments, "provider");
     if (!operator_prices_default(provider, &prices))

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "image/request.h"
 #include "operator/keys.h"
+#include "operator/request.h"
 
 #include <cJSON.h>
 #include <mbedtls/sha256.h>
@@ -96,8 +97,7 @@ static int show_request(report *out, const char *path, const uint8_t *text, size
     int status = cellota_request_parse(&request, (const char *)text, length);
 
     if (status != CELLOTA_OK)
-        return host_error(HOST_EXIT_FAILED, "%s: %s [%s]", path, cellota_strerror(status),
-                          cellota_error_name(status));
+        return host_cellota_error(path, status);
     status = cellota_request_digest(&request, digest);
     if (status != CELLOTA_OK)
         return host_error(HOST_EXIT_INTERNAL, "%s: %s", path, cellota_strerror(status));
@@ -133,8 +133,7 @@ static int show_fw_info_hex(report *out, const char *what, const char *hex, size
     cellota_fw_info info;
     int status = cellota_fw_info_from_hex(&info, hex, length);
     if (status != CELLOTA_OK)
-        return host_error(HOST_EXIT_FAILED, "%s: %s [%s]", what, cellota_strerror(status),
-                          cellota_error_name(status));
+        return host_cellota_error(what, status);
     if (out->json)
         cJSON_AddStringToObject(out->root, "kind", "fw_info");
     show_fw_info(out, out->root, &info);
@@ -163,18 +162,11 @@ static int show_key(report *out, const char *path)
 static int check_against(report *out, const char *request_path, size_t size, const uint8_t hash[32])
 {
     cellota_update_request request;
-    uint8_t *text;
-    size_t length;
     const char *verdict = "matches";
-    int status = host_read_file(request_path, 1024 * 1024, &text, &length);
+    int status = operator_request_read(request_path, &request);
 
     if (status != HOST_EXIT_OK)
         return status;
-    status = cellota_request_parse(&request, (const char *)text, length);
-    free(text);
-    if (status != CELLOTA_OK)
-        return host_error(HOST_EXIT_FAILED, "%s: %s [%s]", request_path, cellota_strerror(status),
-                          cellota_error_name(status));
     if (size < request.fw_info.encrypted_size)
         verdict = "shorter than fw_info's encrypted size";
     else if (size > request.fw_info.encrypted_size)
@@ -270,11 +262,9 @@ int command_inspect(int argc, char **argv)
 {
     host_arguments arguments;
     report out = {0};
-    int status = host_parse_arguments(&command, argc, argv, &arguments);
+    int status;
 
-    if (status == HOST_HELP_SHOWN)
-        return HOST_EXIT_OK;
-    if (status != HOST_EXIT_OK)
+    if (!host_parse_arguments(&command, argc, argv, &arguments, &status))
         return status;
     out.json = host_option_given(&arguments, "json");
     if (out.json && !(out.root = cJSON_CreateObject()))

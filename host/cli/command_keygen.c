@@ -46,11 +46,9 @@ int command_keygen(int argc, char **argv)
     char point_hex[2 * CELLOTA_PUBLIC_KEY_SIZE + 1];
     const char *private_path;
     char *public_path;
-    int status = host_parse_arguments(&command, argc, argv, &arguments);
+    int status;
 
-    if (status == HOST_HELP_SHOWN)
-        return HOST_EXIT_OK;
-    if (status != HOST_EXIT_OK)
+    if (!host_parse_arguments(&command, argc, argv, &arguments, &status))
         return status;
     private_path = host_option_value(&arguments, "out");
     if (strcmp(private_path, "-") == 0)

@@ -141,11 +141,9 @@ int command_pack(int argc, char **argv)
     mbedtls_pk_context key;
     host_random random;
     const char *key_path;
-    int status = host_parse_arguments(&command, argc, argv, &arguments);
+    int status;
 
-    if (status == HOST_HELP_SHOWN)
-        return HOST_EXIT_OK;
-    if (status != HOST_EXIT_OK)
+    if (!host_parse_arguments(&command, argc, argv, &arguments, &status))
         return status;
     if (host_option_given(&arguments, "base"))
         return host_usage_error(&command, "delta images (--base) are not supported yet");

@@ -12,13 +12,13 @@
 #include "image/semver.h"
 #include "image/signature.h"
 #include "operator/keys.h"
+#include "operator/request.h"
 #include "simulated_device.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define REQUEST_FILE_MAX (1024 * 1024) /* the parser refuses above CELLOTA_REQUEST_JSON_MAX */
 #define IMAGE_FILE_MAX (SIMULATED_SLOT_MAX + 1024u)
 #define DEFAULT_CHUNK 4096
 
@@ -44,13 +44,6 @@ static const host_command command = {
     .details = "Sizes take B, KiB, MiB (KB and MB mean the same binary units).\n",
 };
 
-/* A failure the device would report: its sentence and its name, for people and scripts. */
-static int device_error(const char *what, int code)
-{
-    return host_error(HOST_EXIT_FAILED, "%s: %s [%s]", what, cellota_strerror(code),
-                      cellota_error_name(code));
-}
-
 static int check_request(const host_arguments *arguments, cellota_update_request *request,
                          const char **signature_note)
 {
@@ -58,16 +51,10 @@ static int check_request(const host_arguments *arguments, cellota_update_request
     const char *public_path = host_option_value(arguments, "pub");
     const char *current = host_option_value(arguments, "current");
     uint8_t point[CELLOTA_PUBLIC_KEY_SIZE];
-    uint8_t *text;
-    size_t length;
-    int status = host_read_file(request_path, REQUEST_FILE_MAX, &text, &length);
+    int status = operator_request_read(request_path, request);
 
     if (status != HOST_EXIT_OK)
         return status;
-    status = cellota_request_parse(request, (const char *)text, length);
-    free(text);
-    if (status != CELLOTA_OK)
-        return device_error(request_path, status);
 
     *signature_note = request->has_signature ? "present, not checked (no --pub)" : "absent";
     if (public_path) {
@@ -76,7 +63,7 @@ static int check_request(const host_arguments *arguments, cellota_update_request
             return status;
         status = cellota_request_verify(request, point);
         if (status != CELLOTA_OK)
-            return device_error(request_path, status);
+            return host_cellota_error(request_path, status);
         *signature_note = "valid";
     }
 
@@ -88,9 +75,9 @@ static int check_request(const host_arguments *arguments, cellota_update_request
                                     cellota_strerror(status));
         status = cellota_semver_parse(&offered, request->version, strlen(request->version));
         if (status != CELLOTA_OK)
-            return device_error(request_path, status);
+            return host_cellota_error(request_path, status);
         if (cellota_semver_compare(&offered, &running) < 0)
-            return device_error(request_path, CELLOTA_IMAGE_DOWNGRADE);
+            return host_cellota_error(request_path, CELLOTA_IMAGE_DOWNGRADE);
     }
     return HOST_EXIT_OK;
 }
@@ -118,11 +105,9 @@ int command_verify(int argc, char **argv)
     uint8_t *image = NULL, *plain = NULL;
     size_t image_size;
     uint64_t slot_size, chunk;
-    int status = host_parse_arguments(&command, argc, argv, &arguments);
+    int status;
 
-    if (status == HOST_HELP_SHOWN)
-        return HOST_EXIT_OK;
-    if (status != HOST_EXIT_OK)
+    if (!host_parse_arguments(&command, argc, argv, &arguments, &status))
         return status;
     image_path = host_option_value(&arguments, "image");
     out_path = host_option_value(&arguments, "out");
@@ -144,7 +129,7 @@ int command_verify(int argc, char **argv)
 
     status = simulated_device_install(&device, &request.fw_info, image, image_size, chunk);
     if (status != CELLOTA_OK) {
-        status = device_error(image_path, status);
+        status = host_cellota_error(image_path, status);
     } else if (out_path) {
         plain = malloc(request.fw_info.plain_size ? request.fw_info.plain_size : 1);
         if (!plain)

@@ -1,9 +1,14 @@
 /* The shared command-line conventions: errors, help and the table-driven option parser. */
 #include "common/cli.h"
 
+#include "core/error.h"
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* parse_arguments' result after printing the help: the command ends with HOST_EXIT_OK. */
+#define HELP_SHOWN (-1)
 
 static const char *program_name = "cellota";
 
@@ -31,6 +36,12 @@ int host_error(int exit_code, const char *format, ...)
     print_message(format, list);
     va_end(list);
     return exit_code;
+}
+
+int host_cellota_error(const char *subject, int code)
+{
+    return host_error(HOST_EXIT_FAILED, "%s: %s [%s]", subject, cellota_strerror(code),
+                      cellota_error_name(code));
 }
 
 int host_usage_error(const host_command *command, const char *format, ...)
@@ -108,8 +119,8 @@ static int parse_option(const host_command *command, int argc, char **argv, int 
     return HOST_EXIT_OK;
 }
 
-int host_parse_arguments(const host_command *command, int argc, char **argv,
-                         host_arguments *arguments)
+static int parse_arguments(const host_command *command, int argc, char **argv,
+                           host_arguments *arguments)
 {
     int position, status;
     bool options_ended = false;
@@ -128,7 +139,7 @@ int host_parse_arguments(const host_command *command, int argc, char **argv,
         if (!options_ended &&
             (strcmp(argv[position], "--help") == 0 || strcmp(argv[position], "-h") == 0)) {
             host_print_help(command, stdout);
-            return HOST_HELP_SHOWN;
+            return HELP_SHOWN;
         }
     }
     for (position = 1; position < argc; position++) {
@@ -158,6 +169,14 @@ int host_parse_arguments(const host_command *command, int argc, char **argv,
                                                                   : "");
     }
     return HOST_EXIT_OK;
+}
+
+bool host_parse_arguments(const host_command *command, int argc, char **argv,
+                          host_arguments *arguments, int *exit_code)
+{
+    int status = parse_arguments(command, argc, argv, arguments);
+    *exit_code = status == HELP_SHOWN ? HOST_EXIT_OK : status;
+    return status == HOST_EXIT_OK;
 }
 
 const char *host_option_value(const host_arguments *arguments, const char *name)

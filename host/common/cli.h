@@ -23,9 +23,6 @@ enum {
     HOST_EXIT_INTERNAL = 4, /* a library failed (crypto, out of memory): a bug or a broken system */
 };
 
-/* What host_parse_arguments returns after printing the help: the caller exits HOST_EXIT_OK. */
-#define HOST_HELP_SHOWN (-1)
-
 #define HOST_MAX_OPTIONS 24
 #define HOST_MAX_POSITIONAL 8
 
@@ -60,6 +57,10 @@ const char *host_program(void);
 /* Prints "program: message" on stderr and returns `exit_code`, so `return host_error(...)`. */
 int host_error(int exit_code, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
+/* Prints "program: subject: sentence [NAME]" for a cellota_error code from the device
+ * library (the sentence for people, the name for scripts) and returns HOST_EXIT_FAILED. */
+int host_cellota_error(const char *subject, int code);
+
 /* Like host_error with HOST_EXIT_USAGE, and adds where to find the command's help. */
 int host_usage_error(const host_command *command, const char *format, ...)
     __attribute__((format(printf, 2, 3)));
@@ -69,12 +70,15 @@ void host_print_help(const host_command *command, FILE *stream);
 
 /*
  * Parses argv[1..argc-1] (argv[0] is the command's own name) against the command's table.
- * HOST_EXIT_OK; HOST_HELP_SHOWN after printing the help on stdout; HOST_EXIT_USAGE after
- * printing what is wrong (unknown or repeated option, missing value or required option, too
- * few or too many positional arguments).
+ * true when the command should go on. false when it should return *exit_code: HOST_EXIT_OK
+ * after printing the help on stdout, or HOST_EXIT_USAGE after printing what is wrong (unknown
+ * or repeated option, missing value or required option, too few or too many positional
+ * arguments). So a command starts with
+ *     if (!host_parse_arguments(&command, argc, argv, &arguments, &status))
+ *         return status;
  */
-int host_parse_arguments(const host_command *command, int argc, char **argv,
-                         host_arguments *arguments);
+bool host_parse_arguments(const host_command *command, int argc, char **argv,
+                          host_arguments *arguments, int *exit_code);
 
 /* The value of option `name` (NULL when absent). `name` must be in the command's table. */
 const char *host_option_value(const host_arguments *arguments, const char *name);

@@ -2,6 +2,7 @@
 #include "operator/request.h"
 
 #include "common/cli.h"
+#include "common/file.h"
 #include "common/hex.h"
 #include "core/error.h"
 #include "operator/keys.h"
@@ -51,8 +52,7 @@ static int parse_as_device(const char *text, cellota_update_request *request)
 {
     int status = cellota_request_parse(request, text, strlen(text));
     if (status != CELLOTA_OK)
-        return host_error(HOST_EXIT_FAILED, "a device would refuse this request: %s [%s]",
-                          cellota_strerror(status), cellota_error_name(status));
+        return host_cellota_error("a device would refuse this request", status);
     return HOST_EXIT_OK;
 }
 
@@ -126,4 +126,18 @@ int operator_request_write(const operator_request_fields *fields, mbedtls_pk_con
     if (!*json)
         return host_error(HOST_EXIT_INTERNAL, "out of memory writing the request");
     return HOST_EXIT_OK;
+}
+
+int operator_request_read(const char *path, cellota_update_request *request)
+{
+    uint8_t *text;
+    size_t length;
+    /* Far above what the parser accepts (CELLOTA_REQUEST_JSON_MAX): it refuses, not this. */
+    int status = host_read_file(path, 1024 * 1024, &text, &length);
+    if (status != HOST_EXIT_OK)
+        return status;
+    status = cellota_request_parse(request, (const char *)text, length);
+    mbedtls_platform_zeroize(text, length); /* it holds the image key */
+    free(text);
+    return status == CELLOTA_OK ? HOST_EXIT_OK : host_cellota_error(path, status);
 }

@@ -30,4 +30,9 @@ typedef struct operator_request_fields {
 int operator_request_write(const operator_request_fields *fields, mbedtls_pk_context *key,
                            host_random *random, cellota_update_request *request, char **json);
 
+/* Reads and parses the request file at `path` ("-": standard input) with the device's
+ * parser. HOST_EXIT_OK; HOST_EXIT_IO when it cannot be read; HOST_EXIT_FAILED, with the
+ * device's sentence and error name, when a device would refuse it. */
+int operator_request_read(const char *path, cellota_update_request *request);
+
 #endif
