@@ -363,6 +363,245 @@ static void test_hash_only(void)
     test_image_free(&image);
 }
 
+/* --- checkpoints: save, reset, restore ------------------------------------------------------- */
+
+/*
+ * Installs `image` while power is cut `resets` times at random flash operations (torn writes and
+ * erases included). The device saves the pipeline state after every successful feed (or, when
+ * `stale`, only now and then) and, after each reset, restores it into a pipeline made from
+ * garbage memory and downloads again from cellota_pipeline_offset(). The result must be the
+ * flash an uninterrupted install leaves, with no flash rule broken.
+ */
+static void install_with_resets(const cellota_flash_area *geometry, const test_image *image,
+                                uint64_t seed, int resets, bool stale, uint64_t first_cut)
+{
+    test_rig rig;
+    cellota_pipeline pipeline;
+    uint8_t saved[CELLOTA_PIPELINE_STATE_SIZE];
+    uint64_t random = seed;
+    uint32_t saved_at = 0, erase_size = geometry->erase_size;
+    int run, result;
+
+    rig_create(&rig, geometry, 4 * erase_size, 128 * 1024);
+    flash_sim_seed(&rig.flash, seed);
+    CHECK_EQ_INT(cellota_pipeline_begin(&pipeline, &rig.port, &rig.area, &image->info), CELLOTA_OK);
+    cellota_pipeline_save(&pipeline, saved);
+    for (run = 0;; run++) {
+        splitter split = {SPLIT_RANDOM, 1 + (size_t)(seed % 3000), seed + (uint64_t)run};
+        uint32_t offset = cellota_pipeline_offset(&pipeline);
+        uint64_t operations = (image->cipher_size - offset) / 16 + 4;
+
+        flash_sim_schedule_cut(&rig.flash, run >= resets ? 0
+                                           : run == 0 && first_cut
+                                               ? first_cut
+                                               : 1 + test_random(&random) % operations);
+        result = CELLOTA_OK;
+        while (offset < image->cipher_size && result == CELLOTA_OK) {
+            size_t chunk = next_chunk(&split, image->cipher_size - offset);
+            result = cellota_pipeline_feed(&pipeline, image->cipher + offset, chunk);
+            offset += (uint32_t)chunk;
+            if (result == CELLOTA_OK && (!stale || test_random(&random) % 16 == 0)) {
+                cellota_pipeline_save(&pipeline, saved);
+                saved_at = offset;
+            }
+        }
+        if (result == CELLOTA_OK)
+            result = cellota_pipeline_finish(&pipeline);
+        if (result == CELLOTA_OK)
+            break;
+        CHECK_EQ_INT(result, CELLOTA_FLASH_WRITE_FAILED); /* the cut, nothing else */
+        if (result != CELLOTA_FLASH_WRITE_FAILED || run > resets)
+            break;
+        /* Reset: power comes back, RAM is garbage, only the flash and the saved state remain. */
+        flash_sim_power_on(&rig.flash);
+        memset(&pipeline, 0xA5, sizeof(pipeline));
+        CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &rig.area, &image->info, saved),
+                     CELLOTA_OK);
+        offset = cellota_pipeline_offset(&pipeline);
+        CHECK_EQ_INT(offset % erase_size, 0);
+        CHECK(offset <= saved_at && saved_at - offset < erase_size + 16);
+    }
+    CHECK_EQ_INT(result, CELLOTA_OK);
+    check_installed(&rig, image);
+    rig_destroy(&rig);
+}
+
+/* A power cut at every single flash operation of an install, each followed by a resume. */
+static void test_resume_after_cut_at_every_operation(void)
+{
+    test_image image;
+    uint64_t cut, operations;
+
+    test_image_make(&image, 3 * 4096 + 100, 21); /* 4 pages, 782 writes */
+    operations = 4 + (image.cipher_size + 15) / 16;
+    for (cut = 1; cut <= operations; cut++)
+        install_with_resets(&geometries[0], &image, cut, 1, false, cut);
+    test_image_free(&image);
+
+    test_image_make(&image, 40 * 16 + 5, 22); /* a page per block: a checkpoint per block */
+    operations = 2 * (image.cipher_size / 16);
+    for (cut = 1; cut <= operations; cut++)
+        install_with_resets(&geometries[3], &image, cut, 1, false, cut);
+    test_image_free(&image);
+}
+
+static void test_resume_after_many_resets(void)
+{
+    test_image image;
+    uint64_t seed;
+    size_t g;
+
+    test_image_make(&image, 67512, 23);
+    for (g = 0; g < sizeof(geometries) / sizeof(geometries[0]); g++) {
+        for (seed = 1; seed <= 6; seed++) {
+            install_with_resets(&geometries[g], &image, seed * 7919 + g, 5, false, 0);
+            install_with_resets(&geometries[g], &image, seed * 104729 + g, 5, true, 0);
+        }
+    }
+    test_image_free(&image);
+}
+
+static void test_checkpoint_position(void)
+{
+    test_rig rig;
+    cellota_pipeline pipeline, resumed;
+    test_image image;
+    uint8_t state[CELLOTA_PIPELINE_STATE_SIZE];
+
+    test_image_make(&image, 5 * 4096, 24);
+    rig_create(&rig, &geometries[0], 4096, 16 * 4096);
+    CHECK_EQ_INT(cellota_pipeline_begin(&pipeline, &rig.port, &rig.area, &image.info), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_pipeline_feed(&pipeline, image.cipher, 2 * 4096 + 100), CELLOTA_OK);
+    cellota_pipeline_save(&pipeline, state);
+    CHECK_EQ_MEM(state, "CLP1", 4);
+    CHECK_EQ_INT(state[4] | state[5] << 8 | state[6] << 16 | state[7] << 24, 2 * 4096);
+    CHECK_EQ_MEM(state + 8, image.info.encrypted_sha256, 32);
+    CHECK_EQ_MEM(state + 40, image.cipher + 2 * 4096 - 16, 16); /* the chaining block */
+    /* Exactly at a page boundary the checkpoint is that boundary. */
+    CHECK_EQ_INT(cellota_pipeline_feed(&pipeline, image.cipher + 2 * 4096 + 100, 4096 - 100),
+                 CELLOTA_OK);
+    cellota_pipeline_save(&pipeline, state);
+    CHECK_EQ_INT(cellota_pipeline_restore(&resumed, &rig.port, &rig.area, &image.info, state),
+                 CELLOTA_OK);
+    CHECK_EQ_INT(cellota_pipeline_offset(&resumed), 3 * 4096);
+    /* The last page boundary of an image that fills its pages exactly is never a checkpoint: the
+     * last block is still held back there. */
+    CHECK_EQ_INT(
+        cellota_pipeline_feed(&resumed, image.cipher + 3 * 4096, image.cipher_size - 3 * 4096),
+        CELLOTA_OK);
+    cellota_pipeline_save(&resumed, state);
+    CHECK_EQ_INT(state[4] | state[5] << 8 | state[6] << 16 | state[7] << 24, 5 * 4096);
+    CHECK_EQ_INT(cellota_pipeline_finish(&resumed), CELLOTA_OK);
+    cellota_pipeline_save(&resumed, state); /* still works after finishing */
+    CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &rig.area, &image.info, state),
+                 CELLOTA_OK);
+    CHECK_EQ_INT(cellota_pipeline_offset(&pipeline), 5 * 4096);
+    rig_destroy(&rig);
+    test_image_free(&image);
+}
+
+/* Re-seals a state whose fields a test edited: the checksum is the first 16 bytes of the
+ * SHA-256 of everything before it. */
+static void reseal(uint8_t state[CELLOTA_PIPELINE_STATE_SIZE])
+{
+    uint8_t checksum[32];
+    mbedtls_sha256_ret(state, CELLOTA_PIPELINE_STATE_SIZE - 16, checksum, 0);
+    memcpy(state + CELLOTA_PIPELINE_STATE_SIZE - 16, checksum, 16);
+}
+
+static void test_restore_refuses_bad_states(void)
+{
+    test_rig rig;
+    cellota_pipeline pipeline;
+    test_image image, other;
+    cellota_flash_area bigger_pages;
+    uint8_t state[CELLOTA_PIPELINE_STATE_SIZE], edited[CELLOTA_PIPELINE_STATE_SIZE];
+    size_t index;
+
+    test_image_make(&image, 6 * 4096, 25);
+    test_image_make(&other, 6 * 4096, 26);
+    rig_create(&rig, &geometries[0], 4096, 16 * 4096);
+    CHECK_EQ_INT(cellota_pipeline_begin(&pipeline, &rig.port, &rig.area, &image.info), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_pipeline_feed(&pipeline, image.cipher, 3 * 4096 + 50), CELLOTA_OK);
+    cellota_pipeline_save(&pipeline, state);
+    CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &rig.area, &image.info, state),
+                 CELLOTA_OK);
+
+    /* Any single damaged byte. */
+    for (index = 0; index < CELLOTA_PIPELINE_STATE_SIZE; index++) {
+        memcpy(edited, state, sizeof(edited));
+        edited[index] ^= 0x10;
+        CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &rig.area, &image.info, edited),
+                     CELLOTA_IMAGE_STATE_INVALID);
+    }
+    CHECK_EQ_INT(cellota_pipeline_feed(&pipeline, image.cipher, 16), CELLOTA_IMAGE_STATE_INVALID);
+    CHECK_EQ_INT(cellota_pipeline_finish(&pipeline), CELLOTA_IMAGE_STATE_INVALID);
+    memset(edited, 0, sizeof(edited));
+    CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &rig.area, &image.info, edited),
+                 CELLOTA_IMAGE_STATE_INVALID);
+    memset(edited, 0xFF, sizeof(edited)); /* an erased flash record */
+    CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &rig.area, &image.info, edited),
+                 CELLOTA_IMAGE_STATE_INVALID);
+
+    /* Another image's state. */
+    CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &rig.area, &other.info, state),
+                 CELLOTA_IMAGE_STATE_INVALID);
+    /* An area whose pages do not end where the checkpoint is (3 * 4096 is not a multiple of 8192).
+     */
+    bigger_pages = rig.area;
+    bigger_pages.erase_size = 8192;
+    CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &bigger_pages, &image.info, state),
+                 CELLOTA_IMAGE_STATE_INVALID);
+    /* Sealed but inconsistent: the offset disagrees with what the hashes have consumed. */
+    memcpy(edited, state, sizeof(edited));
+    edited[5] = 0x40; /* offset 4 * 4096 */
+    reseal(edited);
+    CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &rig.area, &image.info, edited),
+                 CELLOTA_IMAGE_STATE_INVALID);
+    /* Sealed but past the end of the image. */
+    memcpy(edited, state, sizeof(edited));
+    edited[4] = edited[5] = edited[6] = 0, edited[7] = 0x10;
+    reseal(edited);
+    CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &rig.area, &image.info, edited),
+                 CELLOTA_IMAGE_STATE_INVALID);
+    /* Sealed, with data in the reserved bytes. */
+    memcpy(edited, state, sizeof(edited));
+    edited[CELLOTA_PIPELINE_STATE_SIZE - 17] = 1;
+    reseal(edited);
+    CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &rig.area, &image.info, edited),
+                 CELLOTA_IMAGE_STATE_INVALID);
+    /* A restore still checks what begin checks. */
+    other.info.encrypted_size += 16;
+    CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, &rig.port, &rig.area, &other.info, state),
+                 CELLOTA_IMAGE_FW_INFO_SIZES);
+    CHECK_EQ_INT(rig.flash.violations, 0);
+    rig_destroy(&rig);
+    test_image_free(&image);
+    test_image_free(&other);
+}
+
+static void test_hash_only_resume(void)
+{
+    cellota_pipeline pipeline;
+    test_image image;
+    uint8_t state[CELLOTA_PIPELINE_STATE_SIZE];
+    uint32_t offset;
+
+    test_image_make(&image, 5000, 27);
+    CHECK_EQ_INT(cellota_pipeline_begin(&pipeline, NULL, NULL, &image.info), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_pipeline_feed(&pipeline, image.cipher, 3000), CELLOTA_OK);
+    cellota_pipeline_save(&pipeline, state);
+    memset(&pipeline, 0xA5, sizeof(pipeline));
+    CHECK_EQ_INT(cellota_pipeline_restore(&pipeline, NULL, NULL, &image.info, state), CELLOTA_OK);
+    offset = cellota_pipeline_offset(&pipeline);
+    CHECK_EQ_INT(offset, 2 * CELLOTA_PIPELINE_HASH_ONLY_INTERVAL);
+    CHECK_EQ_INT(
+        cellota_pipeline_feed(&pipeline, image.cipher + offset, image.cipher_size - offset),
+        CELLOTA_OK);
+    CHECK_EQ_INT(cellota_pipeline_finish(&pipeline), CELLOTA_OK);
+    test_image_free(&image);
+}
+
 int main(void)
 {
     RUN(test_every_split_same_result);
@@ -372,5 +611,10 @@ int main(void)
     RUN(test_content_errors);
     RUN(test_flash_errors);
     RUN(test_hash_only);
+    RUN(test_resume_after_cut_at_every_operation);
+    RUN(test_resume_after_many_resets);
+    RUN(test_checkpoint_position);
+    RUN(test_restore_refuses_bad_states);
+    RUN(test_hash_only_resume);
     return test_summary();
 }
