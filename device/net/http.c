@@ -112,18 +112,17 @@ static int store_location(cellota_http_client *client, const char *value, size_t
 
 static int status_error(uint16_t status)
 {
-    switch (status) {
-    case 304: return CELLOTA_NET_HTTP_NOT_MODIFIED;
-    case 400: return CELLOTA_NET_HTTP_BAD_REQUEST;
-    case 401: return CELLOTA_NET_HTTP_UNAUTHORIZED;
-    case 403: return CELLOTA_NET_HTTP_FORBIDDEN;
-    case 404: return CELLOTA_NET_HTTP_NOT_FOUND;
-    case 410: return CELLOTA_NET_HTTP_GONE;
-    case 416: return CELLOTA_NET_HTTP_RANGE_NOT_SATISFIABLE;
-    case 502:
-    case 504: return CELLOTA_NET_HTTP_GATEWAY_TIMEOUT;
-    case 503: return CELLOTA_NET_HTTP_SERVICE_UNAVAILABLE;
-    default: break;
+    /* The statuses a user can act on have their own code; the rest go by class. */
+    static const uint16_t named[][2] = {
+        {304, CELLOTA_NET_HTTP_NOT_MODIFIED},     {400, CELLOTA_NET_HTTP_BAD_REQUEST},
+        {401, CELLOTA_NET_HTTP_UNAUTHORIZED},     {403, CELLOTA_NET_HTTP_FORBIDDEN},
+        {404, CELLOTA_NET_HTTP_NOT_FOUND},        {410, CELLOTA_NET_HTTP_GONE},
+        {416, CELLOTA_NET_HTTP_RANGE_NOT_SATISFIABLE}, {502, CELLOTA_NET_HTTP_GATEWAY_TIMEOUT},
+        {503, CELLOTA_NET_HTTP_SERVICE_UNAVAILABLE}, {504, CELLOTA_NET_HTTP_GATEWAY_TIMEOUT}};
+    size_t index;
+    for (index = 0; index < sizeof(named) / sizeof(named[0]); index++) {
+        if (named[index][0] == status)
+            return named[index][1];
     }
     if (status >= 400 && status < 500)
         return CELLOTA_NET_HTTP_CLIENT_ERROR;

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CELLOTA_HTTP_ETAG_MAX 63        /* longer entity tags are not kept (etag stays "") */
+#define CELLOTA_HTTP_ETAG_MAX 47        /* longer entity tags are not kept (etag stays "") */
 #define CELLOTA_HTTP_HEADER_LINES_MAX 64 /* header and trailer lines per response */
 #define CELLOTA_HTTP_UNKNOWN UINT32_MAX  /* a Content-Range total given as '*' */
 

@@ -67,14 +67,18 @@ static void emit(cellota_mqtt_client *client, cellota_mqtt_event *event)
         client->config.on_event(client->config.context, event);
 }
 
+/* An event without a message; `detail` is the granted QoS (SUBSCRIBED) or session present
+ * (CONNECTED). */
 static void emit_simple(cellota_mqtt_client *client, cellota_mqtt_event_type type, int error,
-                        uint16_t packet_id)
+                        uint16_t packet_id, uint8_t detail)
 {
     cellota_mqtt_event event;
     memset(&event, 0, sizeof(event));
     event.type = type;
     event.error = error;
     event.packet_id = packet_id;
+    event.granted_qos = type == CELLOTA_MQTT_EVENT_SUBSCRIBED ? detail : 0;
+    event.session_present = type == CELLOTA_MQTT_EVENT_CONNECTED && detail;
     emit(client, &event);
 }
 
@@ -227,7 +231,7 @@ static void connection_lost(cellota_mqtt_client *client, int error)
                              ? client->config.backoff_max_ms
                              : client->backoff_ms * 2;
     if (was_connected)
-        emit_simple(client, CELLOTA_MQTT_EVENT_DISCONNECTED, error, 0);
+        emit_simple(client, CELLOTA_MQTT_EVENT_DISCONNECTED, error, 0, 0);
 }
 
 static void open_socket(cellota_mqtt_client *client)
@@ -242,17 +246,13 @@ static void open_socket(cellota_mqtt_client *client)
 
 static void became_connected(cellota_mqtt_client *client, bool session_present)
 {
-    cellota_mqtt_event event;
     client->state = STATE_CONNECTED;
     client->ever_connected = true;
     client->last_error = CELLOTA_OK;
     client->backoff_ms = client->config.backoff_min_ms;
     client->last_sent = client->now;
     client->last_received = client->now;
-    memset(&event, 0, sizeof(event));
-    event.type = CELLOTA_MQTT_EVENT_CONNECTED;
-    event.session_present = session_present;
-    emit(client, &event);
+    emit_simple(client, CELLOTA_MQTT_EVENT_CONNECTED, CELLOTA_OK, 0, session_present);
 }
 
 /* Hands queued bytes to the socket. False when the connection failed. */
@@ -342,26 +342,21 @@ static void handle_packet(cellota_mqtt_client *client)
             /* Only a publish that went out can be acknowledged; others are stale ids. */
             if (offset < client->queued && offset + size_at(client, offset) <= client->sent) {
                 remove_packet(client, offset, size_at(client, offset));
-                emit_simple(client, CELLOTA_MQTT_EVENT_PUBLISHED, CELLOTA_OK, id);
+                emit_simple(client, CELLOTA_MQTT_EVENT_PUBLISHED, CELLOTA_OK, id, 0);
             }
         }
         break;
     case CELLOTA_MQTT_SUBACK:
         result = cellota_mqtt_decode_suback(packet, &id, &code);
-        if (result == CELLOTA_OK) {
-            cellota_mqtt_event event;
-            memset(&event, 0, sizeof(event));
-            event.type = CELLOTA_MQTT_EVENT_SUBSCRIBED;
-            event.packet_id = id;
-            event.granted_qos = code == 0x80 ? 0 : code;
-            event.error = code == 0x80 ? CELLOTA_NET_MQTT_SUBSCRIBE_REFUSED : CELLOTA_OK;
-            emit(client, &event);
-        }
+        if (result == CELLOTA_OK)
+            emit_simple(client, CELLOTA_MQTT_EVENT_SUBSCRIBED,
+                        code == 0x80 ? CELLOTA_NET_MQTT_SUBSCRIBE_REFUSED : CELLOTA_OK, id,
+                        code == 0x80 ? 0 : code);
         break;
     case CELLOTA_MQTT_UNSUBACK:
         result = cellota_mqtt_decode_ack(packet, &id);
         if (result == CELLOTA_OK)
-            emit_simple(client, CELLOTA_MQTT_EVENT_UNSUBSCRIBED, CELLOTA_OK, id);
+            emit_simple(client, CELLOTA_MQTT_EVENT_UNSUBSCRIBED, CELLOTA_OK, id, 0);
         break;
     case CELLOTA_MQTT_PINGRESP:
         result = cellota_mqtt_decode_ack(packet, NULL);

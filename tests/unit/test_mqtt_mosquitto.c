@@ -4,7 +4,8 @@
  * connect with a last will, subscribe, receive QoS 1, publish QoS 0 and 1, keep-alive pings,
  * the will published when the socket is cut, a dead (frozen) broker noticed by the ping
  * timeout, reconnecting after the broker restarts, and a QoS 1 message re-sent with DUP to the
- * restarted broker until acknowledged.
+ * restarted broker until acknowledged; and against a broker that wants credentials, a refusal
+ * as a named error without them and a session with them.
  */
 #include "test.h"
 
@@ -269,6 +270,62 @@ static void test_clean_stop_sends_no_will(void)
     CHECK_EQ_INT(test_file_count(observed, "cellota/dev1/online offline"), wills);
 }
 
+/* A broker that wants a user name and password: refused without, accepted with. */
+static void test_credentials_against_a_locked_broker(void)
+{
+    static test_server locked;
+    static char passwords[400], extra[600];
+    static device guest;
+    char *argv[] = {"mosquitto_passwd", "-b", "-c", passwords, "fleet", "s3cret", NULL};
+    cellota_mqtt_config config;
+    uint32_t start;
+    int result = CELLOTA_IN_PROGRESS;
+    snprintf(passwords, sizeof(passwords), "%s.passwords", observed);
+    CHECK_EQ_INT(test_process_run(argv, 10000), 0);
+    snprintf(extra, sizeof(extra), "allow_anonymous false\npassword_file %s\n", passwords);
+    if (test_mosquitto_start(&locked, 0, extra) != 0) {
+        CHECK(!"the locked mosquitto did not start");
+        return;
+    }
+
+    memset(&guest, 0, sizeof(guest));
+    cellota_posix_socket_init(&guest.socket);
+    cellota_mqtt_config_default(&config);
+    config.host = "127.0.0.1";
+    config.port = locked.port;
+    config.connect.client_id = "dev2";
+    config.connect.clean_session = true;
+    config.receive_buffer = guest.receive;
+    config.receive_size = sizeof(guest.receive);
+    config.send_buffer = guest.send;
+    config.send_size = sizeof(guest.send);
+    CHECK_EQ_INT(cellota_mqtt_init(&guest.client, &guest.socket.socket, &config), CELLOTA_OK);
+    cellota_mqtt_start(&guest.client, test_now_ms());
+    start = test_now_ms();
+    while (result == CELLOTA_IN_PROGRESS && test_now_ms() - start < 5000) {
+        result = cellota_mqtt_poll(&guest.client, test_now_ms());
+        test_sleep_ms(2);
+    }
+    CHECK_EQ_INT(result, CELLOTA_NET_MQTT_REFUSED_NOT_AUTHORIZED);
+    cellota_mqtt_stop(&guest.client);
+    cellota_mqtt_poll(&guest.client, test_now_ms());
+
+    config.connect.username = "fleet";
+    config.connect.password = "s3cret";
+    CHECK_EQ_INT(cellota_mqtt_init(&guest.client, &guest.socket.socket, &config), CELLOTA_OK);
+    cellota_mqtt_start(&guest.client, test_now_ms());
+    start = test_now_ms();
+    do {
+        result = cellota_mqtt_poll(&guest.client, test_now_ms());
+        test_sleep_ms(2);
+    } while (result != CELLOTA_OK && test_now_ms() - start < 5000);
+    CHECK_EQ_INT(result, CELLOTA_OK);
+    CHECK(test_file_count(locked.log, "as dev2 (p2, c1, k0, u'fleet')") == 1);
+    cellota_mqtt_stop(&guest.client);
+    cellota_mqtt_poll(&guest.client, test_now_ms());
+    test_server_stop(&locked);
+}
+
 int main(void)
 {
     static char directory[300];
@@ -293,6 +350,7 @@ int main(void)
     RUN(test_reconnect_after_broker_restart);
     RUN(test_qos1_resent_to_a_restarted_broker);
     RUN(test_clean_stop_sends_no_will);
+    RUN(test_credentials_against_a_locked_broker);
     test_process_stop(observer);
     test_server_stop(&broker);
     return test_summary();
