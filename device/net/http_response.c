@@ -16,8 +16,8 @@ enum parser_state {
     STATE_BODY_LENGTH, /* `remaining` bytes of a Content-Length body */
     STATE_BODY_CLOSE,  /* everything until the connection closes */
     STATE_CHUNK_SIZE,
-    STATE_CHUNK_DATA,  /* `remaining` bytes of the current chunk */
-    STATE_CHUNK_END,   /* the CRLF after a chunk's data */
+    STATE_CHUNK_DATA, /* `remaining` bytes of the current chunk */
+    STATE_CHUNK_END,  /* the CRLF after a chunk's data */
     STATE_TRAILERS,
     STATE_DONE
 };

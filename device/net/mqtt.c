@@ -22,7 +22,7 @@ enum client_state {
     STATE_SENDING_CONNECT, /* the CONNECT in receive_buffer going out */
     STATE_WAITING_CONNACK,
     STATE_CONNECTED,
-    STATE_DISCONNECTING    /* the DISCONNECT going out */
+    STATE_DISCONNECTING /* the DISCONNECT going out */
 };
 
 #define RECEIVES_PER_POLL 8
@@ -196,8 +196,8 @@ static int queued_result(cellota_mqtt_client *client, int result, size_t length)
 static bool queue_control(cellota_mqtt_client *client, uint8_t type, uint16_t packet_id)
 {
     size_t length;
-    if (cellota_mqtt_encode_control(client->config.send_buffer + client->queued,
-                                    room(client, true), type, packet_id, &length) != CELLOTA_OK)
+    if (cellota_mqtt_encode_control(client->config.send_buffer + client->queued, room(client, true),
+                                    type, packet_id, &length) != CELLOTA_OK)
         return false;
     client->queued += length;
     return true;
@@ -260,9 +260,9 @@ static bool flush(cellota_mqtt_client *client)
 {
     while (client->sent < client->queued) {
         size_t accepted = 0;
-        int result = client->socket->operations->send(
-            client->socket->context, client->config.send_buffer + client->sent,
-            client->queued - client->sent, &accepted);
+        int result = client->socket->operations->send(client->socket->context,
+                                                      client->config.send_buffer + client->sent,
+                                                      client->queued - client->sent, &accepted);
         if (result != CELLOTA_OK) {
             connection_lost(client, result);
             return false;
@@ -386,8 +386,8 @@ static void receive_packets(cellota_mqtt_client *client)
             continue;
         }
         space = cellota_mqtt_reader_space(&client->reader, &wanted);
-        result = client->socket->operations->receive(client->socket->context, space, wanted,
-                                                     &received);
+        result =
+            client->socket->operations->receive(client->socket->context, space, wanted, &received);
         if (result != CELLOTA_OK) {
             connection_lost(client, result);
             return;
@@ -399,8 +399,8 @@ static void receive_packets(cellota_mqtt_client *client)
             return;
         }
         client->last_received = client->now;
-        result = cellota_mqtt_reader_feed(&client->reader, space, received, &consumed,
-                                          &client->packet);
+        result =
+            cellota_mqtt_reader_feed(&client->reader, space, received, &consumed, &client->packet);
         if (result == CELLOTA_OK || result == CELLOTA_NET_MQTT_PACKET_TOO_LARGE) {
             client->packet_result = result;
             client->packet_pending = true;
@@ -415,6 +415,12 @@ static void keep_alive(cellota_mqtt_client *client)
     uint32_t interval = (uint32_t)client->config.connect.keepalive_s * 1000u;
     if (interval == 0)
         return;
+    /* A send path that has taken nothing for so long is as dead as a silent broker. */
+    if (client->sent < client->queued &&
+        client->now - client->last_sent >= interval + client->config.ping_timeout_ms) {
+        connection_lost(client, CELLOTA_NET_MQTT_PING_TIMEOUT);
+        return;
+    }
     if (client->ping_outstanding) {
         if (client->now - client->ping_sent >= client->config.ping_timeout_ms)
             connection_lost(client, CELLOTA_NET_MQTT_PING_TIMEOUT);
@@ -562,9 +568,9 @@ static int queue_filter(cellota_mqtt_client *client, const char *filter, int qos
         return CELLOTA_NET_MQTT_NOT_CONNECTED;
     id = take_packet_id(client);
     if (qos >= 0)
-        result = cellota_mqtt_encode_subscribe(client->config.send_buffer + client->queued,
-                                               room(client, false), id, filter, (uint8_t)qos,
-                                               &length);
+        result =
+            cellota_mqtt_encode_subscribe(client->config.send_buffer + client->queued,
+                                          room(client, false), id, filter, (uint8_t)qos, &length);
     else
         result = cellota_mqtt_encode_unsubscribe(client->config.send_buffer + client->queued,
                                                  room(client, false), id, filter, &length);
@@ -580,8 +586,7 @@ int cellota_mqtt_subscribe(cellota_mqtt_client *client, const char *filter, uint
     return queue_filter(client, filter, qos, packet_id);
 }
 
-int cellota_mqtt_unsubscribe(cellota_mqtt_client *client, const char *filter,
-                             uint16_t *packet_id)
+int cellota_mqtt_unsubscribe(cellota_mqtt_client *client, const char *filter, uint16_t *packet_id)
 {
     return queue_filter(client, filter, -1, packet_id);
 }

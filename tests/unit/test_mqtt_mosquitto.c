@@ -131,10 +131,21 @@ static bool pump_until_observed(const char *text, uint32_t timeout_ms)
 
 static bool start_observer(void)
 {
-    char *argv[] = {"mosquitto_sub", "-h",  "127.0.0.1", "-p",
-                    port_text,       "-i",  "observer",  "-q",
-                    "1",             "-v",  "-t",        "cellota/dev1/status",
-                    "-t",            "cellota/dev1/online", NULL};
+    char *argv[] = {"mosquitto_sub",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    port_text,
+                    "-i",
+                    "observer",
+                    "-q",
+                    "1",
+                    "-v",
+                    "-t",
+                    "cellota/dev1/status",
+                    "-t",
+                    "cellota/dev1/online",
+                    NULL};
     int before = test_file_count(broker.log, "Sending SUBACK to observer");
     observer = test_process_start(argv, observed);
     if (observer < 0)
@@ -153,8 +164,9 @@ static bool start_observer(void)
 
 static int publish_with_mosquitto_pub(const char *topic, const char *message)
 {
-    char *argv[] = {"mosquitto_pub", "-h", "127.0.0.1", "-p", port_text, "-i", "operator",
-                    "-q", "1", "-t", (char *)topic, "-m", (char *)message, NULL};
+    char *argv[] = {"mosquitto_pub", "-h", "127.0.0.1", "-p", port_text,     "-i",
+                    "operator",      "-q", "1",         "-t", (char *)topic, "-m",
+                    (char *)message, NULL};
     return test_process_run(argv, 10000);
 }
 
