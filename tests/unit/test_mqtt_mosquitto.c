@@ -286,7 +286,7 @@ static void test_clean_stop_sends_no_will(void)
 static void test_credentials_against_a_locked_broker(void)
 {
     static test_server locked;
-    static char passwords[400], extra[600];
+    static char passwords[420], extra[700];
     static device guest;
     char *argv[] = {"mosquitto_passwd", "-b", "-c", passwords, "fleet", "s3cret", NULL};
     cellota_mqtt_config config;
