@@ -15,6 +15,7 @@
 #define CELLOTA_IMAGE_REQUEST_H
 
 #include "image/fw_info.h"
+#include "image/signature.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,13 +39,31 @@ typedef struct cellota_update_request {
 } cellota_update_request;
 
 /*
- * Parses a request. Unknown fields are ignored (forward compatibility). Errors, each its own
- * code: malformed JSON, not an object, type missing or not "update_fw", fw_info missing or bad,
- * neither url nor alt_url, a string over its limit, a duplicated key, sig not 128 hex digits.
+ * Parses a request of `length` bytes (no NUL needed). Unknown members are ignored (forward
+ * compatibility); known ones must be strings. Errors, each its own code:
+ *   CELLOTA_JSON_INVALID / _TOO_DEEP / _TOO_LARGE  malformed JSON, nested deeper than 8, more than
+ *       CELLOTA_REQUEST_JSON_MAX bytes or 64 tokens; also a value holding a control character
+ *   CELLOTA_IMAGE_REQUEST_NOT_OBJECT           the text is JSON but not an object
+ *   CELLOTA_IMAGE_REQUEST_DUPLICATE_KEY        a member named twice (any member)
+ *   CELLOTA_IMAGE_REQUEST_FIELD_TYPE           a known member that is not a string
+ *   CELLOTA_IMAGE_REQUEST_FIELD_TOO_LONG       url, alt_url, version or id over its limit
+ *   CELLOTA_IMAGE_REQUEST_BAD_TYPE             type missing or not "update_fw"
+ *   CELLOTA_IMAGE_REQUEST_NO_FW_INFO           fw_info missing
+ *   CELLOTA_IMAGE_FW_INFO_HEX / _SIZES         fw_info not 224 hex digits / sizes inconsistent
+ *   CELLOTA_IMAGE_REQUEST_NO_URL               url and alt_url both missing or empty
+ *   CELLOTA_IMAGE_REQUEST_BAD_SIGNATURE_FORMAT sig present but not 128 hex digits
+ *   CELLOTA_IMAGE_SEMVER_INVALID / _TOO_LONG   version present, not empty and not a semver
+ * Member errors are reported in document order, then the missing-member checks in the order
+ * above. On any error *request is left without a signature and may hold some fields.
  */
 int cellota_request_parse(cellota_update_request *request, const char *json, size_t length);
 
-/* The SHA-256 of the canonical bytes (what `sig` signs). */
+/* The SHA-256 of the canonical bytes (what `sig` signs). CELLOTA_OK or CELLOTA_CRYPTO_FAILED. */
 int cellota_request_digest(const cellota_update_request *request, uint8_t digest[32]);
+
+/* Checks the request's signature under the operator's public key: CELLOTA_OK,
+ * CELLOTA_IMAGE_SIGNATURE_MISSING for an unsigned request, or as cellota_signature_verify. */
+int cellota_request_verify(const cellota_update_request *request,
+                           const uint8_t public_key[CELLOTA_PUBLIC_KEY_SIZE]);
 
 #endif

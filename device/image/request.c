@@ -1,0 +1,168 @@
+/*
+ * The update request (ota.json) parser and its canonical digest (contract in request.h).
+ *
+ * Strict where it matters for safety and lenient where old and new senders differ: unknown
+ * members are skipped, but a known member with the wrong type, an over-long value or any member
+ * named twice is refused (two parsers that pick different duplicates are how signed messages
+ * get forged).
+ */
+#include "image/request.h"
+
+#include "core/error.h"
+#include "core/json.h"
+#include "core/encoding.h"
+#include "image/semver.h"
+#include "image/signature.h"
+
+#include <mbedtls/sha256.h>
+
+#include <string.h>
+
+/* 7 known members and a few unknown ones, nested a little. */
+#define REQUEST_TOKENS 64
+#define REQUEST_DEPTH 8
+
+/* Copies the string member `token` into `out` (capacity bytes, NUL included). */
+static int copy_field(const char *json, const cellota_json_token *token, char *out, size_t capacity,
+                      size_t *length)
+{
+    int result;
+    if (token->type != CELLOTA_JSON_STRING)
+        return CELLOTA_IMAGE_REQUEST_FIELD_TYPE;
+    result = cellota_json_string_copy(json, token, out, capacity, length);
+    return result == CELLOTA_BUFFER_TOO_SMALL ? CELLOTA_IMAGE_REQUEST_FIELD_TOO_LONG : result;
+}
+
+static int read_fw_info(cellota_update_request *request, const char *json,
+                        const cellota_json_token *token)
+{
+    char hex[CELLOTA_FW_INFO_HEX_LENGTH + 1];
+    size_t length;
+    int result = copy_field(json, token, hex, sizeof(hex), &length);
+    if (result == CELLOTA_IMAGE_REQUEST_FIELD_TOO_LONG)
+        return CELLOTA_IMAGE_FW_INFO_HEX;
+    return result != CELLOTA_OK ? result : cellota_fw_info_from_hex(&request->fw_info, hex, length);
+}
+
+static int read_signature(cellota_update_request *request, const char *json,
+                          const cellota_json_token *token)
+{
+    char hex[2 * CELLOTA_SIGNATURE_SIZE + 1];
+    size_t length;
+    int result = copy_field(json, token, hex, sizeof(hex), &length);
+    if (result == CELLOTA_IMAGE_REQUEST_FIELD_TOO_LONG ||
+        (result == CELLOTA_OK && length != 2 * CELLOTA_SIGNATURE_SIZE) ||
+        (result == CELLOTA_OK &&
+         cellota_hex_decode(request->signature, hex, CELLOTA_SIGNATURE_SIZE) != CELLOTA_OK))
+        return CELLOTA_IMAGE_REQUEST_BAD_SIGNATURE_FORMAT;
+    request->has_signature = result == CELLOTA_OK;
+    return result;
+}
+
+static int read_version(cellota_update_request *request, const char *json,
+                        const cellota_json_token *token)
+{
+    cellota_semver version;
+    size_t length;
+    int result = copy_field(json, token, request->version, sizeof(request->version), &length);
+    if (result != CELLOTA_OK || length == 0)
+        return result;
+    return cellota_semver_parse(&version, request->version, length);
+}
+
+static int parse_request(cellota_update_request *request, const char *json, size_t length)
+{
+    cellota_json_token tokens[REQUEST_TOKENS];
+    size_t count, member, key = 1;
+    bool has_type = false, has_fw_info = false;
+    int result;
+
+    memset(request, 0, sizeof(*request));
+    if (length > CELLOTA_REQUEST_JSON_MAX)
+        return CELLOTA_JSON_TOO_LARGE;
+    result = cellota_json_parse(json, length, tokens, REQUEST_TOKENS, REQUEST_DEPTH, &count);
+    if (result != CELLOTA_OK)
+        return result;
+    if (tokens[0].type != CELLOTA_JSON_OBJECT)
+        return CELLOTA_IMAGE_REQUEST_NOT_OBJECT;
+    if (cellota_json_has_duplicate_keys(json, tokens, 0))
+        return CELLOTA_IMAGE_REQUEST_DUPLICATE_KEY;
+    for (member = 0; member < tokens[0].size; member++, key = tokens[key + 1].next) {
+        const cellota_json_token *name = &tokens[key], *value = &tokens[key + 1];
+        if (cellota_json_string_equals(json, name, "type")) {
+            result = copy_field(json, value, request->type, sizeof(request->type), NULL);
+            if (result == CELLOTA_IMAGE_REQUEST_FIELD_TOO_LONG)
+                result = CELLOTA_IMAGE_REQUEST_BAD_TYPE; /* too long to be "update_fw" */
+            has_type = true;
+        } else if (cellota_json_string_equals(json, name, "url")) {
+            result = copy_field(json, value, request->url, sizeof(request->url), NULL);
+        } else if (cellota_json_string_equals(json, name, "alt_url")) {
+            result = copy_field(json, value, request->alt_url, sizeof(request->alt_url), NULL);
+        } else if (cellota_json_string_equals(json, name, "fw_info")) {
+            result = read_fw_info(request, json, value);
+            has_fw_info = true;
+        } else if (cellota_json_string_equals(json, name, "version")) {
+            result = read_version(request, json, value);
+        } else if (cellota_json_string_equals(json, name, "id")) {
+            result = copy_field(json, value, request->id, sizeof(request->id), NULL);
+        } else if (cellota_json_string_equals(json, name, "sig")) {
+            result = read_signature(request, json, value);
+        }
+        if (result != CELLOTA_OK)
+            return result;
+    }
+    if (!has_type || strcmp(request->type, "update_fw") != 0)
+        return CELLOTA_IMAGE_REQUEST_BAD_TYPE;
+    if (!has_fw_info)
+        return CELLOTA_IMAGE_REQUEST_NO_FW_INFO;
+    if (request->url[0] == '\0' && request->alt_url[0] == '\0')
+        return CELLOTA_IMAGE_REQUEST_NO_URL;
+    return CELLOTA_OK;
+}
+
+int cellota_request_parse(cellota_update_request *request, const char *json, size_t length)
+{
+    int result = parse_request(request, json, length);
+    if (result != CELLOTA_OK)
+        request->has_signature = false; /* nothing of a refused request may look verified */
+    return result;
+}
+
+static int hash_line(mbedtls_sha256_context *hash, const char *text, size_t length)
+{
+    return mbedtls_sha256_update_ret(hash, (const unsigned char *)text, length) ||
+           mbedtls_sha256_update_ret(hash, (const unsigned char *)"\n", 1);
+}
+
+int cellota_request_digest(const cellota_update_request *request, uint8_t digest[32])
+{
+    static const char header[] = "cellota-request-v1";
+    char fw_info[CELLOTA_FW_INFO_HEX_LENGTH + 1];
+    mbedtls_sha256_context hash;
+    int failed;
+
+    cellota_fw_info_to_hex(&request->fw_info, fw_info);
+    mbedtls_sha256_init(&hash);
+    failed = mbedtls_sha256_starts_ret(&hash, 0) || hash_line(&hash, header, sizeof(header) - 1) ||
+             hash_line(&hash, request->type, strlen(request->type)) ||
+             hash_line(&hash, request->url, strlen(request->url)) ||
+             hash_line(&hash, request->alt_url, strlen(request->alt_url)) ||
+             hash_line(&hash, fw_info, CELLOTA_FW_INFO_HEX_LENGTH) ||
+             hash_line(&hash, request->version, strlen(request->version)) ||
+             hash_line(&hash, request->id, strlen(request->id)) ||
+             mbedtls_sha256_finish_ret(&hash, digest);
+    mbedtls_sha256_free(&hash);
+    return failed ? CELLOTA_CRYPTO_FAILED : CELLOTA_OK;
+}
+
+int cellota_request_verify(const cellota_update_request *request,
+                           const uint8_t public_key[CELLOTA_PUBLIC_KEY_SIZE])
+{
+    uint8_t digest[32];
+    int result;
+    if (!request->has_signature)
+        return CELLOTA_IMAGE_SIGNATURE_MISSING;
+    if ((result = cellota_request_digest(request, digest)) != CELLOTA_OK)
+        return result;
+    return cellota_signature_verify(public_key, digest, request->signature);
+}
