@@ -8,12 +8,11 @@
 set -eu
 bin=$(cd "${1:-build/bin}" && pwd)
 cellota=$bin/cellota
-nginx=$(command -v nginx || echo /usr/sbin/nginx)
 work=$(mktemp -d "${TMPDIR:-/tmp}/cellota-demo.XXXXXX")
-nginx_pid=""
+. "$(dirname "$0")/servers.sh"
 
 cleanup() {
-    if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null || true; fi
+    stop_servers
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -21,44 +20,6 @@ trap 'exit 1' INT TERM
 
 heading() {
     printf '\n== %s\n' "$*"
-}
-
-# Starts nginx serving $work/www on a free port; sets port and nginx_pid.
-start_nginx() {
-    mkdir -p "$work/www" "$work/nginx"
-    # nginx's workers may run as another user: the files they serve must be readable.
-    chmod 755 "$work" "$work/www"
-    for attempt in 1 2 3 4 5 6 7 8 9 10; do
-        port=$(awk -v seed="$$$attempt" 'BEGIN { srand(seed); print 20000 + int(rand() * 40000) }')
-        cat >"$work/nginx/nginx.conf" <<CONF
-daemon on;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
-worker_processes 1;
-events { worker_connections 64; }
-http {
-    access_log $work/nginx/access.log;
-    client_body_temp_path $work/nginx/body;
-    proxy_temp_path $work/nginx/proxy;
-    fastcgi_temp_path $work/nginx/fastcgi;
-    uwsgi_temp_path $work/nginx/uwsgi;
-    scgi_temp_path $work/nginx/scgi;
-    types { application/json json; application/octet-stream ebin; }
-    server {
-        listen 127.0.0.1:$port;
-        root $work/www;
-    }
-}
-CONF
-        if "$nginx" -e "$work/nginx/error.log" -p "$work/nginx" -c "$work/nginx/nginx.conf" \
-            2>/dev/null; then
-            nginx_pid=$(cat "$work/nginx/nginx.pid")
-            return 0
-        fi
-    done
-    echo "demo: nginx did not start; its log:" >&2
-    cat "$work/nginx/error.log" >&2
-    exit 1
 }
 
 cd "$work"
@@ -71,8 +32,9 @@ head -c 67512 /dev/urandom >firmware.bin
 ls -l firmware.bin
 
 heading "3. nginx serves the release folder on 127.0.0.1"
-start_nginx
-base=http://127.0.0.1:$port
+mkdir -p "$work/www"
+start_nginx "$work/www" "$work"
+base=http://127.0.0.1:$nginx_port
 echo "nginx on $base (pid $nginx_pid)"
 
 heading "4. cellota pack: encrypt with a fresh key and IV, write the signed update request"
