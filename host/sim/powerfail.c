@@ -9,9 +9,9 @@
  *   3. For every i in 1..N: the same update with power cut at operation i (torn the way
  *      flash_sim tears), then reset after reset through the first stage and the bootloader
  *      until the device settles. After every boot the harness checks, on its own, that the
- *      started slot holds a known image byte for byte, that the bootloader region holds the old or the
- *      new bootloader, and that the first stage and the reserved regions are untouched.
- *      Recovered: the device settled on the new image, confirmed (and on the new bootloader).
+ *      started slot holds a known image byte for byte, that the bootloader region holds the old or
+ * the new bootloader, and that the first stage and the reserved regions are untouched. Recovered:
+ * the device settled on the new image, confirmed (and on the new bootloader).
  *   4. Rollback: the new image fails its self-test (it resets before confirming, or asks for
  *      a rollback); the device must settle back on the old image. Power is cut at every
  *      operation from the moment the failing image first runs.
@@ -93,11 +93,11 @@ typedef struct campaign {
     run_state state;    /* of the run under way */
     run_result *result; /* of the run under way */
     /* Fork mode (see fork_point). */
-    bool child;             /* this process is a forked cut point */
-    run_result *shared;     /* where a child leaves its result (shared memory) */
-    tally *tally;           /* where the sweep under way counts */
-    const char *what;       /* and how it names a point */
-    uint64_t sweep_after;   /* fork only after this operation */
+    bool child;                /* this process is a forked cut point */
+    run_result *shared;        /* where a child leaves its result (shared memory) */
+    tally *tally;              /* where the sweep under way counts */
+    const char *what;          /* and how it names a point */
+    uint64_t sweep_after;      /* fork only after this operation */
     bool sweep_after_rollback; /* ... and after the failing image first ran */
     bool sweep_until_handoff;  /* ... until the application hands over to the bootloader */
     uint64_t forked;
@@ -140,8 +140,8 @@ static int provision(campaign *c, uint64_t seed)
     int result;
 
     for (index = 0; index < 3; index++)
-        make_image(&c->applications[index], c->image_size, seed * 16 + index,
-                   (uint32_t)index + 1, load);
+        make_image(&c->applications[index], c->image_size, seed * 16 + index, (uint32_t)index + 1,
+                   load);
     for (index = 0; index < 2; index++)
         make_image(&c->bootloaders[index], BOOTLOADER_SIZE, seed * 16 + 8 + index,
                    (uint32_t)index + 1, bootloader ? bootloader->area.address : 0);
@@ -158,8 +158,8 @@ static int provision(campaign *c, uint64_t seed)
             uint32_t at;
             for (at = 0; at < region->area.size; at++)
                 bytes[at] = (uint8_t)test_random(&random);
-            result = sim_device_factory_write(device, region->area.address, bytes,
-                                              region->area.size);
+            result =
+                sim_device_factory_write(device, region->area.address, bytes, region->area.size);
             free(bytes);
             if (result != CELLOTA_OK)
                 return result;
@@ -168,11 +168,11 @@ static int provision(campaign *c, uint64_t seed)
     result = sim_device_factory_write(device, slot0->area.address, c->applications[0].plain,
                                       c->image_size);
     if (result == CELLOTA_OK && bootloader)
-        result = sim_device_factory_write(device, bootloader->area.address,
-                                          c->bootloaders[0].plain, BOOTLOADER_SIZE);
+        result = sim_device_factory_write(device, bootloader->area.address, c->bootloaders[0].plain,
+                                          BOOTLOADER_SIZE);
     if (result == CELLOTA_OK && staging)
-        result = sim_device_factory_write(device, staging->area.address,
-                                          c->bootloaders[0].plain, BOOTLOADER_SIZE);
+        result = sim_device_factory_write(device, staging->area.address, c->bootloaders[0].plain,
+                                          BOOTLOADER_SIZE);
     if (result != CELLOTA_OK)
         return result;
     describe(&application, &c->applications[0]);
@@ -180,14 +180,13 @@ static int provision(campaign *c, uint64_t seed)
     memset(&modem_image, 0, sizeof(modem_image));
     modem_image.info = c->applications[0].info;
     strcpy(modem_image.name, modem_names[0]);
-    result = cellota_boot_provision(&device->port, layout, &application,
-                                    bootloader ? &boot_image : NULL,
-                                    c->application_strategy == STRATEGY_MODEM ? &modem_image
-                                                                              : NULL);
+    result =
+        cellota_boot_provision(&device->port, layout, &application, bootloader ? &boot_image : NULL,
+                               c->application_strategy == STRATEGY_MODEM ? &modem_image : NULL);
     for (index = 0; result == CELLOTA_OK && index < 3; index++)
-        result = modem_files_sim_put(&c->device.modem, modem_names[index],
-                                     c->applications[index].cipher,
-                                     c->applications[index].cipher_size);
+        result =
+            modem_files_sim_put(&c->device.modem, modem_names[index], c->applications[index].cipher,
+                                c->applications[index].cipher_size);
     return result;
 }
 
@@ -261,8 +260,8 @@ static enum life fail(run_result *result, bool bricked, const char *what, int co
 }
 
 /* Downloads (the rest of) `image` into the pipeline, recording progress, and marks it ready. */
-static int download(sim_device *device, cellota_boot_control *control,
-                    cellota_pipeline *pipeline, const test_image *image)
+static int download(sim_device *device, cellota_boot_control *control, cellota_pipeline *pipeline,
+                    const test_image *image)
 {
     uint32_t offset = cellota_pipeline_offset(pipeline);
     int result;
@@ -270,8 +269,7 @@ static int download(sim_device *device, cellota_boot_control *control,
         uint32_t chunk = image->cipher_size - offset;
         if (chunk > DOWNLOAD_CHUNK)
             chunk = DOWNLOAD_CHUNK;
-        if ((result = cellota_pipeline_feed(pipeline, image->cipher + offset, chunk)) !=
-            CELLOTA_OK)
+        if ((result = cellota_pipeline_feed(pipeline, image->cipher + offset, chunk)) != CELLOTA_OK)
             return result;
         offset += chunk;
         device->port.watchdog_kick(device->port.context);
@@ -287,8 +285,8 @@ static enum life application(campaign *c, const run_plan *plan, run_result *resu
                              const cellota_boot_decision *decision)
 {
     sim_device *device = &c->device;
-    enum known running = started_image(c, decision), target = plan->rollback ? KNOWN_BAD
-                                                                             : KNOWN_NEW;
+    enum known running = started_image(c, decision),
+               target = plan->rollback ? KNOWN_BAD : KNOWN_NEW;
     const test_image *wanted = &c->applications[target];
     cellota_boot_control control;
     const cellota_boot_state *state;
@@ -341,8 +339,8 @@ static enum life application(campaign *c, const run_plan *plan, run_result *resu
     if (running == target)
         return LIFE_SETTLED;
     if (plan->rollback && state->last_error == CELLOTA_BOOT_TRIAL_NOT_CONFIRMED &&
-        memcmp(state->images[CELLOTA_BOOT_CANDIDATE].info.plain_sha256,
-               wanted->info.plain_sha256, 32) == 0)
+        memcmp(state->images[CELLOTA_BOOT_CANDIDATE].info.plain_sha256, wanted->info.plain_sha256,
+               32) == 0)
         return LIFE_SETTLED; /* the agent reports the failure and does not try it again */
 
     if (state->operation == CELLOTA_BOOT_OPERATION_STAGING) {
@@ -525,8 +523,8 @@ static void fork_point(void *user)
 
     if (c->child || point <= c->sweep_after)
         return;
-    if (c->sweep_after_rollback && (!c->result->rollback_start ||
-                                    point <= c->result->rollback_start))
+    if (c->sweep_after_rollback &&
+        (!c->result->rollback_start || point <= c->result->rollback_start))
         return;
     if (c->sweep_until_handoff && c->result->rollback_handoff &&
         point > c->result->rollback_handoff)
@@ -709,8 +707,7 @@ int powerfail_main(int argc, char **argv)
     {
         bool two_slots =
             cellota_boot_layout_count_of(c.layout, CELLOTA_BOOT_REGION_APPLICATION) == 2;
-        const cellota_boot_region *slot0 =
-            region_of(c.layout, CELLOTA_BOOT_REGION_APPLICATION, 0);
+        const cellota_boot_region *slot0 = region_of(c.layout, CELLOTA_BOOT_REGION_APPLICATION, 0);
         if (c.strategy == STRATEGY_AB && !two_slots) {
             fprintf(stderr,
                     "cellota-sim powerfail: strategy ab is not applicable to layout %s: it has "
@@ -723,19 +720,18 @@ int powerfail_main(int argc, char **argv)
             return usage_error("the layout has no bootloader staging area: ", layout_name);
         if (image_size > slot0->area.size)
             return usage_error("the image is larger than the application slot", NULL);
-        c.application_strategy = c.strategy == STRATEGY_MODEM || !two_slots ? STRATEGY_MODEM
-                                                                            : STRATEGY_AB;
+        c.application_strategy =
+            c.strategy == STRATEGY_MODEM || !two_slots ? STRATEGY_MODEM : STRATEGY_AB;
     }
-    c.shared = mmap(NULL, sizeof(*c.shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                    -1, 0);
+    c.shared =
+        mmap(NULL, sizeof(*c.shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (c.shared == MAP_FAILED) {
         perror("cellota-sim powerfail: mmap");
         return 1;
     }
     clock_gettime(CLOCK_MONOTONIC, &began);
     if ((code = provision(&c, seed)) != CELLOTA_OK) {
-        fprintf(stderr, "cellota-sim powerfail: provisioning failed: %s\n",
-                cellota_strerror(code));
+        fprintf(stderr, "cellota-sim powerfail: provisioning failed: %s\n", cellota_strerror(code));
         campaign_free(&c);
         return 1;
     }
@@ -757,8 +753,7 @@ int powerfail_main(int argc, char **argv)
         c.plan.rollback = true;
         c.plan.explicit_rollback = index == 1;
         c.plan.seed = seed + 17 + (uint64_t)index;
-        sweep(&c, replay, &rollbacks, "rollback cut at operation", true, index == 1,
-              &reference);
+        sweep(&c, replay, &rollbacks, "rollback cut at operation", true, index == 1, &reference);
         if (!reference.correct)
             return reference_failed(&c, "the rollback", &reference);
         if (reference.operations > rollback_operations)
@@ -791,10 +786,10 @@ int powerfail_main(int argc, char **argv)
            " mode=%s seconds=%.1f\n",
            c.layout->name, strategy_names[c.strategy], points, updates.recovered,
            updates.bricked + rollbacks.bricked + randoms.bricked,
-           updates.failed + rollbacks.failed + randoms.failed, rollbacks.runs,
-           rollbacks.recovered, randoms.runs, randoms.cuts, randoms.recovered,
-           updates.watchdog_bites + rollbacks.watchdog_bites + randoms.watchdog_bites,
-           image_size, replay ? "replay" : "fork",
+           updates.failed + rollbacks.failed + randoms.failed, rollbacks.runs, rollbacks.recovered,
+           randoms.runs, randoms.cuts, randoms.recovered,
+           updates.watchdog_bites + rollbacks.watchdog_bites + randoms.watchdog_bites, image_size,
+           replay ? "replay" : "fork",
            (double)(ended.tv_sec - began.tv_sec) + (ended.tv_nsec - began.tv_nsec) / 1e9);
     code = updates.runs == points && updates.recovered == points &&
                    rollbacks.recovered == rollbacks.runs && randoms.recovered == randoms.runs

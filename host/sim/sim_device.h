@@ -40,14 +40,14 @@ typedef struct sim_device {
     cellota_port port;
 
     uint64_t now_us, last_kick_us;
-    uint32_t watchdog_ms;     /* 0: no watchdog */
+    uint32_t watchdog_ms; /* 0: no watchdog */
     uint32_t erase_us, program_us;
     uint32_t read_ns_per_byte; /* reading flash and doing something with it (hashing) */
 
-    uint64_t reset_at;  /* a clean reset instead of flash operation number reset_at; 0: never */
+    uint64_t reset_at; /* a clean reset instead of flash operation number reset_at; 0: never */
     void (*before_operation)(void *user); /* called before every flash operation; may be NULL */
     void *before_operation_user;
-    jmp_buf *landing;   /* where resets go; NULL: a cut only makes flash calls fail */
+    jmp_buf *landing; /* where resets go; NULL: a cut only makes flash calls fail */
     uint64_t power_cuts, watchdog_bites, injected_resets, reboots;
 } sim_device;
 

@@ -26,13 +26,13 @@ typedef struct modem_files_sim_file {
 
 typedef struct modem_files_sim {
     modem_files_sim_file files[MODEM_FILES_SIM_FILES];
-    unsigned latency;     /* polls a call stays in progress */
-    unsigned polls;       /* of the outstanding call */
-    unsigned fail_calls;  /* this many next calls fail (fault injection) */
-    bool hang;            /* calls never complete (a modem that stopped answering) */
-    uint32_t poll_us;     /* time one poll takes */
-    uint32_t command_us;  /* time a completed command takes besides its bytes */
-    uint32_t byte_us;     /* time one byte takes on the UART (10 bits at the baud rate) */
+    unsigned latency;    /* polls a call stays in progress */
+    unsigned polls;      /* of the outstanding call */
+    unsigned fail_calls; /* this many next calls fail (fault injection) */
+    bool hang;           /* calls never complete (a modem that stopped answering) */
+    uint32_t poll_us;    /* time one poll takes */
+    uint32_t command_us; /* time a completed command takes besides its bytes */
+    uint32_t byte_us;    /* time one byte takes on the UART (10 bits at the baud rate) */
     void (*elapse)(void *user, uint32_t microseconds);
     void *user;
     uint64_t calls, bytes_read, cancels;

@@ -276,9 +276,9 @@ static void check_every_cut(uint32_t pages, uint32_t write_size, uint8_t erased)
 
 static void test_cut_at_every_operation(void)
 {
-    check_every_cut(3, 4, 0xFF);   /* nRF52840-like */
-    check_every_cut(2, 16, 0xFF);  /* ESP32 with flash encryption, two pages */
-    check_every_cut(2, 8, 0x00);   /* a flash that erases to zeros */
+    check_every_cut(3, 4, 0xFF);  /* nRF52840-like */
+    check_every_cut(2, 16, 0xFF); /* ESP32 with flash encryption, two pages */
+    check_every_cut(2, 8, 0x00);  /* a flash that erases to zeros */
 }
 
 int main(void)
