@@ -1,6 +1,7 @@
 /* The power-safe install journal: a ring of record slots (format and rules in journal.h). */
 #include "boot/journal.h"
 
+#include "core/bytes.h"
 #include "core/error.h"
 
 #include <string.h>
@@ -23,20 +24,6 @@ uint32_t cellota_journal_crc32(uint32_t crc, const void *data, size_t length)
         crc = (crc >> 4) ^ table[crc & 15u];
     }
     return ~crc;
-}
-
-static uint32_t get_u32(const uint8_t *bytes)
-{
-    return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
-           (uint32_t)bytes[3] << 24;
-}
-
-static void put_u32(uint8_t *bytes, uint32_t value)
-{
-    bytes[0] = (uint8_t)value;
-    bytes[1] = (uint8_t)(value >> 8);
-    bytes[2] = (uint8_t)(value >> 16);
-    bytes[3] = (uint8_t)(value >> 24);
 }
 
 static uint32_t slot_address(const cellota_journal *journal, uint32_t slot)
@@ -66,9 +53,9 @@ static int check_slot(const cellota_journal *journal, uint32_t slot, bool check_
     *valid = false;
     if (result != CELLOTA_OK)
         return result;
-    *sequence = get_u32(header + 4);
-    *length = get_u32(header + 8);
-    if (get_u32(header) != CELLOTA_JOURNAL_MAGIC || *length % 16 != 0 ||
+    *sequence = cellota_load_u32le(header + 4);
+    *length = cellota_load_u32le(header + 8);
+    if (cellota_load_u32le(header) != CELLOTA_JOURNAL_MAGIC || *length % 16 != 0 ||
         *length > CELLOTA_JOURNAL_PAYLOAD_MAX)
         return CELLOTA_OK;
     if (!check_crc) {
@@ -83,7 +70,7 @@ static int check_slot(const cellota_journal *journal, uint32_t slot, bool check_
             return result;
         crc = cellota_journal_crc32(crc, chunk, take);
     }
-    *valid = crc == get_u32(header + 12);
+    *valid = crc == cellota_load_u32le(header + 12);
     return CELLOTA_OK;
 }
 
@@ -202,11 +189,11 @@ static int write_record(cellota_journal *journal, uint32_t slot, uint32_t sequen
     uint32_t address = slot_address(journal, slot);
     int result;
 
-    put_u32(header, CELLOTA_JOURNAL_MAGIC);
-    put_u32(header + 4, sequence);
-    put_u32(header + 8, length);
-    put_u32(header + 12,
-            cellota_journal_crc32(cellota_journal_crc32(0, header + 4, 8), payload, length));
+    cellota_store_u32le(header, CELLOTA_JOURNAL_MAGIC);
+    cellota_store_u32le(header + 4, sequence);
+    cellota_store_u32le(header + 8, length);
+    cellota_store_u32le(header + 12, cellota_journal_crc32(cellota_journal_crc32(0, header + 4, 8),
+                                                           payload, length));
     if (length > 0) {
         result = port->flash_write(port->context, address + CELLOTA_JOURNAL_HEADER_SIZE, payload,
                                    length);

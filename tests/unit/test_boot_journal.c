@@ -7,6 +7,7 @@
 #include "test.h"
 
 #include "boot/journal.h"
+#include "core/bytes.h"
 #include "core/error.h"
 #include "flash_sim.h"
 
@@ -142,24 +143,17 @@ static void test_crc_mismatch_is_ignored(void)
     flash_sim_destroy(&r.flash);
 }
 
-static void put_u32(uint8_t *bytes, uint32_t value)
-{
-    bytes[0] = (uint8_t)value;
-    bytes[1] = (uint8_t)(value >> 8);
-    bytes[2] = (uint8_t)(value >> 16);
-    bytes[3] = (uint8_t)(value >> 24);
-}
-
 /* Writes record `n` with `sequence` into `slot` by hand, the format journal.h documents. */
 static void craft_record(rig *r, uint32_t slot, uint32_t sequence, uint32_t n)
 {
     uint8_t record[CELLOTA_JOURNAL_SLOT_SIZE];
     uint32_t length = (uint32_t)make_payload(record + CELLOTA_JOURNAL_HEADER_SIZE, n);
-    put_u32(record, CELLOTA_JOURNAL_MAGIC);
-    put_u32(record + 4, sequence);
-    put_u32(record + 8, length);
-    put_u32(record + 12, cellota_journal_crc32(cellota_journal_crc32(0, record + 4, 8),
-                                               record + CELLOTA_JOURNAL_HEADER_SIZE, length));
+    cellota_store_u32le(record, CELLOTA_JOURNAL_MAGIC);
+    cellota_store_u32le(record + 4, sequence);
+    cellota_store_u32le(record + 8, length);
+    cellota_store_u32le(record + 12,
+                        cellota_journal_crc32(cellota_journal_crc32(0, record + 4, 8),
+                                              record + CELLOTA_JOURNAL_HEADER_SIZE, length));
     CHECK_EQ_INT(flash_sim_write(&r->flash, r->area.address + slot * CELLOTA_JOURNAL_SLOT_SIZE,
                                  record, CELLOTA_JOURNAL_HEADER_SIZE + length),
                  CELLOTA_OK);
@@ -281,8 +275,18 @@ static void test_cut_at_every_operation(void)
     check_every_cut(2, 8, 0x00);  /* a flash that erases to zeros */
 }
 
+static void test_crc32_known_answers(void)
+{
+    /* The check value of CRC-32/ISO-HDLC, and continuing a CRC across two calls. */
+    CHECK_EQ_INT(cellota_journal_crc32(0, "123456789", 9), 0xCBF43926u);
+    CHECK_EQ_INT(cellota_journal_crc32(cellota_journal_crc32(0, "1234", 4), "56789", 5),
+                 0xCBF43926u);
+    CHECK_EQ_INT(cellota_journal_crc32(0, "", 0), 0);
+}
+
 int main(void)
 {
+    RUN(test_crc32_known_answers);
     RUN(test_empty_then_records);
     RUN(test_rejects_bad_arguments);
     RUN(test_crc_mismatch_is_ignored);
