@@ -6,23 +6,9 @@
 #include "image/fw_info.h"
 
 #include "core/error.h"
-#include "image/hex.h"
+#include "core/encoding.h"
 
 #include <string.h>
-
-static uint32_t load_u32(const uint8_t *bytes)
-{
-    return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
-           (uint32_t)bytes[3] << 24;
-}
-
-static void store_u32(uint8_t *bytes, uint32_t value)
-{
-    bytes[0] = (uint8_t)value;
-    bytes[1] = (uint8_t)(value >> 8);
-    bytes[2] = (uint8_t)(value >> 16);
-    bytes[3] = (uint8_t)(value >> 24);
-}
 
 uint32_t cellota_fw_info_padded_size(uint32_t plain_size)
 {
@@ -32,10 +18,10 @@ uint32_t cellota_fw_info_padded_size(uint32_t plain_size)
 
 int cellota_fw_info_decode(cellota_fw_info *info, const uint8_t bytes[CELLOTA_FW_INFO_SIZE])
 {
-    info->version = load_u32(bytes);
-    info->load_address = load_u32(bytes + 4);
-    info->plain_size = load_u32(bytes + 8);
-    info->encrypted_size = load_u32(bytes + 12);
+    cellota_load_u32(bytes, &info->version);
+    cellota_load_u32(bytes + 4, &info->load_address);
+    cellota_load_u32(bytes + 8, &info->plain_size);
+    cellota_load_u32(bytes + 12, &info->encrypted_size);
     memcpy(info->key, bytes + 16, 16);
     memcpy(info->iv, bytes + 32, 16);
     memcpy(info->encrypted_sha256, bytes + 48, 32);
@@ -48,10 +34,10 @@ int cellota_fw_info_decode(cellota_fw_info *info, const uint8_t bytes[CELLOTA_FW
 
 void cellota_fw_info_encode(const cellota_fw_info *info, uint8_t bytes[CELLOTA_FW_INFO_SIZE])
 {
-    store_u32(bytes, info->version);
-    store_u32(bytes + 4, info->load_address);
-    store_u32(bytes + 8, info->plain_size);
-    store_u32(bytes + 12, info->encrypted_size);
+    cellota_store_u32(bytes, info->version);
+    cellota_store_u32(bytes + 4, info->load_address);
+    cellota_store_u32(bytes + 8, info->plain_size);
+    cellota_store_u32(bytes + 12, info->encrypted_size);
     memcpy(bytes + 16, info->key, 16);
     memcpy(bytes + 32, info->iv, 16);
     memcpy(bytes + 48, info->encrypted_sha256, 32);

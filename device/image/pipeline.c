@@ -14,6 +14,7 @@
 #include "image/pipeline.h"
 
 #include "core/error.h"
+#include "core/encoding.h"
 
 #include <string.h>
 
@@ -217,28 +218,13 @@ uint32_t cellota_pipeline_offset(const cellota_pipeline *pipeline)
 
 /* --- checkpoint serialisation: explicit little-endian fields, never a struct's memory ------- */
 
-static uint8_t *put_u32(uint8_t *out, uint32_t value)
-{
-    out[0] = (uint8_t)value;
-    out[1] = (uint8_t)(value >> 8);
-    out[2] = (uint8_t)(value >> 16);
-    out[3] = (uint8_t)(value >> 24);
-    return out + 4;
-}
-
-static const uint8_t *get_u32(const uint8_t *in, uint32_t *value)
-{
-    *value = (uint32_t)in[0] | (uint32_t)in[1] << 8 | (uint32_t)in[2] << 16 | (uint32_t)in[3] << 24;
-    return in + 4;
-}
-
 static uint8_t *put_hash(uint8_t *out, const mbedtls_sha256_context *hash)
 {
     size_t index;
-    out = put_u32(out, hash->total[0]);
-    out = put_u32(out, hash->total[1]);
+    out = cellota_store_u32(out, hash->total[0]);
+    out = cellota_store_u32(out, hash->total[1]);
     for (index = 0; index < 8; index++)
-        out = put_u32(out, hash->state[index]);
+        out = cellota_store_u32(out, hash->state[index]);
     memcpy(out, hash->buffer, HASH_BUFFER_SAVED);
     return out + HASH_BUFFER_SAVED;
 }
@@ -247,10 +233,10 @@ static const uint8_t *get_hash(const uint8_t *in, mbedtls_sha256_context *hash)
 {
     size_t index;
     mbedtls_sha256_init(hash);
-    in = get_u32(in, &hash->total[0]);
-    in = get_u32(in, &hash->total[1]);
+    in = cellota_load_u32(in, &hash->total[0]);
+    in = cellota_load_u32(in, &hash->total[1]);
     for (index = 0; index < 8; index++)
-        in = get_u32(in, &hash->state[index]);
+        in = cellota_load_u32(in, &hash->state[index]);
     memcpy(hash->buffer, in, HASH_BUFFER_SAVED);
     return in + HASH_BUFFER_SAVED;
 }
@@ -269,7 +255,7 @@ void cellota_pipeline_save(const cellota_pipeline *pipeline,
 
     memset(state, 0, CELLOTA_PIPELINE_STATE_SIZE);
     memcpy(out, STATE_MAGIC, 4);
-    out = put_u32(out + 4, checkpoint->offset);
+    out = cellota_store_u32(out + 4, checkpoint->offset);
     memcpy(out, pipeline->info->encrypted_sha256, 32);
     memcpy(out + 32, checkpoint->chain, 16);
     out = put_hash(out + 48, &checkpoint->encrypted_hash);
@@ -295,7 +281,7 @@ int cellota_pipeline_restore(cellota_pipeline *pipeline, const cellota_port *por
         return fail(pipeline, CELLOTA_CRYPTO_FAILED);
     if (memcmp(state, STATE_MAGIC, 4) != 0 || memcmp(checksum, state + STATE_CHECKSUM_AT, 16) != 0)
         return fail(pipeline, CELLOTA_IMAGE_STATE_INVALID);
-    in = get_u32(in, &checkpoint->offset);
+    in = cellota_load_u32(in, &checkpoint->offset);
     if (memcmp(in, info->encrypted_sha256, 32) != 0)
         return fail(pipeline, CELLOTA_IMAGE_STATE_INVALID);
     memcpy(checkpoint->chain, in + 32, 16);

@@ -10,7 +10,7 @@
  * any moment; after a reset, cellota_pipeline_restore continues from it: the page at the
  * checkpoint is erased again before it is written, so bytes written after the checkpoint and
  * before the reset do no harm, and the download re-fetches from cellota_pipeline_offset() on.
- * A resumed download therefore re-fetches less than one erase page.
+ * A resumed download therefore re-fetches less than one erase page plus one 16-byte block.
  *
  * With area == NULL the pipeline only hashes and checks the ciphertext (the modem-staged
  * strategy downloads into the modem's file system and installs later from there).

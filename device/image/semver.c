@@ -110,7 +110,7 @@ static int compare_numbers(uint32_t a, uint32_t b)
     return (a > b) - (a < b);
 }
 
-/* One pre-release identifier each ([a, a_end) and [b, b_end)), by section 11.4. */
+/* One pre-release identifier of each version, by section 11.4. */
 static int compare_identifiers(const char *a, size_t a_length, const char *b, size_t b_length)
 {
     size_t index;

@@ -602,6 +602,103 @@ static void test_hash_only_resume(void)
     test_image_free(&image);
 }
 
+/* --- interop with the openssl command ----------------------------------------------------------
+ */
+
+static void hex_of(char *out, const uint8_t *bytes, size_t size)
+{
+    size_t index;
+    for (index = 0; index < size; index++)
+        sprintf(out + 2 * index, "%02x", bytes[index]);
+}
+
+static uint8_t *read_file(const char *path, size_t *size)
+{
+    FILE *file = fopen(path, "rb");
+    uint8_t *data = malloc(1 << 20);
+    *size = file ? fread(data, 1, 1 << 20, file) : 0;
+    if (file)
+        fclose(file);
+    return data;
+}
+
+static void write_file(const char *path, const uint8_t *data, size_t size)
+{
+    FILE *file = fopen(path, "wb");
+    CHECK(file != NULL);
+    if (file) {
+        CHECK_EQ_INT(fwrite(data, 1, size, file), size);
+        fclose(file);
+    }
+}
+
+/* An image encrypted by `openssl enc -aes-128-cbc` installs with a fw_info made by hand (sizes,
+ * key, IV and both hashes), and openssl decrypts what this test's encoder makes. */
+static void test_openssl_interop(void)
+{
+    static const uint32_t sizes[] = {0, 1000, 4096, 67512};
+    char directory[] = "/tmp/cellota-openssl-XXXXXX", command[1024], key[33], iv[33];
+    char plain_path[256], cipher_path[256], back_path[256];
+    size_t s;
+
+    CHECK(mkdtemp(directory) != NULL);
+    snprintf(plain_path, sizeof(plain_path), "%s/plain.bin", directory);
+    snprintf(cipher_path, sizeof(cipher_path), "%s/image.ebin", directory);
+    snprintf(back_path, sizeof(back_path), "%s/back.bin", directory);
+    for (s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        test_image image;
+        cellota_fw_info info;
+        size_t size;
+        uint8_t *data;
+
+        test_image_make(&image, sizes[s], 300 + s);
+        hex_of(key, image.info.key, 16);
+        hex_of(iv, image.info.iv, 16);
+        write_file(plain_path, image.plain, image.plain_size);
+        snprintf(command, sizeof(command), "openssl enc -aes-128-cbc -K %s -iv %s -in %s -out %s",
+                 key, iv, plain_path, cipher_path);
+        CHECK_EQ_INT(system(command), 0);
+        data = read_file(cipher_path, &size);
+        CHECK_EQ_INT(size, image.cipher_size);
+
+        /* The hand-made fw_info: nothing from the test encoder but the plain image. */
+        memset(&info, 0, sizeof(info));
+        info.plain_size = image.plain_size;
+        info.encrypted_size = (uint32_t)size;
+        memcpy(info.key, image.info.key, 16);
+        memcpy(info.iv, image.info.iv, 16);
+        mbedtls_sha256_ret(data, size, info.encrypted_sha256, 0);
+        mbedtls_sha256_ret(image.plain, image.plain_size, info.plain_sha256, 0);
+        {
+            test_rig rig;
+            cellota_pipeline pipeline;
+            rig_create(&rig, &geometries[0], 4096, 32 * 4096);
+            CHECK_EQ_INT(cellota_pipeline_begin(&pipeline, &rig.port, &rig.area, &info),
+                         CELLOTA_OK);
+            CHECK_EQ_INT(cellota_pipeline_feed(&pipeline, data, size), CELLOTA_OK);
+            CHECK_EQ_INT(cellota_pipeline_finish(&pipeline), CELLOTA_OK);
+            check_installed(&rig, &image);
+            rig_destroy(&rig);
+        }
+        free(data);
+
+        write_file(cipher_path, image.cipher, image.cipher_size);
+        snprintf(command, sizeof(command),
+                 "openssl enc -d -aes-128-cbc -K %s -iv %s -in %s -out %s", key, iv, cipher_path,
+                 back_path);
+        CHECK_EQ_INT(system(command), 0);
+        data = read_file(back_path, &size);
+        CHECK_EQ_INT(size, image.plain_size);
+        CHECK_EQ_MEM(data, image.plain, image.plain_size);
+        free(data);
+        test_image_free(&image);
+    }
+    remove(plain_path);
+    remove(cipher_path);
+    remove(back_path);
+    remove(directory);
+}
+
 int main(void)
 {
     RUN(test_every_split_same_result);
@@ -616,5 +713,6 @@ int main(void)
     RUN(test_checkpoint_position);
     RUN(test_restore_refuses_bad_states);
     RUN(test_hash_only_resume);
+    RUN(test_openssl_interop);
     return test_summary();
 }

@@ -1,5 +1,5 @@
-/* Hex text <-> bytes without tables or locale: see hex.h. */
-#include "image/hex.h"
+/* Hex text and little-endian fields, without tables or locale: see encoding.h. */
+#include "core/encoding.h"
 
 #include "core/error.h"
 
@@ -34,4 +34,20 @@ void cellota_hex_encode(char *hex, const uint8_t *bytes, size_t size)
         hex[2 * index] = digits[bytes[index] >> 4];
         hex[2 * index + 1] = digits[bytes[index] & 15];
     }
+}
+
+const uint8_t *cellota_load_u32(const uint8_t *bytes, uint32_t *value)
+{
+    *value = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
+             (uint32_t)bytes[3] << 24;
+    return bytes + 4;
+}
+
+uint8_t *cellota_store_u32(uint8_t *bytes, uint32_t value)
+{
+    bytes[0] = (uint8_t)value;
+    bytes[1] = (uint8_t)(value >> 8);
+    bytes[2] = (uint8_t)(value >> 16);
+    bytes[3] = (uint8_t)(value >> 24);
+    return bytes + 4;
 }
