@@ -10,7 +10,9 @@
 # Printed: text/data/bss per module (every function, before the linker drops any), then three
 # real links with --gc-sections, each of a small entry file in scripts/size/:
 #   first stage  scripts/size/first_stage.c: stage0 and what it calls
-#   bootloader   scripts/size/bootloader.c: the bootloader core and what it calls (pipeline...)
+#   bootloader   scripts/size/bootloader.c: the bootloader core and what it calls (pipeline...),
+#                with the SIM7600 file reader of the at module as its staged image source (also
+#                printed without it, the reader being the board's)
 #   agent        every public function of every module except the bootloader core and the first
 #                stage (what an application links), plus the contexts it holds in static RAM
 #                (scripts/size/agent.c). Not roots: cellota_strerror and cellota_error_name --
@@ -83,8 +85,38 @@ link() {
     shift 2
     # shellcheck disable=SC2086
     $CC -mcpu=cortex-m4 -mthumb -nostdlib -Wl,--gc-sections -Wl,-e,"$entry" \
-        -Wl,--unresolved-symbols=ignore-all -o "$work/$name.elf" "$@" -lgcc
+        -Wl,--unresolved-symbols=ignore-all -Wl,-Map="$work/$name.map" -o "$work/$name.elf" \
+        "$@" -lgcc
     $SIZE "$work/$name.elf" | awk 'NR == 2 { print $1 + $2, $2 + $3 }'
+}
+
+# by_module NAME: what each module brings into link NAME (flash: text, rodata, data).
+by_module() {
+    awk -v name="$1" '
+        function hex(text,    value, index_, digit) {
+            value = 0
+            text = tolower(substr(text, 3))
+            for (index_ = 1; index_ <= length(text); index_++) {
+                digit = index("0123456789abcdef", substr(text, index_, 1)) - 1
+                value = value * 16 + digit
+            }
+            return value
+        }
+        /^Linker script and memory map/ { mapped = 1 }
+        mapped && /^ \.(text|rodata|data)/ {
+            if (NF >= 4) { size = $3; object = $4 }
+            else { getline; size = $2; object = $3 }
+            n = split(object, parts, "/"); file = parts[n]
+            if (file ~ /^entry-/) module = "entry"
+            else if (file ~ /-.*\.o$/) { sub(/-.*/, "", file); module = file }
+            else module = "libgcc"
+            total[module] += hex(size)
+        }
+        END {
+            line = "size: " name " by module:"
+            for (module in total) if (total[module] > 0) line = line " " module "=" total[module]
+            print line
+        }' "$work/$1.map"
 }
 
 entry() {
@@ -109,8 +141,17 @@ set -- $(link first_stage size_first_stage_main "$(entry first_stage stage0 "")"
 first_flash=$1
 first_ram=$2
 # shellcheck disable=SC2086
-set -- $(link bootloader size_bootloader_main "$(entry bootloader bootloader "")" $core_objects \
-    $agent_objects)
+set -- $(link bootloader_core size_bootloader_main "$(entry bootloader bootloader_core "")" \
+    $core_objects $agent_objects)
+core_flash=$1
+core_ram=$2
+bootloader_define=""
+if [ -e device/at/sim7600_fs.h ]; then
+    bootloader_define="-DSIZE_HAVE_SIM7600_FS"
+fi
+# shellcheck disable=SC2086
+set -- $(link bootloader size_bootloader_main \
+    "$(entry bootloader bootloader "$bootloader_define")" $core_objects $agent_objects)
 bootloader_flash=$1
 bootloader_ram=$2
 
@@ -142,7 +183,10 @@ over() {
 [ "$agent_ram" -le $AGENT_RAM_BUDGET ] || over "agent ram" "$agent_ram" $AGENT_RAM_BUDGET
 [ "$bootloader_flash" -le $BOOTLOADER_FLASH_BUDGET ] ||
     over "bootloader flash" "$bootloader_flash" $BOOTLOADER_FLASH_BUDGET
+by_module bootloader
+by_module agent
 echo "size: first-stage flash=$first_flash ram=$first_ram"
+echo "size: bootloader-without-modem-reader flash=$core_flash ram=$core_ram"
 echo "size: agent flash=$agent_flash ram=$agent_ram"
 echo "size: bootloader flash=$bootloader_flash ram=$bootloader_ram"
 exit $status

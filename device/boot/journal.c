@@ -1,7 +1,7 @@
 /* The power-safe install journal: a ring of record slots (format and rules in journal.h). */
 #include "boot/journal.h"
 
-#include "core/bytes.h"
+#include "core/encoding.h"
 #include "core/error.h"
 
 #include <string.h>
@@ -47,15 +47,18 @@ static int check_slot(const cellota_journal *journal, uint32_t slot, bool check_
                       uint32_t *sequence, uint32_t *length)
 {
     uint8_t header[CELLOTA_JOURNAL_HEADER_SIZE], chunk[CHUNK];
-    uint32_t address = slot_address(journal, slot), crc, done;
+    uint32_t address = slot_address(journal, slot), crc, done, magic, stored_crc;
+    const uint8_t *field = header;
     int result = flash_read(journal, address, header, sizeof(header));
 
     *valid = false;
     if (result != CELLOTA_OK)
         return result;
-    *sequence = cellota_load_u32le(header + 4);
-    *length = cellota_load_u32le(header + 8);
-    if (cellota_load_u32le(header) != CELLOTA_JOURNAL_MAGIC || *length % 16 != 0 ||
+    field = cellota_load_u32(field, &magic);
+    field = cellota_load_u32(field, sequence);
+    field = cellota_load_u32(field, length);
+    cellota_load_u32(field, &stored_crc);
+    if (magic != CELLOTA_JOURNAL_MAGIC || *length % 16 != 0 ||
         *length > CELLOTA_JOURNAL_PAYLOAD_MAX)
         return CELLOTA_OK;
     if (!check_crc) {
@@ -70,7 +73,7 @@ static int check_slot(const cellota_journal *journal, uint32_t slot, bool check_
             return result;
         crc = cellota_journal_crc32(crc, chunk, take);
     }
-    *valid = crc == cellota_load_u32le(header + 12);
+    *valid = crc == stored_crc;
     return CELLOTA_OK;
 }
 
@@ -189,11 +192,11 @@ static int write_record(cellota_journal *journal, uint32_t slot, uint32_t sequen
     uint32_t address = slot_address(journal, slot);
     int result;
 
-    cellota_store_u32le(header, CELLOTA_JOURNAL_MAGIC);
-    cellota_store_u32le(header + 4, sequence);
-    cellota_store_u32le(header + 8, length);
-    cellota_store_u32le(header + 12, cellota_journal_crc32(cellota_journal_crc32(0, header + 4, 8),
-                                                           payload, length));
+    cellota_store_u32(header, CELLOTA_JOURNAL_MAGIC);
+    cellota_store_u32(header + 4, sequence);
+    cellota_store_u32(header + 8, length);
+    cellota_store_u32(header + 12, cellota_journal_crc32(cellota_journal_crc32(0, header + 4, 8),
+                                                         payload, length));
     if (length > 0) {
         result = port->flash_write(port->context, address + CELLOTA_JOURNAL_HEADER_SIZE, payload,
                                    length);

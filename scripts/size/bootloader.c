@@ -1,13 +1,23 @@
 /*
  * What a bootloader links, for `make size`: the board's reset handler runs the bootloader core
- * to its decision and jumps. The board's port, the modem file reader and the jump are the
- * target's (unresolved here, so not counted); the core's context is its static RAM.
+ * to its decision and jumps. The staged image is read from the SIM7600's file system through
+ * the AT engine (when the at module provides it; SIZE_HAVE_SIM7600_FS). The board's port and
+ * the jump are the target's (unresolved here, so not counted); the contexts are static RAM.
  */
 #include "boot/boot.h"
 #include "core/error.h"
 
+#ifdef SIZE_HAVE_SIM7600_FS
+#include "at/engine.h"
+#include "at/sim7600_fs.h"
+static cellota_at at;
+static cellota_sim7600_fs files;
+static cellota_boot_source modem_source;
+#else
+extern const cellota_boot_source modem_source;
+#endif
+
 extern const cellota_port size_board_port;
-extern const cellota_boot_source size_modem_source;
 void size_jump(uint32_t address);
 
 static cellota_boot boot;
@@ -15,7 +25,15 @@ static cellota_boot boot;
 void size_bootloader_main(void);
 void size_bootloader_main(void)
 {
-    cellota_boot_init(&boot, &size_board_port, cellota_boot_layouts[1], &size_modem_source);
+#ifdef SIZE_HAVE_SIM7600_FS
+    cellota_at_init(&at, &size_board_port, NULL, 0, NULL);
+    cellota_sim7600_fs_init(&files, &at);
+    modem_source.context = &files;
+    modem_source.size = cellota_sim7600_fs_source_size;
+    modem_source.read = cellota_sim7600_fs_source_read;
+    modem_source.cancel = cellota_sim7600_fs_source_cancel;
+#endif
+    cellota_boot_init(&boot, &size_board_port, &cellota_boot_layout_nrf52840_1mb, &modem_source);
     while (cellota_boot_step(&boot) == CELLOTA_IN_PROGRESS)
         ;
     size_jump(cellota_boot_result(&boot)->address);

@@ -13,7 +13,7 @@ static cellota_stage0 stage0;
 void size_first_stage_main(void);
 void size_first_stage_main(void)
 {
-    cellota_stage0_init(&stage0, &size_board_port, cellota_boot_layouts[1]);
+    cellota_stage0_init(&stage0, &size_board_port, &cellota_boot_layout_nrf52840_1mb);
     while (cellota_stage0_step(&stage0) == CELLOTA_IN_PROGRESS)
         ;
     size_jump(0xFC000);

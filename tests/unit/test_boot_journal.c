@@ -7,7 +7,7 @@
 #include "test.h"
 
 #include "boot/journal.h"
-#include "core/bytes.h"
+#include "core/encoding.h"
 #include "core/error.h"
 #include "flash_sim.h"
 
@@ -148,12 +148,12 @@ static void craft_record(rig *r, uint32_t slot, uint32_t sequence, uint32_t n)
 {
     uint8_t record[CELLOTA_JOURNAL_SLOT_SIZE];
     uint32_t length = (uint32_t)make_payload(record + CELLOTA_JOURNAL_HEADER_SIZE, n);
-    cellota_store_u32le(record, CELLOTA_JOURNAL_MAGIC);
-    cellota_store_u32le(record + 4, sequence);
-    cellota_store_u32le(record + 8, length);
-    cellota_store_u32le(record + 12,
-                        cellota_journal_crc32(cellota_journal_crc32(0, record + 4, 8),
-                                              record + CELLOTA_JOURNAL_HEADER_SIZE, length));
+    cellota_store_u32(record, CELLOTA_JOURNAL_MAGIC);
+    cellota_store_u32(record + 4, sequence);
+    cellota_store_u32(record + 8, length);
+    cellota_store_u32(record + 12,
+                      cellota_journal_crc32(cellota_journal_crc32(0, record + 4, 8),
+                                            record + CELLOTA_JOURNAL_HEADER_SIZE, length));
     CHECK_EQ_INT(flash_sim_write(&r->flash, r->area.address + slot * CELLOTA_JOURNAL_SLOT_SIZE,
                                  record, CELLOTA_JOURNAL_HEADER_SIZE + length),
                  CELLOTA_OK);
