@@ -93,6 +93,16 @@ void cellota_at_set_payload(cellota_at *at, const uint8_t *payload, uint32_t len
     at->payload_length = length;
 }
 
+void cellota_at_cancel(cellota_at *at)
+{
+    if (at->phase == PHASE_IDLE)
+        return;
+    at->done = NULL;
+    at->step_result = CELLOTA_TIMEOUT;
+    at->phase = PHASE_SETTLE;
+    at->deadline = at->now + CELLOTA_AT_SETTLE_MS;
+}
+
 /* ---- patterns and numbers -------------------------------------------------------------- */
 
 const char *cellota_at_match(const char *line, const char *pattern)
@@ -112,6 +122,12 @@ const char *cellota_at_match(const char *line, const char *pattern)
         pattern++;
     }
     return line;
+}
+
+bool cellota_at_is(const char *text, const char *pattern)
+{
+    const char *rest = cellota_at_match(text, pattern);
+    return rest && *rest == '\0';
 }
 
 int cellota_at_integers(const char *text, int32_t *values, int capacity)
@@ -146,82 +162,32 @@ int cellota_at_integers(const char *text, int32_t *values, int capacity)
 
 /* ---- commands --------------------------------------------------------------------------- */
 
-static const char *const *text_parameter(const cellota_at_parameters *parameters, char name)
+static int letter_index(const char *letters, char letter)
 {
-    switch (name) {
-    case 'h':
-        return &parameters->host;
-    case 'a':
-        return &parameters->apn;
-    case 'u':
-        return &parameters->user;
-    case 'w':
-        return &parameters->password;
-    case 'f':
-        return &parameters->file;
-    case 'k':
-        return &parameters->ca_file;
-    case 't':
-        return &parameters->text;
-    case 'b':
-        return &parameters->text2;
-    default:
-        return NULL;
+    int index;
+    for (index = 0; letters[index]; index++) {
+        if (letters[index] == letter)
+            return index;
     }
-}
-
-/* Reads a number parameter; false when `name` is not one. */
-static bool number_parameter(const cellota_at_parameters *parameters, char name, uint32_t *value)
-{
-    switch (name) {
-    case 'l':
-        *value = parameters->link;
-        return true;
-    case 'n':
-        *value = parameters->length;
-        return true;
-    case 'o':
-        *value = parameters->offset;
-        return true;
-    case 'p':
-        *value = parameters->port;
-        return true;
-    case 'm':
-        *value = parameters->mode;
-        return true;
-    case 'c':
-        *value = parameters->category;
-        return true;
-    case 'r':
-        *value = parameters->flow;
-        return true;
-    case 'v':
-        *value = parameters->number;
-        return true;
-    default:
-        return false;
-    }
+    return -1;
 }
 
 /* An OPTIONAL step is skipped when a setting it carries is absent (links, lengths, offsets and
  * ports are never settings, so zero there is a value). */
 static bool lacks_setting(const cellota_at_parameters *parameters, const char *template)
 {
-    static const cellota_at_parameters none;
-    if (!parameters)
-        parameters = &none;
     for (; *template; template ++) {
-        const char *const *text;
-        uint32_t number;
-        char name;
+        int text, number;
         if (*template != '%' || !template[1])
             continue;
-        name = *++template;
-        text = text_parameter(parameters, name);
-        if (text && (!*text || !**text))
+        template ++;
+        text = letter_index(CELLOTA_AT_TEXT_LETTERS, *template);
+        number = letter_index(CELLOTA_AT_NUMBER_LETTERS, *template);
+        if (!parameters)
             return true;
-        if (name != 'l' && name != 'n' && name != 'o' && name != 'p' &&
-            number_parameter(parameters, name, &number) && number == 0)
+        if (text >= 0 && (!parameters->text[text] || !parameters->text[text][0]))
+            return true;
+        if (number > CELLOTA_AT_PORT && parameters->number[number] == 0)
             return true;
     }
     return false;
@@ -232,14 +198,13 @@ static int format_command(cellota_at *at, const char *template)
     static const cellota_at_parameters none;
     const cellota_at_parameters *parameters = at->parameters ? at->parameters : &none;
     size_t used = 0;
+    int text, number;
     const size_t room = sizeof(at->command) - 1; /* the final CR */
 
     for (; *template; template ++) {
         char digits[10];
         const char *insert = digits;
         size_t length;
-        const char *const *text;
-        uint32_t number;
 
         if (*template != '%') {
             digits[0] = *template;
@@ -248,17 +213,18 @@ static int format_command(cellota_at *at, const char *template)
             digits[0] = '%';
             length = 1;
             template += template[1] ? 1 : 0;
-        } else if (number_parameter(parameters, *++template, &number)) {
+        } else if ((number = letter_index(CELLOTA_AT_NUMBER_LETTERS, *++template)) >= 0) {
+            uint32_t value = parameters->number[number];
             size_t index = sizeof(digits);
             do {
-                digits[--index] = (char)('0' + number % 10);
-                number /= 10;
-            } while (number);
+                digits[--index] = (char)('0' + value % 10);
+                value /= 10;
+            } while (value);
             insert = digits + index;
             length = sizeof(digits) - index;
-        } else if ((text = text_parameter(parameters, *template)) != NULL) {
+        } else if ((text = letter_index(CELLOTA_AT_TEXT_LETTERS, *template)) >= 0) {
             const char *scan;
-            insert = *text ? *text : "";
+            insert = parameters->text[text] ? parameters->text[text] : "";
             for (scan = insert; *scan; scan++) {
                 /* A quote or control character would end or split the command. */
                 if (*scan == '"' || (unsigned char)*scan < 0x20 || *scan == 0x7f)
@@ -392,7 +358,7 @@ static int modem_error(cellota_at *at, const char *text)
     if (cellota_at_integers(text, &number, 1) != 1) {
         number = -1;
         for (index = 0; index < sizeof(known) / sizeof(known[0]); index++) {
-            if (strcmp(text, known[index].text) == 0)
+            if (cellota_at_is(text, known[index].text))
                 number = known[index].number;
         }
     }
@@ -422,7 +388,7 @@ static bool final_result(cellota_at *at, const char *line)
     const char *rest;
     int error;
 
-    if (strcmp(line, "OK") == 0) {
+    if (cellota_at_is(line, "OK")) {
         at->seen |= SEEN_FINAL;
         if (at->phase != PHASE_REPLY) {
             record(at, CELLOTA_AT_UNEXPECTED_REPLY); /* OK instead of the prompt */
@@ -435,7 +401,7 @@ static bool final_result(cellota_at *at, const char *line)
         }
         return true;
     }
-    if (strcmp(line, "ERROR") == 0)
+    if (cellota_at_is(line, "ERROR"))
         error = CELLOTA_AT_COMMAND_FAILED;
     else if ((rest = cellota_at_match(line, "+CME ERROR:")) != NULL)
         error = modem_error(at, rest + (*rest == ' '));
@@ -526,6 +492,8 @@ void cellota_at_expect_data(cellota_at *at, uint8_t *destination, uint32_t lengt
     /* The receive state says where the header ended: mid-line (an inline header, state LINE),
      * at CR (its LF may follow) or at LF. A complete-line header of an INLINE_DATA step is
      * malformed: its data would be taken from the wrong place. */
+    if (length == 0)
+        return;
     if (at->receive_state != RECEIVE_LINE && step_active(at) &&
         (current_step(at)->flags & CELLOTA_AT_INLINE_DATA)) {
         record(at, CELLOTA_AT_UNEXPECTED_REPLY);
@@ -814,7 +782,7 @@ size_t cellota_at_write_payload(cellota_at *at, const uint8_t *data, size_t leng
     uint32_t total;
     if (at->phase != PHASE_PAYLOAD || at->payload || !at->parameters)
         return 0;
-    total = at->parameters->length;
+    total = at->parameters->number[CELLOTA_AT_LENGTH];
     if (length > total - at->payload_written)
         length = total - at->payload_written;
     written = length ? at->port->uart_write(at->port->context, data, length) : 0;
@@ -856,14 +824,15 @@ static bool advance(cellota_at *at)
         return true;
     }
     case PHASE_PAYLOAD:
-        if (at->payload && at->parameters && at->payload_written < at->parameters->length) {
-            uint32_t wanted = at->parameters->length - at->payload_written;
+        if (at->payload && at->parameters &&
+            at->payload_written < at->parameters->number[CELLOTA_AT_LENGTH]) {
+            uint32_t wanted = at->parameters->number[CELLOTA_AT_LENGTH] - at->payload_written;
             size_t written;
             if (wanted > at->payload_length - at->payload_written)
                 wanted = at->payload_length - at->payload_written;
             written = port->uart_write(port->context, at->payload + at->payload_written, wanted);
             at->payload_written += (uint32_t)written;
-            if (at->payload_written == at->parameters->length)
+            if (at->payload_written == at->parameters->number[CELLOTA_AT_LENGTH])
                 at->phase = PHASE_REPLY;
             if (written)
                 return true;

@@ -98,8 +98,9 @@ enum cellota_at_step_flags {
  *   %l link   %n length   %o offset   %p port   %m mode   %c category   %r flow control
  *   %v number %h host     %a APN      %u user   %w password   %f file   %k CA file
  *   %t text   %b text     %% percent
- * (see cellota_at_parameters). Strings are inserted as they are; a string holding a quote or a
- * control character fails the step with CELLOTA_AT_BAD_PARAMETER.
+ * (see cellota_at_parameters; an unknown letter fails the step with CELLOTA_INVALID_ARGUMENT).
+ * Strings are inserted as they are; a string holding a quote or a control character fails the step
+ * with CELLOTA_AT_BAD_PARAMETER.
  */
 typedef struct cellota_at_step {
     const char *command;
@@ -110,24 +111,38 @@ typedef struct cellota_at_step {
     uint8_t attempts;           /* how often the step may run (0 counts as 1) */
 } cellota_at_step;
 
+/* The template letters, in the order of cellota_at_parameters' arrays. */
+#define CELLOTA_AT_TEXT_LETTERS "hauwfktb"
+#define CELLOTA_AT_NUMBER_LETTERS "lnopmcrv"
+
+enum cellota_at_text {
+    CELLOTA_AT_HOST = 0, /* %h */
+    CELLOTA_AT_APN,      /* %a */
+    CELLOTA_AT_USER,     /* %u */
+    CELLOTA_AT_PASSWORD, /* %w */
+    CELLOTA_AT_FILE,     /* %f */
+    CELLOTA_AT_CA_FILE,  /* %k */
+    CELLOTA_AT_TEXT,     /* %t */
+    CELLOTA_AT_TEXT2,    /* %b */
+    CELLOTA_AT_TEXTS
+};
+
+enum cellota_at_number {
+    CELLOTA_AT_LINK = 0, /* %l */
+    CELLOTA_AT_LENGTH,   /* %n */
+    CELLOTA_AT_OFFSET,   /* %o */
+    CELLOTA_AT_PORT,     /* %p */
+    CELLOTA_AT_MODE,     /* %m */
+    CELLOTA_AT_CATEGORY, /* %c */
+    CELLOTA_AT_FLOW,     /* %r */
+    CELLOTA_AT_NUMBER,   /* %v */
+    CELLOTA_AT_NUMBERS
+};
+
 /* Values the templates refer to; owned by the caller for as long as its script runs. */
 typedef struct cellota_at_parameters {
-    const char *host;     /* %h */
-    const char *apn;      /* %a */
-    const char *user;     /* %u */
-    const char *password; /* %w */
-    const char *file;     /* %f */
-    const char *ca_file;  /* %k */
-    const char *text;     /* %t */
-    const char *text2;    /* %b */
-    uint32_t length;      /* %n */
-    uint32_t offset;      /* %o */
-    uint16_t port;        /* %p */
-    uint8_t link;         /* %l */
-    uint8_t mode;         /* %m */
-    uint8_t category;     /* %c */
-    uint8_t flow;         /* %r */
-    uint8_t number;       /* %v */
+    const char *text[CELLOTA_AT_TEXTS];
+    uint32_t number[CELLOTA_AT_NUMBERS];
 } cellota_at_parameters;
 
 /* Called once when a script ends: CELLOTA_OK or the failing step's error. */
@@ -196,6 +211,13 @@ void cellota_at_poll(cellota_at *at, uint32_t now);
 bool cellota_at_busy(const cellota_at *at);
 
 /*
+ * Abandons the running script without calling its `done`: what the modem still sends of it is
+ * absorbed during CELLOTA_AT_SETTLE_MS of silence before the next script can start (busy until
+ * then). Nothing happens when no script runs.
+ */
+void cellota_at_cancel(cellota_at *at);
+
+/*
  * Payload for the next PROMPT step of the running script (a socket's send buffer). Without
  * one, the owner pushes the payload with cellota_at_write_payload once the prompt came.
  */
@@ -235,6 +257,9 @@ void cellota_at_dispatch_urc(cellota_at *at, const char *line);
  * matched part, or NULL when it does not match.
  */
 const char *cellota_at_match(const char *line, const char *pattern);
+
+/* True when `pattern` matches the whole of `text`. */
+bool cellota_at_is(const char *text, const char *pattern);
 
 /*
  * Parses up to `capacity` comma-separated integers (spaces allowed around them) from `text`.

@@ -214,7 +214,7 @@ int cellota_modem_on_restart(void *user, cellota_at *at, const char *arguments)
 int cellota_modem_on_sim(void *user, cellota_at *at, const char *arguments)
 {
     (void)user;
-    if (strcmp(arguments, "READY") == 0)
+    if (cellota_at_is(arguments, "READY"))
         return CELLOTA_OK;
     if (cellota_at_match(arguments, "SIM P") || cellota_at_match(arguments, "PH-SIM"))
         return CELLOTA_AT_SIM_LOCKED;
@@ -261,9 +261,9 @@ static void run(cellota_modem *modem, const cellota_at_script *script, uint8_t o
     modem->operation_socket = socket;
     modem->script_stage = modem->stage;
     if (socket) {
-        modem->parameters.link = socket->link;
-        modem->parameters.host = socket->host;
-        modem->parameters.port = socket->port;
+        modem->parameters.number[CELLOTA_AT_LINK] = socket->link;
+        modem->parameters.text[CELLOTA_AT_HOST] = socket->host;
+        modem->parameters.number[CELLOTA_AT_PORT] = socket->port;
     }
     if (!script->count) {
         modem->operation = OPERATION_NONE;
@@ -396,11 +396,14 @@ static void socket_done(cellota_modem *modem, cellota_modem_socket *socket, uint
         break;
     case OPERATION_QUERY:
         socket->checked = modem->now;
-        if (result != CELLOTA_OK || socket->pending < 0) {
-            /* No answer for this link: after a close that means nothing is left. */
+        if (result == CELLOTA_AT_DATA_DAMAGED || result == CELLOTA_AT_DATA_FRAMING) {
+            socket->pending = -1; /* a query takes no data: ask again */
+        } else if (result != CELLOTA_OK || socket->pending < 0) {
+            /* No answer for this link: after a close that means nothing is left; refused on
+             * an open link, the link is gone. */
             if (socket->flags & SOCKET_PEER_CLOSED)
                 socket->pending = 0;
-            else if (result != CELLOTA_OK && result != CELLOTA_AT_REPLY_TIMEOUT)
+            else if (result == CELLOTA_AT_COMMAND_FAILED || result == CELLOTA_AT_MODEM_ERROR)
                 fail_socket(socket, CELLOTA_SOCKET_LINK_LOST);
             else
                 socket->pending = 0;
@@ -477,7 +480,7 @@ static bool socket_work(cellota_modem *modem, cellota_modem_socket *socket)
         if (length > profile->max_send)
             length = profile->max_send;
         socket->send_in_flight = length;
-        modem->parameters.length = length;
+        modem->parameters.number[CELLOTA_AT_LENGTH] = length;
         cellota_at_set_payload(&modem->at, socket->send_buffer, length);
         run(modem, &profile->send[kind], OPERATION_SEND, socket);
         return true;
@@ -504,7 +507,7 @@ static bool socket_work(cellota_modem *modem, cellota_modem_socket *socket)
             wanted = space;
         socket->reading = (uint16_t)wanted;
         socket->received = 0;
-        modem->parameters.length = wanted;
+        modem->parameters.number[CELLOTA_AT_LENGTH] = wanted;
         run(modem, &profile->receive[kind], OPERATION_RECEIVE, socket);
         return true;
     }
@@ -628,17 +631,17 @@ int cellota_modem_init(cellota_modem *modem, const cellota_port *port,
     cellota_at_init(&modem->at, port, profile->urcs, profile->urc_count, modem);
     modem->profile = profile;
     modem->config = config;
-    modem->parameters.apn = config->apn;
-    modem->parameters.user = config->user;
-    modem->parameters.password = config->password;
-    modem->parameters.ca_file = config->ca_file;
-    modem->parameters.text = config->catm_bands;
-    modem->parameters.text2 = config->nbiot_bands;
-    modem->parameters.mode = config->network_mode;
-    modem->parameters.category = config->lte_category;
-    modem->parameters.flow = config->flow_control ? 2 : 0;
+    modem->parameters.text[CELLOTA_AT_APN] = config->apn;
+    modem->parameters.text[CELLOTA_AT_USER] = config->user;
+    modem->parameters.text[CELLOTA_AT_PASSWORD] = config->password;
+    modem->parameters.text[CELLOTA_AT_CA_FILE] = config->ca_file;
+    modem->parameters.text[CELLOTA_AT_TEXT] = config->catm_bands;
+    modem->parameters.text[CELLOTA_AT_TEXT2] = config->nbiot_bands;
+    modem->parameters.number[CELLOTA_AT_MODE] = config->network_mode;
+    modem->parameters.number[CELLOTA_AT_CATEGORY] = config->lte_category;
+    modem->parameters.number[CELLOTA_AT_FLOW] = config->flow_control ? 2 : 0;
     /* TLS server authentication only when there is a CA to check against. */
-    modem->parameters.number = config->ca_file && config->ca_file[0] ? 1 : 0;
+    modem->parameters.number[CELLOTA_AT_NUMBER] = config->ca_file && config->ca_file[0] ? 1 : 0;
     return CELLOTA_OK;
 }
 

@@ -32,7 +32,7 @@ static int on_network_open(void *modem, cellota_at *at, const char *arguments)
 {
     (void)modem;
     (void)at;
-    return strcmp(arguments, "ACTIVE") == 0 ? CELLOTA_OK : CELLOTA_AT_CONTEXT_FAILED;
+    return cellota_at_is(arguments, "ACTIVE") ? CELLOTA_OK : CELLOTA_AT_CONTEXT_FAILED;
 }
 
 static const cellota_at_urc urcs[] = {

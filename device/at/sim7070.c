@@ -32,7 +32,7 @@ static int on_network_open(void *modem, cellota_at *at, const char *arguments)
     (void)at;
     if (arguments[0] != '0')
         return CELLOTA_IN_PROGRESS; /* another context */
-    return strstr(arguments, ",ACTIVE") ? CELLOTA_OK : CELLOTA_AT_CONTEXT_FAILED;
+    return cellota_at_is(arguments, "0,ACTIVE") ? CELLOTA_OK : CELLOTA_AT_CONTEXT_FAILED;
 }
 
 static const cellota_at_urc urcs[] = {

@@ -172,7 +172,8 @@ static int on_tls_data(void *modem, cellota_at *at, const char *arguments)
 {
     int32_t session;
     (void)at;
-    if (cellota_at_integers(arguments, &session, 1) == 1 && strstr(arguments, "RECV EVENT"))
+    if (cellota_at_integers(arguments, &session, 1) == 1 &&
+        cellota_at_is(arguments, "#,RECV EVENT"))
         cellota_modem_data_ready(modem, CELLOTA_SOCKET_TLS, session, -1);
     return CELLOTA_OK;
 }

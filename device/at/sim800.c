@@ -26,13 +26,13 @@ static int on_link_event(void *modem, cellota_at *at, const char *arguments)
     int32_t link;
     if (cellota_at_integers(cellota_at_line(at), &link, 1) != 1)
         return CELLOTA_OK;
-    if (strcmp(arguments, "CONNECT OK") == 0)
+    if (cellota_at_is(arguments, "CONNECT OK"))
         cellota_modem_opened(modem, CELLOTA_SOCKET_TCP, link, CELLOTA_OK);
-    else if (strcmp(arguments, "CONNECT FAIL") == 0)
+    else if (cellota_at_is(arguments, "CONNECT FAIL"))
         cellota_modem_opened(modem, CELLOTA_SOCKET_TCP, link, CELLOTA_SOCKET_REFUSED);
-    else if (strcmp(arguments, "ALREADY CONNECT") == 0)
+    else if (cellota_at_is(arguments, "ALREADY CONNECT"))
         cellota_modem_opened(modem, CELLOTA_SOCKET_TCP, link, CELLOTA_AT_LINK_UNAVAILABLE);
-    else if (strcmp(arguments, "CLOSED") == 0)
+    else if (cellota_at_is(arguments, "CLOSED"))
         cellota_modem_closed(modem, CELLOTA_SOCKET_TCP, link, CELLOTA_SOCKET_CLOSED);
     return CELLOTA_OK;
 }
@@ -41,7 +41,7 @@ static int on_link_event(void *modem, cellota_at *at, const char *arguments)
 static int on_data(void *user, cellota_at *at, const char *arguments)
 {
     cellota_modem *modem = user;
-    int32_t link = modem->parameters.link;
+    int32_t link = (int32_t)modem->parameters.number[CELLOTA_AT_LINK];
     (void)at;
     if (*arguments == ',' && cellota_at_integers(arguments + 1, &link, 1) != 1)
         return CELLOTA_OK;
@@ -67,7 +67,8 @@ static int on_read(void *user, cellota_at *at, const char *arguments)
     if (count == 3)
         return cellota_modem_data_header(modem, values[0], values[1], values[2]);
     if (count == 2)
-        return cellota_modem_data_header(modem, modem->parameters.link, values[0], values[1]);
+        return cellota_modem_data_header(modem, (int32_t)modem->parameters.number[CELLOTA_AT_LINK],
+                                         values[0], values[1]);
     return CELLOTA_AT_UNEXPECTED_REPLY;
 }
 
@@ -81,7 +82,8 @@ static int on_pending(void *user, cellota_at *at, const char *arguments)
     if (count == 2)
         cellota_modem_data_ready(modem, CELLOTA_SOCKET_TCP, values[0], values[1]);
     else if (count == 1)
-        cellota_modem_data_ready(modem, CELLOTA_SOCKET_TCP, modem->parameters.link, values[0]);
+        cellota_modem_data_ready(modem, CELLOTA_SOCKET_TCP,
+                                 (int32_t)modem->parameters.number[CELLOTA_AT_LINK], values[0]);
     else
         return CELLOTA_AT_UNEXPECTED_REPLY;
     return CELLOTA_OK;

@@ -45,7 +45,8 @@ static int on_read(void *user, cellota_at *at, const char *arguments)
         return CELLOTA_AT_UNEXPECTED_REPLY;
     if (length == 0)
         return CELLOTA_OK;
-    return cellota_modem_data_header(modem, modem->parameters.link, length, -1);
+    return cellota_modem_data_header(modem, (int32_t)modem->parameters.number[CELLOTA_AT_LINK],
+                                     length, -1);
 }
 
 /* "+CARECV: <cid>,<len>" to AT+CARECV?. */
@@ -128,7 +129,8 @@ int cellota_simcom_ca_on_sent(void *modem, cellota_at *at, const char *arguments
 int cellota_simcom_ca_on_network(void *modem, cellota_at *at, const char *arguments)
 {
     (void)at;
-    if (strstr(arguments, "DEACTIVE"))
+    /* SIM7000 says "DEACTIVE", SIM7070 "<pdp>,DEACTIVE". */
+    if (cellota_at_is(arguments, "DEACTIVE") || cellota_at_is(arguments, "#,DEACTIVE"))
         cellota_modem_network_lost(modem);
     return CELLOTA_OK;
 }
