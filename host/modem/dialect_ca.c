@@ -346,7 +346,7 @@ static int command_carecv(modem_emulator *emulator, const at_command *command)
     link = state->links[cid];
     if (!link)
         return RESULT_ERROR;
-    if (emulator_chance(emulator, emulator->options.quirk_rate / 2) && link_held(link))
+    if (emulator_chance(emulator, emulator->options.quirk_rate) && link_held(link))
         out_line(emulator, "+CADATAIND: %ld", cid);
     count = link_read(link, data, (size_t)length);
     /* the data follows the length on the same line */

@@ -470,7 +470,7 @@ static int command_ciprxget(modem_emulator *emulator, const at_command *command)
         return RESULT_ERROR; /* the length is required and bounded */
     count = (size_t)length < held ? (size_t)length : held;
     if (emulator->model == MODEM_MODEL_SIM7000 &&
-        emulator_chance(emulator, emulator->options.quirk_rate / 2)) {
+        emulator_chance(emulator, emulator->options.quirk_rate)) {
         if (state->multi)
             out_line(emulator, "+CIPRXGET: 1,%ld", number);
         else
@@ -483,7 +483,7 @@ static int command_ciprxget(modem_emulator *emulator, const at_command *command)
     count = link_read(link, data, count);
     {
         const char *between = count && emulator->model == MODEM_MODEL_SIM7000 &&
-                                      emulator_chance(emulator, emulator->options.quirk_rate / 2)
+                                      emulator_chance(emulator, emulator->options.quirk_rate)
                                   ? quirk
                                   : NULL;
         if (state->multi)

@@ -349,12 +349,12 @@ static int command_ciprxget(modem_emulator *emulator, const at_command *command)
     count = (size_t)length < held ? (size_t)length : held;
     /* real logs: more "+CIPRXGET: 1" lines before the reply, and now and then one between the
      * header and its data */
-    if (emulator_chance(emulator, emulator->options.quirk_rate / 2))
+    if (emulator_chance(emulator, emulator->options.quirk_rate))
         out_line(emulator, "+CIPRXGET: 1,%ld", number);
     snprintf(quirk, sizeof(quirk), "+CIPRXGET: 1,%ld", number);
     count = link_read(link, data, count);
     out_read_header(emulator,
-                    emulator_chance(emulator, emulator->options.quirk_rate / 2) ? quirk : NULL,
+                    emulator_chance(emulator, emulator->options.quirk_rate) ? quirk : NULL,
                     "+CIPRXGET: %ld,%ld,%zu,%zu", mode, number, count, held - count);
     if (mode == 3)
         write_hex(emulator, data, count);

@@ -66,7 +66,7 @@ void modem_emulator_default_options(modem_emulator_options *options)
     options->baud = 115200;
     options->round_trip_ms = -1;
     options->lose_registration_at_ms = -1;
-    options->quirk_rate = 0.25;
+    options->quirk_rate = 0.1;
     options->seed = 1;
 }
 

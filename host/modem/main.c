@@ -60,7 +60,7 @@ static void usage(FILE *stream)
         "  --reset-after N         the modem resets after N network bytes since boot\n"
         "  --lose-registration-at MS   lose the network MS after start ...\n"
         "  --lose-registration-for MS  ... for MS milliseconds\n"
-        "  --quirk-rate R          how often the optional real-modem quirks show (0.25)\n"
+        "  --quirk-rate R          how often the optional real-modem quirks show (0.1)\n"
         "  --boot-ms MS            power-on to RDY (default: the model's, shortened)\n"
         "  --roaming               register as roaming (stat 5)\n"
         "  --fs-dir DIR            SIM7600 file system in DIR (default: memory)\n"

@@ -80,7 +80,7 @@ typedef struct modem_emulator_options {
     uint32_t lose_registration_for_ms;
     double quirk_rate;              /* probability of the optional quirks real modems show (extra
                                        +CIPRXGET: 1 lines, a URC between a read header and its
-                                       data); 0 disables them. Default 0.25 */
+                                       data); 0 disables them. Default 0.1 */
 
     uint32_t boot_ms;               /* power-on to RDY; 0: the model's default */
     uint32_t sim_ready_ms;          /* RDY to +CPIN: READY (SIM busy meanwhile); 0: default */
