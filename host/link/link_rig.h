@@ -7,6 +7,11 @@
  * Virtual time advances to the next moment either side has work; while sockets wait for a
  * server, the rig waits on the emulator's descriptors for real (a few milliseconds at most) and
  * lets no virtual time pass for it, so loopback latency never shows up in a measured goodput.
+ * Like a device that polls its driver in a loop, the rig polls the driver again at the same
+ * instant while the line delivers bytes, and returns to the application (without moving time)
+ * while a socket holds received bytes, so neither side waits for the next step. Time moves in
+ * whole milliseconds (the driver's clock), which rounds each command's turnaround up to the
+ * next millisecond; the emulator itself answers a command the moment its CR arrives.
  */
 #ifndef CELLOTA_HOST_LINK_RIG_H
 #define CELLOTA_HOST_LINK_RIG_H
