@@ -13,7 +13,11 @@ mosquitto_pid=""
 
 # A port number to try; the server's own bind decides whether it was free.
 random_port() {
-    awk -v seed="$$$(date +%N)$1" 'BEGIN { srand(seed); print 20000 + int(rand() * 40000) }'
+    # mawk's srand wants a number it can hold: the concatenated digits overflow to one seed
+    # (and so one port for every caller); keep the seed small.
+    awk -v pid="$$" -v nanoseconds="$(date +%N)" -v attempt="$1" \
+        'BEGIN { srand((pid * 7919 + nanoseconds % 1000000 + attempt * 104729) % 2147483647);
+                 print 20000 + int(rand() * 40000) }'
 }
 
 # start_nginx ROOT STATE_DIR [EXTRA_SERVER_CONFIG]: nginx serving ROOT; sets nginx_port.
