@@ -89,6 +89,8 @@ int cellota_at_start(cellota_at *at, const cellota_at_step *steps, uint8_t count
 
 void cellota_at_set_payload(cellota_at *at, const uint8_t *payload, uint32_t length)
 {
+    if (!CELLOTA_AT_PAYLOADS)
+        return;
     at->payload = payload;
     at->payload_length = length;
 }
@@ -330,7 +332,10 @@ static void begin_step(cellota_at *at)
         at->blank_due = false;
         at->deadline = at->now + (uint32_t)step->timeout * 100u;
         if (step->command) {
-            int result = format_command(at, step->command);
+            /* Without payloads a PROMPT step cannot run: fail it before anything is sent. */
+            int result = !CELLOTA_AT_PAYLOADS && (step->flags & CELLOTA_AT_PROMPT)
+                             ? CELLOTA_INVALID_ARGUMENT
+                             : format_command(at, step->command);
             if (result != CELLOTA_OK) {
                 finish(at, result);
                 return;
@@ -440,7 +445,7 @@ const char *cellota_at_line(const cellota_at *at)
 void cellota_at_dispatch_urc(cellota_at *at, const char *line)
 {
     uint8_t index;
-    for (index = 0; index < at->urc_count; index++) {
+    for (index = 0; CELLOTA_AT_URCS && index < at->urc_count; index++) {
         const char *rest = cellota_at_match(line, at->urcs[index].pattern);
         if (rest) {
             if (at->urcs[index].handler)
@@ -495,7 +500,7 @@ void cellota_at_expect_data(cellota_at *at, uint8_t *destination, uint32_t lengt
      * malformed: its data would be taken from the wrong place. */
     if (length == 0)
         return;
-    if (at->receive_state != RECEIVE_LINE && step_active(at) &&
+    if (CELLOTA_AT_INLINE && at->receive_state != RECEIVE_LINE && step_active(at) &&
         (current_step(at)->flags & CELLOTA_AT_INLINE_DATA)) {
         record(at, CELLOTA_AT_UNEXPECTED_REPLY);
         return;
@@ -551,7 +556,7 @@ static void check_inline_header(cellota_at *at)
     const cellota_at_step *step;
     const char *rest, *after;
 
-    if (at->phase != PHASE_REPLY)
+    if (!CELLOTA_AT_INLINE || at->phase != PHASE_REPLY)
         return;
     step = current_step(at);
     if (!(step->flags & CELLOTA_AT_INLINE_DATA) || !step->reply || at->line_damaged ||
@@ -588,7 +593,7 @@ static void line_byte(cellota_at *at, uint8_t byte)
     if (at->line_length == 0) {
         if (byte == ' ')
             return;
-        if (byte == '>' && at->phase == PHASE_PROMPT) {
+        if (CELLOTA_AT_PAYLOADS && byte == '>' && at->phase == PHASE_PROMPT) {
             at->phase = PHASE_PAYLOAD;
             return;
         }
@@ -599,7 +604,7 @@ static void line_byte(cellota_at *at, uint8_t byte)
         at->line[at->line_length++] = (char)byte;
     else
         at->line_overflow = true;
-    if (byte == ',')
+    if (CELLOTA_AT_INLINE && byte == ',')
         check_inline_header(at);
 }
 
@@ -622,6 +627,8 @@ static bool unsolicited_line_done(cellota_at *at, uint8_t terminator)
 {
     uint8_t index;
     at->line[at->line_length] = '\0';
+    if (!CELLOTA_AT_URCS)
+        return false;
     for (index = 0; index < at->urc_count; index++) {
         if (cellota_at_match(at->line, at->urcs[index].pattern))
             break;
@@ -793,7 +800,7 @@ size_t cellota_at_write_payload(cellota_at *at, const uint8_t *data, size_t leng
 {
     size_t written;
     uint32_t total;
-    if (at->phase != PHASE_PAYLOAD || at->payload || !at->parameters)
+    if (!CELLOTA_AT_PAYLOADS || at->phase != PHASE_PAYLOAD || at->payload || !at->parameters)
         return 0;
     total = at->parameters->number[CELLOTA_AT_LENGTH];
     if (length > total - at->payload_written)
@@ -837,7 +844,7 @@ static bool advance(cellota_at *at)
         return true;
     }
     case PHASE_PAYLOAD:
-        if (at->payload && at->parameters &&
+        if (CELLOTA_AT_PAYLOADS && at->payload && at->parameters &&
             at->payload_written < at->parameters->number[CELLOTA_AT_LENGTH]) {
             uint32_t wanted = at->parameters->number[CELLOTA_AT_LENGTH] - at->payload_written;
             size_t written;

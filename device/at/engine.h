@@ -50,6 +50,28 @@
 #define CELLOTA_AT_COMMAND_SIZE 112
 #endif
 
+/*
+ * Parts of the engine a build may leave out (build-time settings, 1 = built). The agent needs
+ * all of them; a bootloader that only reads the staged image from the modem's file system
+ * (sim7600_fs's size and read) needs none, and leaving them out is what fits it in its flash
+ * budget (docs/boot.md). Leaving one out changes nothing else:
+ *   CELLOTA_AT_URCS         0: the URC table is never consulted (cellota_at_init's urcs are
+ *                           ignored), as if its count were 0
+ *   CELLOTA_AT_PAYLOADS     0: a PROMPT step fails its script with CELLOTA_INVALID_ARGUMENT
+ *                           before its command is sent, cellota_at_set_payload is ignored and
+ *                           cellota_at_write_payload takes nothing
+ *   CELLOTA_AT_INLINE       0: INLINE_DATA steps read the reply as a plain line (no data)
+ */
+#ifndef CELLOTA_AT_URCS
+#define CELLOTA_AT_URCS 1
+#endif
+#ifndef CELLOTA_AT_PAYLOADS
+#define CELLOTA_AT_PAYLOADS 1
+#endif
+#ifndef CELLOTA_AT_INLINE
+#define CELLOTA_AT_INLINE 1
+#endif
+
 /* A handler's answer meaning "ask again later": the step repeats after CELLOTA_AT_RETRY_MS
  * while it has attempts left (see cellota_at_retry). Never returned by a public function. */
 #define CELLOTA_AT_AGAIN (-1)
