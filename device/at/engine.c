@@ -164,8 +164,10 @@ int cellota_at_integers(const char *text, int32_t *values, int capacity)
 
 /* ---- commands --------------------------------------------------------------------------- */
 
-static int letter_index(const char *letters, char letter)
+/* A template letter's place: texts first (0..CELLOTA_AT_TEXTS-1), then numbers; -1: none. */
+static int letter_index(char letter)
 {
+    static const char letters[] = CELLOTA_AT_TEXT_LETTERS CELLOTA_AT_NUMBER_LETTERS;
     int index;
     for (index = 0; letters[index]; index++) {
         if (letters[index] == letter)
@@ -179,17 +181,17 @@ static int letter_index(const char *letters, char letter)
 static bool lacks_setting(const cellota_at_parameters *parameters, const char *template)
 {
     for (; *template; template ++) {
-        int text, number;
+        int letter;
         if (*template != '%' || !template[1])
             continue;
-        template ++;
-        text = letter_index(CELLOTA_AT_TEXT_LETTERS, *template);
-        number = letter_index(CELLOTA_AT_NUMBER_LETTERS, *template);
+        letter = letter_index(*++template);
         if (!parameters)
             return true;
-        if (text >= 0 && (!parameters->text[text] || !parameters->text[text][0]))
+        if (letter >= 0 && letter < CELLOTA_AT_TEXTS &&
+            (!parameters->text[letter] || !parameters->text[letter][0]))
             return true;
-        if (number > CELLOTA_AT_PORT && parameters->number[number] == 0)
+        if (letter > CELLOTA_AT_TEXTS + CELLOTA_AT_PORT &&
+            parameters->number[letter - CELLOTA_AT_TEXTS] == 0)
             return true;
     }
     return false;
@@ -197,10 +199,9 @@ static bool lacks_setting(const cellota_at_parameters *parameters, const char *t
 
 static int format_command(cellota_at *at, const char *template)
 {
-    static const cellota_at_parameters none;
-    const cellota_at_parameters *parameters = at->parameters ? at->parameters : &none;
+    const cellota_at_parameters *parameters = at->parameters;
     size_t used = 0;
-    int text, number;
+    int letter;
     const size_t room = sizeof(at->command) - 1; /* the final CR */
 
     for (; *template; template ++) {
@@ -215,8 +216,8 @@ static int format_command(cellota_at *at, const char *template)
             digits[0] = '%';
             length = 1;
             template += template[1] ? 1 : 0;
-        } else if ((number = letter_index(CELLOTA_AT_NUMBER_LETTERS, *++template)) >= 0) {
-            uint32_t value = parameters->number[number];
+        } else if ((letter = letter_index(*++template)) >= CELLOTA_AT_TEXTS) {
+            uint32_t value = parameters ? parameters->number[letter - CELLOTA_AT_TEXTS] : 0;
             size_t index = sizeof(digits);
             do {
                 digits[--index] = (char)('0' + value % 10);
@@ -224,9 +225,9 @@ static int format_command(cellota_at *at, const char *template)
             } while (value);
             insert = digits + index;
             length = sizeof(digits) - index;
-        } else if ((text = letter_index(CELLOTA_AT_TEXT_LETTERS, *template)) >= 0) {
+        } else if (letter >= 0) {
             const char *scan;
-            insert = parameters->text[text] ? parameters->text[text] : "";
+            insert = parameters && parameters->text[letter] ? parameters->text[letter] : "";
             for (scan = insert; *scan; scan++) {
                 /* A quote or control character would end or split the command. */
                 if (*scan == '"' || (unsigned char)*scan < 0x20 || *scan == 0x7f)
@@ -291,7 +292,8 @@ static void end_step(cellota_at *at)
             finish(at, CELLOTA_OK);
         return;
     }
-    if (retryable(result) && at->attempt + 1 < (step->attempts ? step->attempts : 1)) {
+    if (CELLOTA_AT_RETRIES && retryable(result) &&
+        at->attempt + 1 < (step->attempts ? step->attempts : 1)) {
         at->attempt++;
         at->phase = PHASE_PAUSE;
         at->deadline = at->now + CELLOTA_AT_RETRY_MS;
@@ -319,7 +321,7 @@ static void begin_step(cellota_at *at)
 {
     while (at->step_index < at->step_count) {
         const cellota_at_step *step = current_step(at);
-        if ((step->flags & CELLOTA_AT_OPTIONAL) && step->command &&
+        if (CELLOTA_AT_OPTIONAL_STEPS && (step->flags & CELLOTA_AT_OPTIONAL) && step->command &&
             lacks_setting(at->parameters, step->command)) {
             at->step_index++;
             continue;
@@ -361,6 +363,10 @@ static int modem_error(cellota_at *at, const char *text)
     int32_t number = -1;
     size_t index;
 
+    if (!CELLOTA_AT_SIM_STATES) {
+        at->modem_error = (int16_t)(cellota_at_integers(text, &number, 1) == 1 ? number : -1);
+        return CELLOTA_AT_MODEM_ERROR;
+    }
     if (cellota_at_integers(text, &number, 1) != 1) {
         number = -1;
         for (index = 0; index < sizeof(known) / sizeof(known[0]); index++) {

@@ -61,6 +61,12 @@
  *                           before its command is sent, cellota_at_set_payload is ignored and
  *                           cellota_at_write_payload takes nothing
  *   CELLOTA_AT_INLINE       0: INLINE_DATA steps read the reply as a plain line (no data)
+ *   CELLOTA_AT_SIM_STATES   0: every +CME ERROR is CELLOTA_AT_MODEM_ERROR (its number is still
+ *                           kept in modem_error; the SIM_* codes and AT+CMEE=2's texts are not
+ *                           told apart)
+ *   CELLOTA_AT_RETRIES      0: a step runs once whatever its attempts; a handler's
+ *                           CELLOTA_AT_AGAIN ends it with its give-up error at once
+ *   CELLOTA_AT_OPTIONAL_STEPS 0: the OPTIONAL flag is ignored (the step always runs)
  */
 #ifndef CELLOTA_AT_URCS
 #define CELLOTA_AT_URCS 1
@@ -70,6 +76,15 @@
 #endif
 #ifndef CELLOTA_AT_INLINE
 #define CELLOTA_AT_INLINE 1
+#endif
+#ifndef CELLOTA_AT_SIM_STATES
+#define CELLOTA_AT_SIM_STATES 1
+#endif
+#ifndef CELLOTA_AT_RETRIES
+#define CELLOTA_AT_RETRIES 1
+#endif
+#ifndef CELLOTA_AT_OPTIONAL_STEPS
+#define CELLOTA_AT_OPTIONAL_STEPS 1
 #endif
 
 /* A handler's answer meaning "ask again later": the step repeats after CELLOTA_AT_RETRY_MS
