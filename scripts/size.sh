@@ -35,7 +35,7 @@ AGENT_FLASH_BUDGET=16384
 AGENT_RAM_BUDGET=3072
 BOOTLOADER_FLASH_BUDGET=8192
 # The bootloader's build of the AT engine (at/engine.h: parts a build may leave out).
-READER_DEFINES="-DCELLOTA_AT_URCS=0 -DCELLOTA_AT_PAYLOADS=0 -DCELLOTA_AT_INLINE=0 -DCELLOTA_AT_SIM_STATES=0 -DCELLOTA_AT_RETRIES=0 -DCELLOTA_AT_OPTIONAL_STEPS=0"
+READER_DEFINES="-DCELLOTA_AT_FILE_READER_ONLY"
 CFLAGS="-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -std=c99 -Wall -Wextra
 -Werror -Wno-unused-function"
 

@@ -674,7 +674,8 @@ static void trailer_mismatch(cellota_at *at)
     uint32_t stored = at->data_filled, count = stored + at->trailer, index;
     uint8_t *block = at->data;
 
-    if (!block || at->data_damaged) {
+    /* Without URCs the block cannot have started with one: the framing is lost. */
+    if (!CELLOTA_AT_URCS || !block || at->data_damaged) {
         framing_error(at);
         return;
     }
