@@ -712,7 +712,7 @@ static void data_complete(cellota_at *at)
         record(at, CELLOTA_AT_DATA_DAMAGED);
     /* Unless two bytes of the block were lost and its own CR LF became its end: then the CR LF
      * taken as the trailer was the one starting the next line, and that line comes without. */
-    at->blank_due = at->data && at->data_length >= 2 && step_active(at) &&
+    at->blank_due = CELLOTA_AT_BLANK_CHECK && at->data && at->data_length >= 2 && step_active(at) &&
                     (current_step(at)->flags & CELLOTA_AT_BLANK_AFTER_DATA) &&
                     at->data[at->data_length - 2] == '\r' && at->data[at->data_length - 1] == '\n';
     at->data = NULL;
@@ -757,8 +757,10 @@ static void consume(cellota_at *at, const uint8_t *bytes, size_t count)
                 trailer_mismatch(at); /* the byte is looked at again in the new state */
             }
             break;
-        case RECEIVE_URC_LINE:
-            unsolicited_byte(at, bytes[index++]);
+        case RECEIVE_URC_LINE: /* only ever entered with URCs */
+            if (CELLOTA_AT_URCS)
+                unsolicited_byte(at, bytes[index]);
+            index++;
             break;
         default:
             line_byte(at, bytes[index++]);

@@ -71,6 +71,7 @@
  *   CELLOTA_AT_RETRIES      0: a step runs once whatever its attempts; a handler's
  *                           CELLOTA_AT_AGAIN ends it with its give-up error at once
  *   CELLOTA_AT_OPTIONAL_STEPS 0: the OPTIONAL flag is ignored (the step always runs)
+ *   CELLOTA_AT_BLANK_CHECK  0: the BLANK_AFTER_DATA flag is ignored (socket reads use it)
  */
 #ifdef CELLOTA_AT_FILE_READER_ONLY
 #define CELLOTA_AT_URCS 0
@@ -79,6 +80,7 @@
 #define CELLOTA_AT_SIM_STATES 0
 #define CELLOTA_AT_RETRIES 0
 #define CELLOTA_AT_OPTIONAL_STEPS 0
+#define CELLOTA_AT_BLANK_CHECK 0
 #endif
 #ifndef CELLOTA_AT_URCS
 #define CELLOTA_AT_URCS 1
@@ -97,6 +99,9 @@
 #endif
 #ifndef CELLOTA_AT_OPTIONAL_STEPS
 #define CELLOTA_AT_OPTIONAL_STEPS 1
+#endif
+#ifndef CELLOTA_AT_BLANK_CHECK
+#define CELLOTA_AT_BLANK_CHECK 1
 #endif
 
 /* A handler's answer meaning "ask again later": the step repeats after CELLOTA_AT_RETRY_MS
