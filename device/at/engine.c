@@ -867,8 +867,8 @@ static bool advance(cellota_at *at)
                 return true;
         }
         break;
-    case PHASE_PAUSE:
-        if (cellota_time_reached(at->now, at->deadline))
+    case PHASE_PAUSE: /* only ever entered with retries */
+        if (CELLOTA_AT_RETRIES && cellota_time_reached(at->now, at->deadline))
             at->phase = PHASE_BEGIN;
         break;
     case PHASE_SETTLE:
