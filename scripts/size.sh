@@ -11,6 +11,7 @@
 # real links with --gc-sections, each of a small entry file in scripts/size/:
 #   first stage  scripts/size/first_stage.c: stage0 and what it calls
 #   bootloader   scripts/size/bootloader.c: the bootloader core and what it calls (pipeline...),
+#                its AT engine built as CELLOTA_AT_FILE_READER_ONLY (at/engine.h; the same source),
 #                with the SIM7600 file reader of the at module as its staged image source (also
 #                printed without it, the reader being the board's)
 #   agent        every public function of every module except the bootloader core and the first
