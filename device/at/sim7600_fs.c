@@ -180,6 +180,7 @@ static uint32_t port_now(const cellota_sim7600_fs *fs)
 static int source_call(cellota_sim7600_fs *fs, uint8_t polled, const char *name, uint32_t offset,
                        uint8_t *buffer, size_t length, uint32_t *count)
 {
+    uint32_t now = port_now(fs); /* one reading per call: the modem cannot tell */
     int result;
     if (fs->polled != polled || fs->parameters.text[CELLOTA_AT_FILE] != name ||
         (polled == POLLED_READ && (fs->parameters.number[CELLOTA_AT_OFFSET] != offset ||
@@ -187,21 +188,20 @@ static int source_call(cellota_sim7600_fs *fs, uint8_t polled, const char *name,
         if (fs->polled != POLLED_NONE)
             cellota_sim7600_fs_source_cancel(fs);
         if (polled == POLLED_SIZE)
-            result = cellota_sim7600_fs_size(fs, name, port_now(fs));
+            result = cellota_sim7600_fs_size(fs, name, now);
         else if (length > UINT32_MAX)
             result = CELLOTA_INVALID_ARGUMENT;
         else
-            result =
-                cellota_sim7600_fs_read(fs, name, offset, buffer, (uint32_t)length, port_now(fs));
+            result = cellota_sim7600_fs_read(fs, name, offset, buffer, (uint32_t)length, now);
         if (result == CELLOTA_BUSY) {
-            cellota_at_poll(fs->at, port_now(fs)); /* a cancelled call still settling */
+            cellota_at_poll(fs->at, now); /* a cancelled call still settling */
             return CELLOTA_IN_PROGRESS;
         }
         if (result != CELLOTA_IN_PROGRESS)
             return result;
         fs->polled = polled;
     }
-    cellota_at_poll(fs->at, port_now(fs));
+    cellota_at_poll(fs->at, now);
     result = cellota_sim7600_fs_status(fs, count);
     if (result != CELLOTA_IN_PROGRESS)
         fs->polled = POLLED_NONE;
