@@ -180,7 +180,7 @@ static uint32_t port_now(const cellota_sim7600_fs *fs)
 static int source_call(cellota_sim7600_fs *fs, uint8_t polled, const char *name, uint32_t offset,
                        uint8_t *buffer, size_t length, uint32_t *count)
 {
-    uint32_t now = port_now(fs); /* one reading per call: the modem cannot tell */
+    uint32_t now = port_now(fs); /* one reading: the whole call is one moment */
     int result;
     if (fs->polled != polled || fs->parameters.text[CELLOTA_AT_FILE] != name ||
         (polled == POLLED_READ && (fs->parameters.number[CELLOTA_AT_OFFSET] != offset ||

@@ -13,6 +13,7 @@
  */
 #include "image/pipeline.h"
 
+#include "core/compiler.h"
 #include "core/error.h"
 #include "core/encoding.h"
 
@@ -23,7 +24,7 @@
 #define HASH_BUFFER_SAVED 48
 #define STATE_CHECKSUM_AT (CELLOTA_PIPELINE_STATE_SIZE - 16)
 
-static int fail(cellota_pipeline *pipeline, int error)
+static CELLOTA_OUT_OF_LINE int fail(cellota_pipeline *pipeline, int error)
 {
     pipeline->error = error;
     mbedtls_aes_free(&pipeline->aes); /* wipes the key schedule */
