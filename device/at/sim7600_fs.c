@@ -70,10 +70,20 @@ static int on_read(void *user, cellota_at *at, const char *arguments)
     return CELLOTA_IN_PROGRESS;
 }
 
+/*
+ * Commands only the list, delete and write scripts send are named arrays, not literals: GCC
+ * pools a file's literals into one section the linker keeps whole, while an array gets its own
+ * section, dropped with its script when a build only reads files (the bootloader, docs/boot.md).
+ */
+static const char list_command[] = "AT+FSLS=2";
+static const char list_reply[] = "";
+static const char delete_command[] = "AT+FSDEL=\"%f\"";
+static const char write_command[] = "AT+CFTRANRX=\"c:/%f\",%n";
+
 /* Timeouts in tenths of a second; a file write takes as long as its bytes take on the UART. */
 static const cellota_at_step list_steps[] = {
     {"AT+FSCD=C:", NULL, NULL, 50, 0, 0},
-    {"AT+FSLS=2", "", on_list_line, 100, CELLOTA_AT_REPLY_OPTIONAL, 0},
+    {list_command, list_reply, on_list_line, 100, CELLOTA_AT_REPLY_OPTIONAL, 0},
 };
 
 static const cellota_at_step size_steps[] = {
@@ -83,11 +93,11 @@ static const cellota_at_step size_steps[] = {
 
 static const cellota_at_step delete_steps[] = {
     {"AT+FSCD=C:", NULL, NULL, 50, 0, 0},
-    {"AT+FSDEL=\"%f\"", NULL, NULL, 100, 0, 0},
+    {delete_command, NULL, NULL, 100, 0, 0},
 };
 
 static const cellota_at_step write_steps[] = {
-    {"AT+CFTRANRX=\"c:/%f\",%n", NULL, NULL, 6000, CELLOTA_AT_PROMPT, 0},
+    {write_command, NULL, NULL, 6000, CELLOTA_AT_PROMPT, 0},
 };
 
 static const cellota_at_step read_steps[] = {
