@@ -10,6 +10,7 @@
  */
 #include "at/engine.h"
 
+#include "core/compiler.h"
 #include "core/error.h"
 
 #include <string.h>
@@ -311,13 +312,13 @@ static void end_step(cellota_at *at)
     at->deadline = at->now + CELLOTA_AT_SETTLE_MS;
 }
 
-static void record(cellota_at *at, int result)
+static CELLOTA_OUT_OF_LINE void record(cellota_at *at, int result)
 {
     if (at->step_result == CELLOTA_OK || at->step_result == CELLOTA_AT_AGAIN)
         at->step_result = result;
 }
 
-static void begin_step(cellota_at *at)
+static CELLOTA_OUT_OF_LINE void begin_step(cellota_at *at)
 {
     while (at->step_index < at->step_count) {
         const cellota_at_step *step = current_step(at);
@@ -466,7 +467,7 @@ static bool is_echo(const char *line)
     return (line[0] == 'A' || line[0] == 'a') && (line[1] == 'T' || line[1] == 't');
 }
 
-static void dispatch(cellota_at *at, const char *line, bool damaged)
+static CELLOTA_OUT_OF_LINE void dispatch(cellota_at *at, const char *line, bool damaged)
 {
     if (damaged) {
         at->damaged_lines++;
@@ -536,7 +537,7 @@ static void reset_line(cellota_at *at)
     at->line_overflow = false;
 }
 
-static void end_line(cellota_at *at, uint8_t terminator)
+static CELLOTA_OUT_OF_LINE void end_line(cellota_at *at, uint8_t terminator)
 {
     bool damaged = at->line_damaged;
     bool overflow = at->line_overflow;
@@ -720,7 +721,7 @@ static void data_complete(cellota_at *at)
     at->receive_state = RECEIVE_LINE;
 }
 
-static void consume(cellota_at *at, const uint8_t *bytes, size_t count)
+static CELLOTA_OUT_OF_LINE void consume(cellota_at *at, const uint8_t *bytes, size_t count)
 {
     size_t index = 0;
     while (index < count) {

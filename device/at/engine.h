@@ -206,43 +206,51 @@ typedef struct cellota_at_parameters {
 typedef void (*cellota_at_done)(void *user, int result);
 
 struct cellota_at {
+    /* Bytes first, then words, the two buffers last: Thumb code reaches a field near the start
+     * of the struct with a 2-byte instruction, one further on with a 4-byte one (the
+     * bootloader's flash budget, docs/boot.md). */
+
+    /* the running script */
+    uint8_t step_count, step_index, attempt, phase;
+    uint8_t seen; /* reply and final result of the current step */
+    uint8_t skip; /* steps to skip after the current one (cellota_at_skip) */
+    uint8_t urc_count;
+    /* input */
+    uint8_t receive_state;
+    bool line_damaged, line_overflow, chunk_damaged;
+    bool data_damaged;
+    bool blank_due;  /* the next line must start with CR or LF (CELLOTA_AT_BLANK_AFTER_DATA) */
+    uint8_t trailer; /* CR LF bytes after the data already checked */
+    /* output */
+    uint8_t command_length, command_written;
+    uint16_t line_length;
+    int16_t modem_error; /* number of the last +CME ERROR (-1 when it had none) */
+
     const cellota_port *port;
     const cellota_at_urc *urcs;
     void *urc_user;
-    uint8_t urc_count;
 
-    /* the running script */
     const cellota_at_step *steps;
     const cellota_at_parameters *parameters;
     cellota_at_done done;
     void *user;
-    uint8_t step_count, step_index, attempt, phase;
-    uint8_t seen;    /* reply and final result of the current step */
-    uint8_t skip;    /* steps to skip after the current one (cellota_at_skip) */
     int step_result; /* first error a handler or a damaged block recorded */
     int retry_error; /* the error a step ends with when its retries run out */
     uint32_t now, deadline, last_byte;
 
-    /* output: the command, then the payload after the prompt */
-    char command[CELLOTA_AT_COMMAND_SIZE];
-    uint8_t command_length, command_written;
+    /* the payload after the prompt */
     const uint8_t *payload; /* NULL: the owner pushes it with cellota_at_write_payload */
     uint32_t payload_length, payload_written;
 
-    /* input */
-    uint8_t receive_state;
-    bool line_damaged, line_overflow, chunk_damaged;
-    uint16_t line_length;
-    char line[CELLOTA_AT_LINE_SIZE];
+    /* the data block being read */
     uint8_t *data; /* NULL: data of this length is skipped */
     uint32_t data_length, data_filled;
-    bool data_damaged;
-    bool blank_due;  /* the next line must start with CR or LF (CELLOTA_AT_BLANK_AFTER_DATA) */
-    uint8_t trailer; /* CR LF bytes after the data already checked */
 
     /* what went by, for diagnostics and tests */
     uint32_t damaged_lines, framing_errors, echoes;
-    int16_t modem_error; /* number of the last +CME ERROR (-1 when it had none) */
+
+    char command[CELLOTA_AT_COMMAND_SIZE]; /* the command being written */
+    char line[CELLOTA_AT_LINE_SIZE];       /* the line being read */
 };
 
 /*

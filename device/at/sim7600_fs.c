@@ -70,10 +70,20 @@ static int on_read(void *user, cellota_at *at, const char *arguments)
     return CELLOTA_IN_PROGRESS;
 }
 
+/*
+ * Commands only the list, delete and write scripts send are named arrays, not literals: GCC
+ * pools a file's literals into one section the linker keeps whole, while an array gets its own
+ * section, dropped with its script when a build only reads files (the bootloader, docs/boot.md).
+ */
+static const char list_command[] = "AT+FSLS=2";
+static const char list_reply[] = "";
+static const char delete_command[] = "AT+FSDEL=\"%f\"";
+static const char write_command[] = "AT+CFTRANRX=\"c:/%f\",%n";
+
 /* Timeouts in tenths of a second; a file write takes as long as its bytes take on the UART. */
 static const cellota_at_step list_steps[] = {
     {"AT+FSCD=C:", NULL, NULL, 50, 0, 0},
-    {"AT+FSLS=2", "", on_list_line, 100, CELLOTA_AT_REPLY_OPTIONAL, 0},
+    {list_command, list_reply, on_list_line, 100, CELLOTA_AT_REPLY_OPTIONAL, 0},
 };
 
 static const cellota_at_step size_steps[] = {
@@ -83,11 +93,11 @@ static const cellota_at_step size_steps[] = {
 
 static const cellota_at_step delete_steps[] = {
     {"AT+FSCD=C:", NULL, NULL, 50, 0, 0},
-    {"AT+FSDEL=\"%f\"", NULL, NULL, 100, 0, 0},
+    {delete_command, NULL, NULL, 100, 0, 0},
 };
 
 static const cellota_at_step write_steps[] = {
-    {"AT+CFTRANRX=\"c:/%f\",%n", NULL, NULL, 6000, CELLOTA_AT_PROMPT, 0},
+    {write_command, NULL, NULL, 6000, CELLOTA_AT_PROMPT, 0},
 };
 
 static const cellota_at_step read_steps[] = {
@@ -180,6 +190,7 @@ static uint32_t port_now(const cellota_sim7600_fs *fs)
 static int source_call(cellota_sim7600_fs *fs, uint8_t polled, const char *name, uint32_t offset,
                        uint8_t *buffer, size_t length, uint32_t *count)
 {
+    uint32_t now = port_now(fs); /* one reading: the whole call is one moment */
     int result;
     if (fs->polled != polled || fs->parameters.text[CELLOTA_AT_FILE] != name ||
         (polled == POLLED_READ && (fs->parameters.number[CELLOTA_AT_OFFSET] != offset ||
@@ -187,21 +198,20 @@ static int source_call(cellota_sim7600_fs *fs, uint8_t polled, const char *name,
         if (fs->polled != POLLED_NONE)
             cellota_sim7600_fs_source_cancel(fs);
         if (polled == POLLED_SIZE)
-            result = cellota_sim7600_fs_size(fs, name, port_now(fs));
+            result = cellota_sim7600_fs_size(fs, name, now);
         else if (length > UINT32_MAX)
             result = CELLOTA_INVALID_ARGUMENT;
         else
-            result =
-                cellota_sim7600_fs_read(fs, name, offset, buffer, (uint32_t)length, port_now(fs));
+            result = cellota_sim7600_fs_read(fs, name, offset, buffer, (uint32_t)length, now);
         if (result == CELLOTA_BUSY) {
-            cellota_at_poll(fs->at, port_now(fs)); /* a cancelled call still settling */
+            cellota_at_poll(fs->at, now); /* a cancelled call still settling */
             return CELLOTA_IN_PROGRESS;
         }
         if (result != CELLOTA_IN_PROGRESS)
             return result;
         fs->polled = polled;
     }
-    cellota_at_poll(fs->at, port_now(fs));
+    cellota_at_poll(fs->at, now);
     result = cellota_sim7600_fs_status(fs, count);
     if (result != CELLOTA_IN_PROGRESS)
         fs->polled = POLLED_NONE;

@@ -5,6 +5,7 @@
  */
 #include "boot/boot.h"
 
+#include "core/compiler.h"
 #include "core/error.h"
 
 #include <string.h>
@@ -51,7 +52,7 @@ static const cellota_boot_region *application(const cellota_boot *boot, unsigned
     return cellota_boot_layout_region(boot->layout, CELLOTA_BOOT_REGION_APPLICATION, slot);
 }
 
-static cellota_boot_known *installing(cellota_boot *boot)
+static CELLOTA_OUT_OF_LINE cellota_boot_known *installing(cellota_boot *boot)
 {
     return &boot->state.images[boot->state.operation_slot % 3];
 }
@@ -65,7 +66,7 @@ static int commit_and_decide(cellota_boot *boot)
     return CELLOTA_IN_PROGRESS;
 }
 
-static int start(cellota_boot *boot, uint8_t slot, bool trial)
+static CELLOTA_OUT_OF_LINE int start(cellota_boot *boot, uint8_t slot, bool trial)
 {
     const cellota_boot_image *image = &boot->state.slots[slot];
     boot->decision.slot = slot;
@@ -135,7 +136,7 @@ static int verify(cellota_boot *boot, uint8_t slot, uint8_t purpose)
     return CELLOTA_IN_PROGRESS;
 }
 
-static int hash_step(cellota_boot *boot)
+static CELLOTA_OUT_OF_LINE int hash_step(cellota_boot *boot)
 {
     const cellota_boot_state *state = &boot->state;
     uint8_t slot = boot->purpose == PURPOSE_TRIAL ? state->trial_slot : state->active;

@@ -50,22 +50,24 @@ typedef struct cellota_boot_decision {
 } cellota_boot_decision;
 
 typedef struct cellota_boot {
+    /* Scalars first, the large parts last: Thumb code reaches a field near the start of the
+     * struct with a 2-byte instruction (the bootloader's flash budget, docs/boot.md). */
+    uint8_t phase, purpose, decisions, retries;
+    bool waiting;
     const cellota_port *port;
     const cellota_boot_layout *layout;
     const cellota_boot_source *source;
+    uint32_t offset;        /* ciphertext bytes read in the modem phases */
+    uint32_t checkpointed;  /* the pipeline checkpoint last recorded */
+    uint32_t waiting_since; /* when the outstanding source call started */
+    int error;
+    cellota_boot_decision decision;
     cellota_journal journal;
     cellota_boot_state state;
     cellota_boot_gate gate;
     cellota_pipeline pipeline;
     cellota_boot_hasher hasher;
     uint8_t buffer[256];
-    uint8_t phase, purpose, decisions, retries;
-    uint32_t offset;        /* ciphertext bytes read in the modem phases */
-    uint32_t checkpointed;  /* the pipeline checkpoint last recorded */
-    uint32_t waiting_since; /* when the outstanding source call started */
-    bool waiting;
-    int error;
-    cellota_boot_decision decision;
 } cellota_boot;
 
 /* Prepares a boot. `source` may be NULL when images are never staged in a modem. All must

@@ -7,10 +7,13 @@
 
 #define KIB 1024u
 
-/* ESP32: 4 KiB sectors; 16-byte writes because that is the unit flash encryption programs. */
+/* ESP32: 4 KiB sectors; 16-byte writes because that is the unit flash encryption programs.
+ * Its names are compound literals, not plain literals: GCC pools a file's literals into one
+ * section the linker keeps whole, so a board built with the other table (the nRF52840
+ * bootloader in docs/boot.md) would carry them; each compound literal has its own section. */
 #define ESP32_REGION(name, kind, address, size)                                                    \
     {                                                                                              \
-        name, kind,                                                                                \
+        (const char[]){name}, kind,                                                                \
         {                                                                                          \
             address, size, 4 * KIB, 16, 0xFF                                                       \
         }                                                                                          \
@@ -30,7 +33,7 @@ static const cellota_boot_region esp32_4mb_regions[] = {
 };
 
 const cellota_boot_layout cellota_boot_layout_esp32_4mb = {
-    "esp32-4mb",
+    (const char[]){"esp32-4mb"},
     {0x000000, 4096 * KIB, 4 * KIB, 16, 0xFF},
     esp32_4mb_regions,
     sizeof(esp32_4mb_regions) / sizeof(esp32_4mb_regions[0]),

@@ -13,6 +13,7 @@
  */
 #include "image/pipeline.h"
 
+#include "core/compiler.h"
 #include "core/error.h"
 #include "core/encoding.h"
 
@@ -23,7 +24,7 @@
 #define HASH_BUFFER_SAVED 48
 #define STATE_CHECKSUM_AT (CELLOTA_PIPELINE_STATE_SIZE - 16)
 
-static int fail(cellota_pipeline *pipeline, int error)
+static CELLOTA_OUT_OF_LINE int fail(cellota_pipeline *pipeline, int error)
 {
     pipeline->error = error;
     mbedtls_aes_free(&pipeline->aes); /* wipes the key schedule */
@@ -221,10 +222,9 @@ uint32_t cellota_pipeline_offset(const cellota_pipeline *pipeline)
 static uint8_t *put_hash(uint8_t *out, const mbedtls_sha256_context *hash)
 {
     size_t index;
-    out = cellota_store_u32(out, hash->total[0]);
-    out = cellota_store_u32(out, hash->total[1]);
-    for (index = 0; index < 8; index++)
-        out = cellota_store_u32(out, hash->state[index]);
+    /* total[0], total[1], then state[0..7] */
+    for (index = 0; index < 10; index++)
+        out = cellota_store_u32(out, index < 2 ? hash->total[index] : hash->state[index - 2]);
     memcpy(out, hash->buffer, HASH_BUFFER_SAVED);
     return out + HASH_BUFFER_SAVED;
 }
@@ -233,10 +233,8 @@ static const uint8_t *get_hash(const uint8_t *in, mbedtls_sha256_context *hash)
 {
     size_t index;
     mbedtls_sha256_init(hash);
-    in = cellota_load_u32(in, &hash->total[0]);
-    in = cellota_load_u32(in, &hash->total[1]);
-    for (index = 0; index < 8; index++)
-        in = cellota_load_u32(in, &hash->state[index]);
+    for (index = 0; index < 10; index++)
+        in = cellota_load_u32(in, index < 2 ? &hash->total[index] : &hash->state[index - 2]);
     memcpy(hash->buffer, in, HASH_BUFFER_SAVED);
     return in + HASH_BUFFER_SAVED;
 }
