@@ -93,8 +93,8 @@ static int posix_receive(void *context, uint8_t *buffer, size_t capacity, size_t
     cellota_posix_socket *posix = context;
     ssize_t count;
     *received = 0;
-    if (posix->fd < 0 || (posix->state != CELLOTA_SOCKET_STATE_OPEN &&
-                          posix->state != CELLOTA_SOCKET_STATE_FAILED))
+    if (posix->fd < 0 ||
+        (posix->state != CELLOTA_SOCKET_STATE_OPEN && posix->state != CELLOTA_SOCKET_STATE_FAILED))
         return CELLOTA_SOCKET_NOT_OPEN;
     if (capacity == 0)
         return CELLOTA_OK;
@@ -129,8 +129,8 @@ static void posix_poll(void *context, uint32_t now_ms)
     cellota_posix_socket *posix = context;
     struct pollfd entry;
     (void)now_ms;
-    if (posix->fd < 0 || (posix->state != CELLOTA_SOCKET_STATE_OPENING &&
-                          posix->state != CELLOTA_SOCKET_STATE_OPEN))
+    if (posix->fd < 0 ||
+        (posix->state != CELLOTA_SOCKET_STATE_OPENING && posix->state != CELLOTA_SOCKET_STATE_OPEN))
         return;
     entry.fd = posix->fd;
     entry.events = (short)(posix->state == CELLOTA_SOCKET_STATE_OPENING ? POLLOUT : POLLRDHUP);
@@ -162,8 +162,8 @@ static cellota_socket_state posix_state(void *context, int *error)
     return posix->state;
 }
 
-static const cellota_socket_operations posix_operations = {
-    posix_open, posix_send, posix_receive, posix_close, posix_poll, posix_state};
+static const cellota_socket_operations posix_operations = {posix_open,  posix_send, posix_receive,
+                                                           posix_close, posix_poll, posix_state};
 
 void cellota_posix_socket_init(cellota_posix_socket *posix)
 {
