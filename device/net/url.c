@@ -5,6 +5,7 @@
 #include "net/text.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 /* Host names: letters, digits, '-', '.' and '_' (seen in real names though not in the RFC). */
 static bool is_host_character(char c)
@@ -40,6 +41,8 @@ int cellota_url_parse(cellota_url *url, const char *text, size_t length)
         authority_end++;
 
     url->host = text + index;
+    if (memchr(url->host, '@', authority_end - index))
+        return CELLOTA_NET_URL_BAD_HOST; /* credentials in a URL are never sent */
     while (index < authority_end && text[index] != ':') {
         if (!is_host_character(text[index]))
             return CELLOTA_NET_URL_BAD_HOST;

@@ -68,6 +68,8 @@ static int socket_send(void *context, const uint8_t *data, size_t length, size_t
     if (socket->state != CELLOTA_SOCKET_STATE_OPEN)
         return socket->state == CELLOTA_SOCKET_STATE_FAILED ? socket->error
                                                             : CELLOTA_SOCKET_NOT_OPEN;
+    if (socket->send_blocked)
+        return CELLOTA_OK;
     if (socket->send_limit && length > socket->send_limit)
         length = socket->send_limit;
     append(&socket->sent, &socket->sent_length, &socket->sent_capacity, data, length);

@@ -25,6 +25,7 @@ typedef struct memory_socket {
     size_t receive_limit;      /* most bytes per receive call; 0: no limit */
     bool random_receive;       /* receive 1..receive_limit bytes, drawn from `seed` */
     size_t send_limit;         /* most bytes accepted per send call; 0: no limit */
+    bool send_blocked;         /* the send path is full: nothing is accepted */
     unsigned open_delay_polls; /* polls spent OPENING */
     int open_error;            /* returned by open (and nothing opens) when not CELLOTA_OK */
     int connect_error;         /* the connection fails with it instead of opening */
