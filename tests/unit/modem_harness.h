@@ -1,0 +1,298 @@
+/*
+ * A harness for the modem emulator's unit tests: an emulator stepped in virtual time one
+ * millisecond at a time, everything it sends collected in a buffer the test searches, and a
+ * small TCP server on 127.0.0.1 (non-blocking, served from the same loop) that sends a payload
+ * to each client, optionally after the client's first request bytes, and records what it got.
+ */
+#ifndef CELLOTA_TESTS_MODEM_HARNESS_H
+#define CELLOTA_TESTS_MODEM_HARNESS_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* accept4 */
+#endif
+
+#include "modem_emulator.h"
+#include "test.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SERVER_CLIENTS 8
+
+typedef struct test_server {
+    int listener;
+    uint16_t port;
+    const uint8_t *payload; /* sent to every client */
+    size_t payload_length;
+    bool wait_for_request;  /* send only after the client sent something */
+    bool close_after;       /* close once the payload is out */
+    bool echo;              /* send back what the client sends */
+    int clients[SERVER_CLIENTS];
+    size_t sent[SERVER_CLIENTS];
+    bool heard[SERVER_CLIENTS];
+    char received[8192];    /* what clients sent, all together */
+    size_t received_length;
+    int accepted;
+} test_server;
+
+static inline void server_start(test_server *server)
+{
+    struct sockaddr_in address;
+    socklen_t length = sizeof(address);
+    int one = 1, index;
+    memset(server, 0, sizeof(*server));
+    for (index = 0; index < SERVER_CLIENTS; index++)
+        server->clients[index] = -1;
+    server->listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    setsockopt(server->listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    memset(&address, 0, sizeof(address));
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(server->listener, (struct sockaddr *)&address, sizeof(address)) != 0 ||
+        listen(server->listener, 8) != 0) {
+        fprintf(stderr, "test server: %s\n", strerror(errno));
+        exit(2);
+    }
+    getsockname(server->listener, (struct sockaddr *)&address, &length);
+    server->port = ntohs(address.sin_port);
+}
+
+static inline void server_poll(test_server *server)
+{
+    int index, client;
+    if (!server || server->listener <= 0)
+        return;
+    while ((client = accept4(server->listener, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+        for (index = 0; index < SERVER_CLIENTS && server->clients[index] >= 0; index++)
+            ;
+        if (index == SERVER_CLIENTS) {
+            close(client);
+            continue;
+        }
+        server->clients[index] = client;
+        server->sent[index] = 0;
+        server->heard[index] = false;
+        server->accepted++;
+    }
+    for (index = 0; index < SERVER_CLIENTS; index++) {
+        uint8_t buffer[4096];
+        ssize_t count;
+        if (server->clients[index] < 0)
+            continue;
+        while ((count = recv(server->clients[index], buffer, sizeof(buffer), 0)) > 0) {
+            size_t room = sizeof(server->received) - server->received_length;
+            memcpy(server->received + server->received_length, buffer,
+                   (size_t)count < room ? (size_t)count : room);
+            server->received_length += (size_t)count < room ? (size_t)count : room;
+            server->heard[index] = true;
+            if (server->echo)
+                send(server->clients[index], buffer, (size_t)count, MSG_NOSIGNAL);
+        }
+        if (count == 0 && !server->payload) {
+            close(server->clients[index]);
+            server->clients[index] = -1;
+            continue;
+        }
+        if (server->payload && (!server->wait_for_request || server->heard[index])) {
+            while (server->sent[index] < server->payload_length) {
+                ssize_t written =
+                    send(server->clients[index], server->payload + server->sent[index],
+                         server->payload_length - server->sent[index], MSG_NOSIGNAL);
+                if (written <= 0)
+                    break;
+                server->sent[index] += (size_t)written;
+            }
+            if (server->close_after && server->sent[index] == server->payload_length) {
+                close(server->clients[index]);
+                server->clients[index] = -1;
+            }
+        }
+    }
+}
+
+static inline void server_stop(test_server *server)
+{
+    int index;
+    for (index = 0; index < SERVER_CLIENTS; index++)
+        if (server->clients[index] >= 0)
+            close(server->clients[index]);
+    close(server->listener);
+    server->listener = -1;
+}
+
+typedef struct harness {
+    modem_emulator *emulator;
+    uint64_t now;
+    uint8_t *output;
+    size_t length, capacity;
+    size_t cursor; /* searches start here */
+    uint32_t errors;
+    test_server *server;
+} harness;
+
+static inline void harness_start(harness *h, modem_model model, const modem_emulator_options *options)
+{
+    memset(h, 0, sizeof(*h));
+    h->now = 1000;
+    h->emulator = modem_emulator_create(model, options, h->now);
+    if (!h->emulator) {
+        fprintf(stderr, "harness: no emulator\n");
+        exit(2);
+    }
+}
+
+static inline void harness_collect(harness *h)
+{
+    uint8_t buffer[4096];
+    size_t count;
+    while ((count = modem_emulator_uart_read(h->emulator, buffer, sizeof(buffer))) > 0) {
+        if (h->length + count + 1 > h->capacity) {
+            h->capacity = (h->length + count + 1) * 2;
+            h->output = realloc(h->output, h->capacity);
+        }
+        memcpy(h->output + h->length, buffer, count);
+        h->length += count;
+        h->output[h->length] = 0;
+    }
+    h->errors += modem_emulator_uart_take_errors(h->emulator);
+}
+
+static inline void harness_advance(harness *h, uint64_t milliseconds)
+{
+    uint64_t end = h->now + milliseconds;
+    while (h->now < end) {
+        h->now++;
+        server_poll(h->server);
+        modem_emulator_poll(h->emulator, h->now);
+        harness_collect(h);
+    }
+}
+
+static inline void harness_send_bytes(harness *h, const void *data, size_t length)
+{
+    const uint8_t *bytes = data;
+    size_t done = 0;
+    int guard = 0;
+    while (done < length && guard++ < 100000) {
+        done += modem_emulator_uart_write(h->emulator, bytes + done, length - done);
+        if (done < length)
+            harness_advance(h, 1);
+    }
+}
+
+static inline void harness_send(harness *h, const char *text)
+{
+    harness_send_bytes(h, text, strlen(text));
+}
+
+static inline const uint8_t *find_bytes(const uint8_t *haystack, size_t length, const char *needle)
+{
+    size_t needle_length = strlen(needle), index;
+    if (needle_length > length)
+        return NULL;
+    for (index = 0; index + needle_length <= length; index++)
+        if (memcmp(haystack + index, needle, needle_length) == 0)
+            return haystack + index;
+    return NULL;
+}
+
+/* Runs until `needle` appears after the cursor (then the cursor moves past it) or the time is
+ * up; returns whether it appeared. */
+static inline bool harness_wait_for(harness *h, const char *needle, uint64_t timeout_ms)
+{
+    uint64_t end = h->now + timeout_ms;
+    for (;;) {
+        const uint8_t *found =
+            h->length > h->cursor ? find_bytes(h->output + h->cursor, h->length - h->cursor, needle)
+                                  : NULL;
+        if (found) {
+            h->cursor = (size_t)(found - h->output) + strlen(needle);
+            return true;
+        }
+        if (h->now >= end) {
+            fprintf(stderr, "harness: \"%s\" did not come; after the cursor: \"%.*s\"\n", needle,
+                    (int)(h->length - h->cursor > 600 ? 600 : h->length - h->cursor),
+                    h->output ? (const char *)h->output + h->cursor : "");
+            return false;
+        }
+        harness_advance(h, 1);
+    }
+}
+
+/* Waits for whichever of two texts comes first after the cursor: 1 or 2, 0 on time out. */
+static inline int harness_wait_either(harness *h, const char *first, const char *second,
+                                      uint64_t timeout_ms)
+{
+    uint64_t end = h->now + timeout_ms;
+    for (;;) {
+        const uint8_t *a = NULL, *b = NULL;
+        if (h->length > h->cursor) {
+            a = find_bytes(h->output + h->cursor, h->length - h->cursor, first);
+            b = find_bytes(h->output + h->cursor, h->length - h->cursor, second);
+        }
+        if (a && (!b || a <= b)) {
+            h->cursor = (size_t)(a - h->output) + strlen(first);
+            return 1;
+        }
+        if (b) {
+            h->cursor = (size_t)(b - h->output) + strlen(second);
+            return 2;
+        }
+        if (h->now >= end)
+            return 0;
+        harness_advance(h, 1);
+    }
+}
+
+/* Sends a command line and waits for `reply` (typically "OK" framed). */
+static inline bool harness_command(harness *h, const char *line, const char *reply,
+                                   uint64_t timeout_ms)
+{
+    harness_send(h, line);
+    harness_send(h, "\r");
+    return harness_wait_for(h, reply, timeout_ms);
+}
+
+/* Boots, turns echo off and waits for registration. */
+static inline bool harness_ready(harness *h)
+{
+    bool ready = harness_wait_for(h, "RDY", 20000);
+    uint64_t end = h->now + 30000;
+    ready = ready && harness_command(h, "ATE0", "\r\nOK\r\n", 2000);
+    while (ready && h->now < end) {
+        size_t mark = h->length;
+        harness_command(h, "AT+CGREG?", "OK\r\n", 2000);
+        if (find_bytes(h->output + mark, h->length - mark, "+CGREG: 0,1") ||
+            find_bytes(h->output + mark, h->length - mark, "+CGREG: 0,5"))
+            return true;
+        harness_advance(h, 200);
+    }
+    return false;
+}
+
+static inline void harness_stop(harness *h)
+{
+    modem_emulator_destroy(h->emulator);
+    free(h->output);
+    h->output = NULL;
+}
+
+/* Reads exactly `length` raw bytes following the cursor (waiting for them). */
+static inline bool harness_take(harness *h, uint8_t *out, size_t length, uint64_t timeout_ms)
+{
+    uint64_t end = h->now + timeout_ms;
+    while (h->length - h->cursor < length) {
+        if (h->now >= end)
+            return false;
+        harness_advance(h, 1);
+    }
+    memcpy(out, h->output + h->cursor, length);
+    h->cursor += length;
+    return true;
+}
+
+#endif
