@@ -32,18 +32,16 @@ static int apply(linux_serial *serial, uint32_t baud, bool parity, bool flow_con
     }
     if (ioctl(serial->fd, TCGETS2, &settings) != 0)
         return -1;
-    settings.c_iflag = 0;
+    settings.c_iflag = PARMRK; /* flagged bytes come marked; a real 0xFF comes doubled */
     settings.c_oflag = 0;
-    settings.c_lflag = 0;
+    /* EXTPROC is how the program on a pty's other side (cellota-modem) tells the kernel that it
+     * marks parity errors itself: keep it, or the kernel would escape the marks again. */
+    settings.c_lflag &= EXTPROC;
     settings.c_cflag = CS8 | CREAD | CLOCAL | BOTHER;
     if (parity) {
         settings.c_cflag |= PARENB; /* even */
         settings.c_iflag |= INPCK;
     }
-    /* The kernel marks damaged bytes only on a real UART; on a pty the program at the other
-     * end marks them, and PARMRK here would double its \377s a second time. */
-    if (!serial->pseudo_terminal)
-        settings.c_iflag |= PARMRK;
     if (flow_control)
         settings.c_cflag |= CRTSCTS;
     settings.c_ispeed = baud;

@@ -4,10 +4,11 @@
  *
  * Damaged bytes. With parity on, the link runs 8E1 and the kernel marks what the UART flags
  * (termios PARMRK): a byte with a parity or framing error arrives as "\377\0<byte>", a break as
- * "\377\0\0", and a real 0xFF byte as "\377\377". On a pty there is no UART: the line
- * discipline must pass bytes unchanged, and cellota-modem writes the same marking itself. Either
- * way the reader decodes the marking (across reads of any split): the data keeps each byte once,
- * and the damaged ones are counted for linux_serial_take_errors, so the AT layer refuses them.
+ * "\377\0\0", and a real 0xFF byte as "\377\377". On a pty there is no UART: cellota-modem
+ * reads these settings and writes the same marking itself (with EXTPROC set on the pty so the
+ * kernel leaves its marks alone). Either way the reader decodes the marking (across reads of any
+ * split): the data keeps each byte once, and the damaged ones are counted for
+ * linux_serial_take_errors, so the AT layer refuses them.
  * On a real UART the kernel's overrun counters (TIOCGICOUNT) are added to the count: an overrun
  * loses bytes without marking any.
  */

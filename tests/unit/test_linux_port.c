@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 /* Raw marked bytes and what they decode to: a damaged 'B', a real 0xFF, a break, plain bytes. */
@@ -78,7 +79,18 @@ static void test_pty_round_trip(void)
         return;
     CHECK_EQ_INT(linux_serial_open(&serial, name, 115200, true, false), 0);
     CHECK(serial.pseudo_terminal);
-    /* The emulator's side writes marked bytes; the line discipline must pass them unchanged. */
+    /* The emulator's side sets EXTPROC and writes marked bytes; the line discipline passes
+     * them unchanged, also across a reconfiguration by the device. */
+    {
+        struct termios settings;
+        CHECK_EQ_INT(tcgetattr(master, &settings), 0);
+        settings.c_lflag |= EXTPROC;
+        CHECK_EQ_INT(tcsetattr(master, TCSANOW, &settings), 0);
+        CHECK_EQ_INT(linux_serial_configure(&serial, 115200, true, false), 0);
+        CHECK_EQ_INT(tcgetattr(master, &settings), 0);
+        CHECK((settings.c_lflag & EXTPROC) != 0);
+        CHECK((settings.c_iflag & (PARMRK | INPCK)) == (PARMRK | INPCK));
+    }
     CHECK_EQ_INT(write(master, marked, sizeof(marked)), (ssize_t)sizeof(marked));
     CHECK_EQ_INT(read_some(&serial, buffer, sizeof(decoded)), sizeof(decoded));
     CHECK_EQ_MEM(buffer, decoded, sizeof(decoded));
