@@ -73,8 +73,8 @@ static int store_url(cellota_http_client *client, const cellota_url *url)
     size_t needed = url->host_length + 1 + (slash ? 1 : 0) + url->path_length + 1;
     if (needed > client->config.url_size)
         return CELLOTA_NET_URL_TOO_LONG;
-    client->same_endpoint = url->kind == client->kind &&
-                            url->port == client->port && url->host_length == client->host_length &&
+    client->same_endpoint = url->kind == client->kind && url->port == client->port &&
+                            url->host_length == client->host_length &&
                             memcmp(url->host, storage, url->host_length) == 0;
     client->kind = url->kind;
     client->port = url->port;
@@ -112,18 +112,21 @@ static int store_location(cellota_http_client *client, const char *value, size_t
 
 static int status_error(uint16_t status)
 {
-    switch (status) {
-    case 304: return CELLOTA_NET_HTTP_NOT_MODIFIED;
-    case 400: return CELLOTA_NET_HTTP_BAD_REQUEST;
-    case 401: return CELLOTA_NET_HTTP_UNAUTHORIZED;
-    case 403: return CELLOTA_NET_HTTP_FORBIDDEN;
-    case 404: return CELLOTA_NET_HTTP_NOT_FOUND;
-    case 410: return CELLOTA_NET_HTTP_GONE;
-    case 416: return CELLOTA_NET_HTTP_RANGE_NOT_SATISFIABLE;
-    case 502:
-    case 504: return CELLOTA_NET_HTTP_GATEWAY_TIMEOUT;
-    case 503: return CELLOTA_NET_HTTP_SERVICE_UNAVAILABLE;
-    default: break;
+    /* The statuses a user can act on have their own code; the rest go by class. */
+    static const uint16_t named[][2] = {{304, CELLOTA_NET_HTTP_NOT_MODIFIED},
+                                        {400, CELLOTA_NET_HTTP_BAD_REQUEST},
+                                        {401, CELLOTA_NET_HTTP_UNAUTHORIZED},
+                                        {403, CELLOTA_NET_HTTP_FORBIDDEN},
+                                        {404, CELLOTA_NET_HTTP_NOT_FOUND},
+                                        {410, CELLOTA_NET_HTTP_GONE},
+                                        {416, CELLOTA_NET_HTTP_RANGE_NOT_SATISFIABLE},
+                                        {502, CELLOTA_NET_HTTP_GATEWAY_TIMEOUT},
+                                        {503, CELLOTA_NET_HTTP_SERVICE_UNAVAILABLE},
+                                        {504, CELLOTA_NET_HTTP_GATEWAY_TIMEOUT}};
+    size_t index;
+    for (index = 0; index < sizeof(named) / sizeof(named[0]); index++) {
+        if (named[index][0] == status)
+            return named[index][1];
     }
     if (status >= 400 && status < 500)
         return CELLOTA_NET_HTTP_CLIENT_ERROR;
@@ -395,8 +398,8 @@ static void poll_receiving(cellota_http_client *client)
     for (round = 0; round < RECEIVES_PER_POLL && client->state == STATE_RECEIVING; round++) {
         size_t room, received = 0, consumed = 0;
         char *space = cellota_http_parser_space(&client->parser, &room);
-        int error, result = client->socket->operations->receive(
-                       client->socket->context, (uint8_t *)space, room, &received);
+        int error, result = client->socket->operations->receive(client->socket->context,
+                                                                (uint8_t *)space, room, &received);
         if (result == CELLOTA_SOCKET_CLOSED) {
             stream_ended(client, CELLOTA_SOCKET_CLOSED);
             return;
@@ -411,8 +414,8 @@ static void poll_receiving(cellota_http_client *client)
             return;
         }
         client->last_activity = client->now;
-        result = cellota_http_parser_feed(&client->parser, (const uint8_t *)space, received,
-                                          &consumed);
+        result =
+            cellota_http_parser_feed(&client->parser, (const uint8_t *)space, received, &consumed);
         if (result == CELLOTA_OK)
             response_complete(client, consumed == received);
         else if (result != CELLOTA_IN_PROGRESS)

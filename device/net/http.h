@@ -35,12 +35,15 @@
 
 #define CELLOTA_HTTP_RANGE_TO_END UINT32_MAX /* range_last for "bytes=first-" */
 
-typedef enum cellota_http_method { CELLOTA_HTTP_GET = 0, CELLOTA_HTTP_HEAD = 1 } cellota_http_method;
+typedef enum cellota_http_method {
+    CELLOTA_HTTP_GET = 0,
+    CELLOTA_HTTP_HEAD = 1
+} cellota_http_method;
 
 typedef struct cellota_http_request {
     cellota_http_method method;
-    const char *url;     /* http://host[:port]/path or https://...; copied by begin */
-    bool has_range;      /* send Range: bytes=range_first-[range_last] */
+    const char *url; /* http://host[:port]/path or https://...; copied by begin */
+    bool has_range;  /* send Range: bytes=range_first-[range_last] */
     uint32_t range_first;
     uint32_t range_last; /* inclusive, or CELLOTA_HTTP_RANGE_TO_END */
     bool keep_alive;     /* ask to keep the connection open for the next request */
@@ -60,9 +63,9 @@ typedef struct cellota_http_request {
 } cellota_http_request;
 
 typedef struct cellota_http_config {
-    char *buffer;       /* request out, header lines and received bytes in; >= 64 bytes */
+    char *buffer; /* request out, header lines and received bytes in; >= 64 bytes */
     size_t buffer_size;
-    char *url;          /* the current target; >= 16 bytes */
+    char *url; /* the current target; >= 16 bytes */
     size_t url_size;
     uint32_t connect_timeout_ms; /* socket open (and any close before it); 0: no limit */
     uint32_t idle_timeout_ms;    /* longest wait for the next byte in or out; 0: no limit */
@@ -81,17 +84,17 @@ typedef struct cellota_http_client {
     cellota_http_request request;
     cellota_http_parser parser;
     cellota_http_response response; /* of the last response read; valid after poll ends */
-    uint32_t body_offset;            /* see on_response */
-    uint8_t redirects;               /* followed in this request */
+    uint32_t body_offset;           /* see on_response */
+    uint8_t redirects;              /* followed in this request */
     /* The rest is private. */
     uint8_t state;
-    bool reusable;       /* the socket is open and kept alive with the server it reached */
-    bool reused;         /* this attempt runs on a kept-alive connection */
-    bool same_endpoint;  /* the current URL names the server the socket is open to */
+    bool reusable;      /* the socket is open and kept alive with the server it reached */
+    bool reused;        /* this attempt runs on a kept-alive connection */
+    bool same_endpoint; /* the current URL names the server the socket is open to */
     bool redirect_pending;
     cellota_socket_kind kind;
     uint16_t port;
-    size_t host_length;  /* the host is url[0..host_length), the path starts at host_length + 1 */
+    size_t host_length; /* the host is url[0..host_length), the path starts at host_length + 1 */
     size_t send_length, sent;
     uint32_t now, started, connect_started, last_activity;
     int result;

@@ -16,8 +16,8 @@ enum parser_state {
     STATE_BODY_LENGTH, /* `remaining` bytes of a Content-Length body */
     STATE_BODY_CLOSE,  /* everything until the connection closes */
     STATE_CHUNK_SIZE,
-    STATE_CHUNK_DATA,  /* `remaining` bytes of the current chunk */
-    STATE_CHUNK_END,   /* the CRLF after a chunk's data */
+    STATE_CHUNK_DATA, /* `remaining` bytes of the current chunk */
+    STATE_CHUNK_END,  /* the CRLF after a chunk's data */
     STATE_TRAILERS,
     STATE_DONE
 };
@@ -113,8 +113,8 @@ static int parse_content_range(cellota_http_response *response, const char *valu
 static int parse_header(cellota_http_parser *parser, const char *line, size_t length)
 {
     cellota_http_response *response = parser->response;
-    const char *value, *element, *list;
-    size_t name_length = 0, value_length, element_length, list_length;
+    const char *value;
+    size_t name_length = 0, value_length;
     uint32_t number;
 
     while (name_length < length && is_token_character(line[name_length]))
@@ -124,8 +124,6 @@ static int parse_header(cellota_http_parser *parser, const char *line, size_t le
     value = line + name_length + 1;
     value_length = length - name_length - 1;
     trim(&value, &value_length);
-    list = value;
-    list_length = value_length;
 
     if (cellota_text_equals(line, name_length, "content-length")) {
         if (!cellota_text_to_u32(value, value_length, &number) ||
@@ -134,13 +132,14 @@ static int parse_header(cellota_http_parser *parser, const char *line, size_t le
         response->has_content_length = true;
         response->content_length = number;
     } else if (cellota_text_equals(line, name_length, "transfer-encoding")) {
-        while (next_element(&list, &list_length, &element, &element_length)) {
-            if (cellota_text_equals(element, element_length, "chunked"))
-                response->chunked = true;
-            else if (!cellota_text_equals(element, element_length, "identity"))
-                return CELLOTA_NET_HTTP_UNSUPPORTED_TRANSFER_ENCODING;
-        }
+        /* Only chunked alone: a body compressed by a coding ("gzip, chunked") is not usable. */
+        if (cellota_text_equals(value, value_length, "chunked"))
+            response->chunked = true;
+        else if (!cellota_text_equals(value, value_length, "identity"))
+            return CELLOTA_NET_HTTP_UNSUPPORTED_TRANSFER_ENCODING;
     } else if (cellota_text_equals(line, name_length, "connection")) {
+        const char *list = value, *element;
+        size_t list_length = value_length, element_length;
         while (next_element(&list, &list_length, &element, &element_length)) {
             if (cellota_text_equals(element, element_length, "close"))
                 response->connection_close = true;

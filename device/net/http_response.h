@@ -17,19 +17,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CELLOTA_HTTP_ETAG_MAX 63        /* longer entity tags are not kept (etag stays "") */
+#define CELLOTA_HTTP_ETAG_MAX 47         /* longer entity tags are not kept (etag stays "") */
 #define CELLOTA_HTTP_HEADER_LINES_MAX 64 /* header and trailer lines per response */
 #define CELLOTA_HTTP_UNKNOWN UINT32_MAX  /* a Content-Range total given as '*' */
 
 /* What a response said. Filled as headers arrive; complete when on_headers is called. */
 typedef struct cellota_http_response {
-    uint16_t status;        /* 100-999 */
-    uint8_t minor_version;  /* HTTP/1.x */
+    uint16_t status;       /* 100-999 */
+    uint8_t minor_version; /* HTTP/1.x */
     bool has_content_length;
     bool chunked;
     bool has_content_range;
-    bool connection_close;  /* the server closes after this response */
-    bool has_body;          /* decided when the headers end */
+    bool connection_close; /* the server closes after this response */
+    bool has_body;         /* decided when the headers end */
     uint32_t content_length;
     uint32_t range_first, range_last; /* Content-Range: bytes first-last/total (206) */
     uint32_t range_total;             /* or bytes * / total (416); CELLOTA_HTTP_UNKNOWN for '*' */
@@ -57,16 +57,16 @@ typedef struct cellota_http_response_handler {
 typedef struct cellota_http_parser {
     cellota_http_response *response;
     cellota_http_response_handler handler;
-    char *line;          /* the caller's line buffer */
-    size_t line_size;    /* its capacity: the longest line accepted */
-    size_t line_length;  /* bytes of the current line so far */
-    uint32_t remaining;  /* body or chunk bytes still to come */
-    uint16_t lines;      /* header and trailer lines seen */
+    char *line;         /* the caller's line buffer */
+    size_t line_size;   /* its capacity: the longest line accepted */
+    size_t line_length; /* bytes of the current line so far */
+    uint32_t remaining; /* body or chunk bytes still to come */
+    uint16_t lines;     /* header and trailer lines seen */
     uint8_t state;
     bool head_request;
     bool keep_alive; /* the response said Connection: keep-alive (matters for HTTP/1.0) */
     bool seen_byte;
-    int error;           /* sticky once set */
+    int error; /* sticky once set */
 } cellota_http_parser;
 
 /*

@@ -22,7 +22,7 @@ enum client_state {
     STATE_SENDING_CONNECT, /* the CONNECT in receive_buffer going out */
     STATE_WAITING_CONNACK,
     STATE_CONNECTED,
-    STATE_DISCONNECTING    /* the DISCONNECT going out */
+    STATE_DISCONNECTING /* the DISCONNECT going out */
 };
 
 #define RECEIVES_PER_POLL 8
@@ -67,14 +67,18 @@ static void emit(cellota_mqtt_client *client, cellota_mqtt_event *event)
         client->config.on_event(client->config.context, event);
 }
 
+/* An event without a message; `detail` is the granted QoS (SUBSCRIBED) or session present
+ * (CONNECTED). */
 static void emit_simple(cellota_mqtt_client *client, cellota_mqtt_event_type type, int error,
-                        uint16_t packet_id)
+                        uint16_t packet_id, uint8_t detail)
 {
     cellota_mqtt_event event;
     memset(&event, 0, sizeof(event));
     event.type = type;
     event.error = error;
     event.packet_id = packet_id;
+    event.granted_qos = type == CELLOTA_MQTT_EVENT_SUBSCRIBED ? detail : 0;
+    event.session_present = type == CELLOTA_MQTT_EVENT_CONNECTED && detail;
     emit(client, &event);
 }
 
@@ -192,8 +196,8 @@ static int queued_result(cellota_mqtt_client *client, int result, size_t length)
 static bool queue_control(cellota_mqtt_client *client, uint8_t type, uint16_t packet_id)
 {
     size_t length;
-    if (cellota_mqtt_encode_control(client->config.send_buffer + client->queued,
-                                    room(client, true), type, packet_id, &length) != CELLOTA_OK)
+    if (cellota_mqtt_encode_control(client->config.send_buffer + client->queued, room(client, true),
+                                    type, packet_id, &length) != CELLOTA_OK)
         return false;
     client->queued += length;
     return true;
@@ -227,7 +231,7 @@ static void connection_lost(cellota_mqtt_client *client, int error)
                              ? client->config.backoff_max_ms
                              : client->backoff_ms * 2;
     if (was_connected)
-        emit_simple(client, CELLOTA_MQTT_EVENT_DISCONNECTED, error, 0);
+        emit_simple(client, CELLOTA_MQTT_EVENT_DISCONNECTED, error, 0, 0);
 }
 
 static void open_socket(cellota_mqtt_client *client)
@@ -242,17 +246,13 @@ static void open_socket(cellota_mqtt_client *client)
 
 static void became_connected(cellota_mqtt_client *client, bool session_present)
 {
-    cellota_mqtt_event event;
     client->state = STATE_CONNECTED;
     client->ever_connected = true;
     client->last_error = CELLOTA_OK;
     client->backoff_ms = client->config.backoff_min_ms;
     client->last_sent = client->now;
     client->last_received = client->now;
-    memset(&event, 0, sizeof(event));
-    event.type = CELLOTA_MQTT_EVENT_CONNECTED;
-    event.session_present = session_present;
-    emit(client, &event);
+    emit_simple(client, CELLOTA_MQTT_EVENT_CONNECTED, CELLOTA_OK, 0, session_present);
 }
 
 /* Hands queued bytes to the socket. False when the connection failed. */
@@ -260,9 +260,9 @@ static bool flush(cellota_mqtt_client *client)
 {
     while (client->sent < client->queued) {
         size_t accepted = 0;
-        int result = client->socket->operations->send(
-            client->socket->context, client->config.send_buffer + client->sent,
-            client->queued - client->sent, &accepted);
+        int result = client->socket->operations->send(client->socket->context,
+                                                      client->config.send_buffer + client->sent,
+                                                      client->queued - client->sent, &accepted);
         if (result != CELLOTA_OK) {
             connection_lost(client, result);
             return false;
@@ -342,26 +342,21 @@ static void handle_packet(cellota_mqtt_client *client)
             /* Only a publish that went out can be acknowledged; others are stale ids. */
             if (offset < client->queued && offset + size_at(client, offset) <= client->sent) {
                 remove_packet(client, offset, size_at(client, offset));
-                emit_simple(client, CELLOTA_MQTT_EVENT_PUBLISHED, CELLOTA_OK, id);
+                emit_simple(client, CELLOTA_MQTT_EVENT_PUBLISHED, CELLOTA_OK, id, 0);
             }
         }
         break;
     case CELLOTA_MQTT_SUBACK:
         result = cellota_mqtt_decode_suback(packet, &id, &code);
-        if (result == CELLOTA_OK) {
-            cellota_mqtt_event event;
-            memset(&event, 0, sizeof(event));
-            event.type = CELLOTA_MQTT_EVENT_SUBSCRIBED;
-            event.packet_id = id;
-            event.granted_qos = code == 0x80 ? 0 : code;
-            event.error = code == 0x80 ? CELLOTA_NET_MQTT_SUBSCRIBE_REFUSED : CELLOTA_OK;
-            emit(client, &event);
-        }
+        if (result == CELLOTA_OK)
+            emit_simple(client, CELLOTA_MQTT_EVENT_SUBSCRIBED,
+                        code == 0x80 ? CELLOTA_NET_MQTT_SUBSCRIBE_REFUSED : CELLOTA_OK, id,
+                        code == 0x80 ? 0 : code);
         break;
     case CELLOTA_MQTT_UNSUBACK:
         result = cellota_mqtt_decode_ack(packet, &id);
         if (result == CELLOTA_OK)
-            emit_simple(client, CELLOTA_MQTT_EVENT_UNSUBSCRIBED, CELLOTA_OK, id);
+            emit_simple(client, CELLOTA_MQTT_EVENT_UNSUBSCRIBED, CELLOTA_OK, id, 0);
         break;
     case CELLOTA_MQTT_PINGRESP:
         result = cellota_mqtt_decode_ack(packet, NULL);
@@ -391,8 +386,8 @@ static void receive_packets(cellota_mqtt_client *client)
             continue;
         }
         space = cellota_mqtt_reader_space(&client->reader, &wanted);
-        result = client->socket->operations->receive(client->socket->context, space, wanted,
-                                                     &received);
+        result =
+            client->socket->operations->receive(client->socket->context, space, wanted, &received);
         if (result != CELLOTA_OK) {
             connection_lost(client, result);
             return;
@@ -404,8 +399,8 @@ static void receive_packets(cellota_mqtt_client *client)
             return;
         }
         client->last_received = client->now;
-        result = cellota_mqtt_reader_feed(&client->reader, space, received, &consumed,
-                                          &client->packet);
+        result =
+            cellota_mqtt_reader_feed(&client->reader, space, received, &consumed, &client->packet);
         if (result == CELLOTA_OK || result == CELLOTA_NET_MQTT_PACKET_TOO_LARGE) {
             client->packet_result = result;
             client->packet_pending = true;
@@ -420,6 +415,12 @@ static void keep_alive(cellota_mqtt_client *client)
     uint32_t interval = (uint32_t)client->config.connect.keepalive_s * 1000u;
     if (interval == 0)
         return;
+    /* A send path that has taken nothing for so long is as dead as a silent broker. */
+    if (client->sent < client->queued &&
+        client->now - client->last_sent >= interval + client->config.ping_timeout_ms) {
+        connection_lost(client, CELLOTA_NET_MQTT_PING_TIMEOUT);
+        return;
+    }
     if (client->ping_outstanding) {
         if (client->now - client->ping_sent >= client->config.ping_timeout_ms)
             connection_lost(client, CELLOTA_NET_MQTT_PING_TIMEOUT);
@@ -567,9 +568,9 @@ static int queue_filter(cellota_mqtt_client *client, const char *filter, int qos
         return CELLOTA_NET_MQTT_NOT_CONNECTED;
     id = take_packet_id(client);
     if (qos >= 0)
-        result = cellota_mqtt_encode_subscribe(client->config.send_buffer + client->queued,
-                                               room(client, false), id, filter, (uint8_t)qos,
-                                               &length);
+        result =
+            cellota_mqtt_encode_subscribe(client->config.send_buffer + client->queued,
+                                          room(client, false), id, filter, (uint8_t)qos, &length);
     else
         result = cellota_mqtt_encode_unsubscribe(client->config.send_buffer + client->queued,
                                                  room(client, false), id, filter, &length);
@@ -585,8 +586,7 @@ int cellota_mqtt_subscribe(cellota_mqtt_client *client, const char *filter, uint
     return queue_filter(client, filter, qos, packet_id);
 }
 
-int cellota_mqtt_unsubscribe(cellota_mqtt_client *client, const char *filter,
-                             uint16_t *packet_id)
+int cellota_mqtt_unsubscribe(cellota_mqtt_client *client, const char *filter, uint16_t *packet_id)
 {
     return queue_filter(client, filter, -1, packet_id);
 }

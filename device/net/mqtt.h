@@ -66,7 +66,7 @@ typedef struct cellota_mqtt_config {
     cellota_mqtt_connect_options connect;
     uint8_t *receive_buffer; /* >= 64 bytes and >= the CONNECT packet */
     size_t receive_size;
-    uint8_t *send_buffer;    /* >= 64 bytes */
+    uint8_t *send_buffer; /* >= 64 bytes */
     size_t send_size;
     uint32_t connect_timeout_ms; /* socket open + CONNECT + CONNACK; 0: no limit */
     uint32_t ping_timeout_ms;    /* PINGREQ to PINGRESP */
@@ -96,8 +96,8 @@ typedef struct cellota_mqtt_client {
     bool ever_connected;
     uint8_t state;
     uint16_t next_packet_id;
-    size_t queued;    /* bytes of packets in send_buffer */
-    size_t sent;      /* of which handed to the socket */
+    size_t queued;                       /* bytes of packets in send_buffer */
+    size_t sent;                         /* of which handed to the socket */
     size_t connect_length, connect_sent; /* the CONNECT in receive_buffer */
     uint32_t now, attempt_started, last_sent, last_received, ping_sent, retry_at;
     uint32_t backoff_ms, random_state;
@@ -146,8 +146,7 @@ int cellota_mqtt_publish(cellota_mqtt_client *client, const char *topic, const u
  * CELLOTA_NET_MQTT_MESSAGE_TOO_LARGE, CELLOTA_NET_MQTT_BAD_TOPIC, CELLOTA_INVALID_ARGUMENT. */
 int cellota_mqtt_subscribe(cellota_mqtt_client *client, const char *filter, uint8_t qos,
                            uint16_t *packet_id);
-int cellota_mqtt_unsubscribe(cellota_mqtt_client *client, const char *filter,
-                             uint16_t *packet_id);
+int cellota_mqtt_unsubscribe(cellota_mqtt_client *client, const char *filter, uint16_t *packet_id);
 
 /* Ends the session cleanly: sends DISCONNECT when connected (so the broker does not publish
  * the will), closes the socket and stays STOPPED. Unacknowledged QoS 1 messages are kept and

@@ -40,7 +40,7 @@ typedef struct cellota_mqtt_will {
     const char *topic;      /* NUL-terminated, not empty */
     const uint8_t *payload; /* may be NULL when payload_length is 0 */
     uint16_t payload_length;
-    uint8_t qos;            /* 0-2 (the broker publishes it; the device never sees it) */
+    uint8_t qos; /* 0-2 (the broker publishes it; the device never sees it) */
     bool retain;
 } cellota_mqtt_will;
 
@@ -59,19 +59,19 @@ typedef struct cellota_mqtt_message {
     size_t topic_length;
     const uint8_t *payload;
     size_t payload_length;
-    uint8_t qos;    /* 0 or 1 */
+    uint8_t qos; /* 0 or 1 */
     bool retain;
-    bool duplicate; /* DUP: the broker may have delivered this message before */
+    bool duplicate;     /* DUP: the broker may have delivered this message before */
     uint16_t packet_id; /* QoS 1 only */
 } cellota_mqtt_message;
 
 /*
  * Encoders. Each writes one packet at `buffer` and sets *length to the packet's size -- also when
  * it does not fit, so a caller can tell "not now" from "never". Returns CELLOTA_OK, or:
- *   CELLOTA_BUFFER_TOO_SMALL    the packet needs *length bytes and `size` is less (nothing written);
- *   CELLOTA_NET_MQTT_BAD_TOPIC  an empty topic, one over 65535 bytes, or (publish) with + # or NUL;
- *   CELLOTA_INVALID_ARGUMENT    QoS over 1 (2 for a will), a password without a user name, an empty
- *                               client id without clean_session, a string over 65535 bytes.
+ *   CELLOTA_BUFFER_TOO_SMALL    the packet needs *length bytes and `size` is less (nothing
+ * written); CELLOTA_NET_MQTT_BAD_TOPIC  an empty topic, one over 65535 bytes, or (publish) with + #
+ * or NUL; CELLOTA_INVALID_ARGUMENT    QoS over 1 (2 for a will), a password without a user name, an
+ * empty client id without clean_session, a string over 65535 bytes.
  */
 int cellota_mqtt_encode_connect(uint8_t *buffer, size_t size,
                                 const cellota_mqtt_connect_options *options, size_t *length);
@@ -91,8 +91,8 @@ size_t cellota_mqtt_packet_size(const uint8_t *packet, size_t available);
 
 /* One packet as collected by the reader. */
 typedef struct cellota_mqtt_packet {
-    uint8_t type;  /* CELLOTA_MQTT_* */
-    uint8_t flags; /* the low nibble of the first byte */
+    uint8_t type;        /* CELLOTA_MQTT_* */
+    uint8_t flags;       /* the low nibble of the first byte */
     const uint8_t *body; /* variable header and payload, in the reader's buffer */
     size_t length;       /* bytes at body: remaining_length, or fewer when too large */
     uint32_t remaining_length;

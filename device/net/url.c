@@ -10,8 +10,8 @@
 /* Host names: letters, digits, '-', '.' and '_' (seen in real names though not in the RFC). */
 static bool is_host_character(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_';
 }
 
 int cellota_url_parse(cellota_url *url, const char *text, size_t length)

@@ -39,7 +39,7 @@ typedef struct memory_socket {
     char host[256];
     uint16_t port;
     cellota_socket_kind kind;
-    uint8_t *sent;             /* everything the client sent, over all connections */
+    uint8_t *sent; /* everything the client sent, over all connections */
     size_t sent_length;
     size_t connection_sent_start; /* where the current connection's bytes start in `sent` */
 

@@ -337,7 +337,10 @@ static int start_nginx_once(test_server *server)
              "error_log %s/error.log info;\n"
              "events { worker_connections 64; }\n"
              "http {\n"
-             "  access_log %s/access.log;\n"
+             /* One line per request: which connection, its request number, the bytes. */
+             "  log_format cellota '$connection $connection_requests \"$request\" $status "
+             "$body_bytes_sent \"$http_range\"';\n"
+             "  access_log %s/access.log cellota;\n"
              "  client_body_temp_path %s/body;\n"
              "  proxy_temp_path %s/proxy;\n"
              "  fastcgi_temp_path %s/fastcgi;\n"

@@ -38,7 +38,10 @@ uint16_t test_free_port(void);
 /*
  * nginx serving the files under `root` on a free port, HTTP/1.1 with keep-alive, Range and
  * ETag as it does by default. `extra` (may be NULL) is inserted in the server block:
- * locations, returns, etc. Returns 0 when it accepts connections, -1 otherwise.
+ * locations, returns, etc. Its access log (directory/access.log) has one line per request:
+ *     CONNECTION-NUMBER REQUEST-NUMBER-ON-IT "REQUEST LINE" STATUS BODY-BYTES "RANGE"
+ * so a test can see connection reuse and bytes sent. Returns 0 when it accepts connections,
+ * -1 otherwise.
  */
 int test_nginx_start(test_server *server, const char *root, const char *extra);
 

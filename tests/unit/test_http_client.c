@@ -70,7 +70,8 @@ static void serve(memory_socket *socket, script *server)
     }
     if (socket->state != CELLOTA_SOCKET_STATE_OPEN)
         return;
-    while (count_requests(socket) > server->served_on_connection && server->served < server->count) {
+    while (count_requests(socket) > server->served_on_connection &&
+           server->served < server->count) {
         memory_socket_push_text(socket, server->responses[server->served]);
         if (server->close_after[server->served])
             memory_socket_peer_close(socket);
@@ -279,7 +280,11 @@ static void test_head_reports_size_without_body(void)
 {
     static fixture f;
     script server = {{"HTTP/1.1 200 OK\r\nContent-Length: 524288\r\nETag: \"x-1\"\r\n\r\n"},
-                     {false}, 1, 0, 0, 0};
+                     {false},
+                     1,
+                     0,
+                     0,
+                     0};
     cellota_http_request request;
     setup(&f);
     request = get(&f, "http://h/image.ebin");
@@ -369,7 +374,11 @@ static void test_range_answers_that_do_not_match(void)
         static fixture f;
         script server = {{"HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */105\r\n"
                           "Content-Length: 0\r\n\r\n"},
-                         {false}, 1, 0, 0, 0};
+                         {false},
+                         1,
+                         0,
+                         0,
+                         0};
         cellota_http_request request;
         setup(&f);
         request = get(&f, "http://h/image.ebin");
@@ -387,7 +396,11 @@ static void test_partial_content_without_a_range_request(void)
     static fixture f;
     script server = {{"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-4/10\r\n"
                       "Content-Length: 5\r\n\r\nabcde"},
-                     {false}, 1, 0, 0, 0};
+                     {false},
+                     1,
+                     0,
+                     0,
+                     0};
     cellota_http_request request;
     setup(&f);
     request = get(&f, "http://h/x");
@@ -464,7 +477,11 @@ static void test_redirect_to_another_host(void)
     script server = {{"HTTP/1.1 302 Found\r\nLocation: http://cdn.example:8080/b/image.ebin\r\n"
                       "Content-Length: 5\r\n\r\nmoved",
                       OK_HELLO},
-                     {false, false}, 2, 0, 0, 0};
+                     {false, false},
+                     2,
+                     0,
+                     0,
+                     0};
     cellota_http_request request;
     setup(&f);
     request = get(&f, "http://example.com/a/image.ebin");
@@ -490,7 +507,11 @@ static void test_redirect_on_the_same_kept_alive_connection(void)
                       "HTTP/1.1 308 Permanent Redirect\r\nLocation: http://example.com/final\r\n"
                       "Content-Length: 0\r\n\r\n",
                       OK_HELLO},
-                     {false, false, false}, 3, 0, 0, 0};
+                     {false, false, false},
+                     3,
+                     0,
+                     0,
+                     0};
     cellota_http_request request;
     setup(&f);
     request = get(&f, "http://example.com/old");
@@ -509,7 +530,11 @@ static void test_redirect_to_https_asks_for_tls(void)
     script server = {{"HTTP/1.1 307 Temporary Redirect\r\nLocation: https://secure.example/x\r\n"
                       "Content-Length: 0\r\n\r\n",
                       OK_HELLO},
-                     {false, false}, 2, 0, 0, 0};
+                     {false, false},
+                     2,
+                     0,
+                     0,
+                     0};
     cellota_http_request request;
     setup(&f);
     request = get(&f, "http://example.com/x");
@@ -567,8 +592,8 @@ static void test_redirect_limits_and_bad_locations(void)
 static void test_keep_alive_reuses_the_connection(void)
 {
     static fixture f;
-    script server = {{OK_HELLO, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbye"},
-                     {false, false}, 2, 0, 0, 0};
+    script server = {
+        {OK_HELLO, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbye"}, {false, false}, 2, 0, 0, 0};
     cellota_http_request request;
     setup(&f);
     request = get(&f, "http://h/one");
@@ -614,7 +639,11 @@ static void test_server_asking_to_close_is_not_reused(void)
     static fixture f;
     script server = {{"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok",
                       "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", OK_HELLO},
-                     {false, false, false}, 3, 0, 0, 0};
+                     {false, false, false},
+                     3,
+                     0,
+                     0,
+                     0};
     cellota_http_request request;
     setup(&f);
     request = get(&f, "http://h/one");
@@ -631,8 +660,8 @@ static void test_server_asking_to_close_is_not_reused(void)
 static void test_early_close_and_link_loss(void)
 {
     static fixture f;
-    script server = {{"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part"}, {true}, 1, 0,
-                     0, 0};
+    script server = {
+        {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part"}, {true}, 1, 0, 0, 0};
     cellota_http_request request;
     setup(&f);
     request = get(&f, "http://h/x");
@@ -759,19 +788,16 @@ static void test_caller_errors_and_limits(void)
 
     /* A request that does not fit the buffer. */
     memory_socket_init(&f.socket);
-    cellota_http_config_default(&config, small_buffer, sizeof(small_buffer), f.url,
-                                sizeof(f.url));
+    cellota_http_config_default(&config, small_buffer, sizeof(small_buffer), f.url, sizeof(f.url));
     CHECK_EQ_INT(cellota_http_init(&f.client, &f.socket.socket, &config), CELLOTA_OK);
     request = get(&f, "http://a-rather-long-host-name.example.com/some/long/path/image.ebin");
     CHECK_EQ_INT(run(&f, &request, NULL), CELLOTA_NET_HTTP_REQUEST_TOO_LONG);
     teardown(&f);
 
     cellota_http_config_default(&config, small_buffer, 63, small_url, sizeof(small_url));
-    CHECK_EQ_INT(cellota_http_init(&f.client, &f.socket.socket, &config),
-                 CELLOTA_INVALID_ARGUMENT);
+    CHECK_EQ_INT(cellota_http_init(&f.client, &f.socket.socket, &config), CELLOTA_INVALID_ARGUMENT);
     cellota_http_config_default(&config, small_buffer, 64, small_url, 15);
-    CHECK_EQ_INT(cellota_http_init(&f.client, &f.socket.socket, &config),
-                 CELLOTA_INVALID_ARGUMENT);
+    CHECK_EQ_INT(cellota_http_init(&f.client, &f.socket.socket, &config), CELLOTA_INVALID_ARGUMENT);
 }
 
 int main(void)

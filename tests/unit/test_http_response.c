@@ -61,7 +61,7 @@ typedef struct parse_case {
     const char *input;
     size_t length; /* 0: strlen(input) */
     bool head;
-    bool closes;   /* the connection closes after the input */
+    bool closes; /* the connection closes after the input */
     size_t line_size;
     int fail_body_after;
 } parse_case;
@@ -89,9 +89,9 @@ static void run(const parse_case *test, enum split_mode mode, size_t split_at, o
     memset(out, 0, sizeof(*out));
     out->fail_body_after = test->fail_body_after ? test->fail_body_after : -1;
     handler.context = out;
-    CHECK_EQ_INT(cellota_http_parser_begin(&parser, &out->response, line, line_size, test->head,
-                                           &handler),
-                 CELLOTA_OK);
+    CHECK_EQ_INT(
+        cellota_http_parser_begin(&parser, &out->response, line, line_size, test->head, &handler),
+        CELLOTA_OK);
     while (offset < length && result == CELLOTA_IN_PROGRESS) {
         size_t piece = length - offset, consumed = 0;
         if (mode == SPLIT_BYTES)
@@ -136,7 +136,8 @@ static void run_all(const parse_case *test, outcome *expected)
             if (other.result != expected->result || other.body_length != expected->body_length ||
                 memcmp(other.body, expected->body, other.body_length) != 0 ||
                 memcmp(&other.response, &expected->response, sizeof(other.response)) != 0 ||
-                other.consumed != expected->consumed || strcmp(other.location, expected->location)) {
+                other.consumed != expected->consumed ||
+                strcmp(other.location, expected->location)) {
                 CHECK(!"a split changed the outcome");
                 fprintf(stderr, "  input %.60s... mode %d at %zu: result %s vs %s\n", test->input,
                         mode, at, cellota_error_name(other.result),
@@ -160,7 +161,11 @@ static void test_content_length_body(void)
     static outcome out;
     parse_case test = {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: \"5f3-abc\"\r\n"
                        "Server: nginx\r\n\r\nhello",
-                       0, false, false, 0, 0};
+                       0,
+                       false,
+                       false,
+                       0,
+                       0};
     run_all(&test, &out);
     CHECK_EQ_INT(out.result, CELLOTA_OK);
     CHECK_EQ_INT(out.response.status, 200);
@@ -178,8 +183,8 @@ static void test_content_length_body(void)
 static void test_bytes_after_the_response_are_left(void)
 {
     static outcome out;
-    parse_case test = {"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\n", 0,
-                       false, false, 0, 0};
+    parse_case test = {
+        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhiHTTP/1.1 200 OK\r\n", 0, false, false, 0, 0};
     run_all(&test, &out);
     CHECK_EQ_INT(out.result, CELLOTA_OK);
     CHECK_EQ_INT(out.consumed, strlen("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"));
@@ -190,7 +195,11 @@ static void test_chunked_body_with_extensions_and_trailers(void)
     static outcome out;
     parse_case test = {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                        "5;name=value\r\nhello\r\n6 \r\n world\r\n000\r\nX-Checksum: 1\r\n\r\n",
-                       0, false, false, 0, 0};
+                       0,
+                       false,
+                       false,
+                       0,
+                       0};
     run_all(&test, &out);
     CHECK_EQ_INT(out.result, CELLOTA_OK);
     CHECK(out.response.chunked);
@@ -203,7 +212,11 @@ static void test_chunked_overrides_content_length(void)
     static outcome out;
     parse_case test = {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nTransfer-Encoding: "
                        "Chunked\r\n\r\nA\r\n0123456789\r\n0\r\n\r\n",
-                       0, false, false, 0, 0};
+                       0,
+                       false,
+                       false,
+                       0,
+                       0};
     run_all(&test, &out);
     CHECK_EQ_INT(out.result, CELLOTA_OK);
     CHECK_EQ_INT(out.body_length, 10);
@@ -212,8 +225,8 @@ static void test_chunked_overrides_content_length(void)
 static void test_body_until_close(void)
 {
     static outcome out;
-    parse_case test = {"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n1.2.3\n", 0, false,
-                       true, 0, 0};
+    parse_case test = {
+        "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n1.2.3\n", 0, false, true, 0, 0};
     run_all(&test, &out);
     CHECK_EQ_INT(out.result, CELLOTA_OK);
     CHECK(out.response.connection_close);
@@ -235,7 +248,11 @@ static void test_partial_content_and_range_headers(void)
     static outcome out;
     parse_case test = {"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 100-199/524288\r\n"
                        "Content-Length: 100\r\nConnection: close\r\n\r\n",
-                       0, true, false, 0, 0};
+                       0,
+                       true,
+                       false,
+                       0,
+                       0};
     run_all(&test, &out);
     CHECK_EQ_INT(out.result, CELLOTA_OK);
     CHECK(out.response.has_content_range);
@@ -281,7 +298,11 @@ static void test_interim_responses_are_skipped(void)
     parse_case test = {"HTTP/1.1 100 Continue\r\nX-Ignored: yes\r\n\r\n"
                        "HTTP/1.1 102 Processing\r\n\r\n"
                        "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-                       0, false, false, 0, 0};
+                       0,
+                       false,
+                       false,
+                       0,
+                       0};
     run_all(&test, &out);
     CHECK_EQ_INT(out.result, CELLOTA_OK);
     CHECK_EQ_INT(out.response.status, 200);
@@ -294,7 +315,11 @@ static void test_location_reaches_the_header_callback(void)
     static outcome out;
     parse_case test = {"HTTP/1.1 302 Found\r\nLocation:   http://b.example/x  \r\n"
                        "Content-Length: 0\r\n\r\n",
-                       0, false, false, 0, 0};
+                       0,
+                       false,
+                       false,
+                       0,
+                       0};
     run_all(&test, &out);
     CHECK_EQ_INT(out.result, CELLOTA_OK);
     CHECK_EQ_STR(out.location, "http://b.example/x");
@@ -405,12 +430,12 @@ static void test_bad_content_length(void)
                  CELLOTA_NET_HTTP_BAD_CONTENT_LENGTH);
     CHECK_EQ_INT(parse_result("HTTP/1.1 200 OK\r\nContent-Length:\r\n\r\n", false),
                  CELLOTA_NET_HTTP_BAD_CONTENT_LENGTH);
-    CHECK_EQ_INT(parse_result("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-                              false),
-                 CELLOTA_NET_HTTP_BAD_CONTENT_LENGTH);
-    CHECK_EQ_INT(parse_result("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
-                              false),
-                 CELLOTA_OK);
+    CHECK_EQ_INT(
+        parse_result("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", false),
+        CELLOTA_NET_HTTP_BAD_CONTENT_LENGTH);
+    CHECK_EQ_INT(
+        parse_result("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok", false),
+        CELLOTA_OK);
     CHECK_EQ_INT(parse_result("HTTP/1.1 200 OK\r\nContent-Length: 4294967295\r\n\r\n", false),
                  CELLOTA_IN_PROGRESS);
 }
@@ -430,12 +455,12 @@ static void test_bad_chunks(void)
     const char *head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
     char input[256];
     static const char *const bodies[] = {
-        "zz\r\n",              /* not hexadecimal */
-        "\r\n",                /* empty size */
-        "5\r\nhelloXX\r\n",    /* no CRLF after the data */
-        "100000000\r\n",       /* more than 32 bits */
-        "5 x\r\nhello\r\n",    /* junk after the size */
-        ";ext\r\n",            /* extension without size */
+        "zz\r\n",           /* not hexadecimal */
+        "\r\n",             /* empty size */
+        "5\r\nhelloXX\r\n", /* no CRLF after the data */
+        "100000000\r\n",    /* more than 32 bits */
+        "5 x\r\nhello\r\n", /* junk after the size */
+        ";ext\r\n",         /* extension without size */
         "-5\r\n",
     };
     size_t index;
@@ -460,14 +485,15 @@ static void test_bad_chunks(void)
 static void test_bad_content_range(void)
 {
     static const char *const values[] = {
-        "bytes 5-4/10", "bytes 0-10/10", "bytes 0-/10", "bytes -5/10", "bytes 0-5",
-        "items 0-5/10", "bytes */*", "bytes 0-5/x", "bytes 0-5/1 0", "bytes=0-5/10", "bytes 0 -5/10",
+        "bytes 5-4/10",  "bytes 0-10/10", "bytes 0-/10",   "bytes -5/10",
+        "bytes 0-5",     "items 0-5/10",  "bytes */*",     "bytes 0-5/x",
+        "bytes 0-5/1 0", "bytes=0-5/10",  "bytes 0 -5/10",
     };
     char input[256];
     size_t index;
     for (index = 0; index < sizeof(values) / sizeof(values[0]); index++) {
-        snprintf(input, sizeof(input),
-                 "HTTP/1.1 206 Partial Content\r\nContent-Range: %s\r\n\r\n", values[index]);
+        snprintf(input, sizeof(input), "HTTP/1.1 206 Partial Content\r\nContent-Range: %s\r\n\r\n",
+                 values[index]);
         if (parse_result(input, true) != CELLOTA_NET_HTTP_BAD_CONTENT_RANGE) {
             CHECK(!"a bad Content-Range was accepted");
             fprintf(stderr, "  Content-Range: %s\n", values[index]);
@@ -482,12 +508,12 @@ static void test_early_close(void)
                  CELLOTA_NET_HTTP_HEADERS_TRUNCATED);
     CHECK_EQ_INT(parse_result("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello", true),
                  CELLOTA_NET_HTTP_BODY_TRUNCATED);
-    CHECK_EQ_INT(parse_result("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel",
-                              true),
-                 CELLOTA_NET_HTTP_BODY_TRUNCATED);
-    CHECK_EQ_INT(parse_result("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
-                              true),
-                 CELLOTA_NET_HTTP_BODY_TRUNCATED);
+    CHECK_EQ_INT(
+        parse_result("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", true),
+        CELLOTA_NET_HTTP_BODY_TRUNCATED);
+    CHECK_EQ_INT(
+        parse_result("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n", true),
+        CELLOTA_NET_HTTP_BODY_TRUNCATED);
     CHECK_EQ_INT(parse_result("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n", true),
                  CELLOTA_NET_HTTP_BODY_TRUNCATED);
 }
@@ -495,8 +521,8 @@ static void test_early_close(void)
 static void test_callback_errors_stop_the_parser(void)
 {
     static outcome out;
-    parse_case test = {"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 0, false, false,
-                       0, 4};
+    parse_case test = {
+        "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 0, false, false, 0, 4};
     enum split_mode mode;
     for (mode = SPLIT_WHOLE; mode <= SPLIT_IN_PLACE; mode++) {
         run(&test, mode, 40, &out);

@@ -198,12 +198,10 @@ static void test_connect(void)
 
 static void test_connack_refusals_are_named_and_retried(void)
 {
-    static const int expected[] = {CELLOTA_NET_MQTT_REFUSED_PROTOCOL,
-                                   CELLOTA_NET_MQTT_REFUSED_IDENTIFIER,
-                                   CELLOTA_NET_MQTT_REFUSED_UNAVAILABLE,
-                                   CELLOTA_NET_MQTT_REFUSED_CREDENTIALS,
-                                   CELLOTA_NET_MQTT_REFUSED_NOT_AUTHORIZED,
-                                   CELLOTA_NET_MQTT_REFUSED_UNKNOWN};
+    static const int expected[] = {
+        CELLOTA_NET_MQTT_REFUSED_PROTOCOL,       CELLOTA_NET_MQTT_REFUSED_IDENTIFIER,
+        CELLOTA_NET_MQTT_REFUSED_UNAVAILABLE,    CELLOTA_NET_MQTT_REFUSED_CREDENTIALS,
+        CELLOTA_NET_MQTT_REFUSED_NOT_AUTHORIZED, CELLOTA_NET_MQTT_REFUSED_UNKNOWN};
     uint8_t code;
     for (code = 1; code <= 6; code++) {
         static fixture f;
@@ -264,9 +262,9 @@ static void test_connect_timeout_and_wrong_first_packet(void)
 static void test_subscribe_and_unsubscribe(void)
 {
     static fixture f;
-    static const uint8_t subscribe[] = {0x82, 24, 0, 1, 0, 19, 'c', 'e', 'l', 'l', 'o', 't', 'a',
-                                        '/', 'd', 'e', 'v', '1', '/', 'u', 'p', 'd', 'a', 't', 'e',
-                                        1};
+    static const uint8_t subscribe[] = {0x82, 24,  0,   1,   0,   19,  'c', 'e', 'l',
+                                        'l',  'o', 't', 'a', '/', 'd', 'e', 'v', '1',
+                                        '/',  'u', 'p', 'd', 'a', 't', 'e', 1};
     const uint8_t *packet;
     size_t length;
     uint16_t first, second, third;
@@ -391,16 +389,16 @@ static void test_publish_qos0_and_qos1(void)
     CHECK_EQ_INT(cellota_mqtt_publish(&f.client, "s", (const uint8_t *)"x", 1, 0, false, &id),
                  CELLOTA_NET_MQTT_NOT_CONNECTED);
     connect_client(&f, false);
-    CHECK_EQ_INT(cellota_mqtt_publish(&f.client, "cellota/dev1/status", (const uint8_t *)"{}", 2,
-                                      0, true, &id),
+    CHECK_EQ_INT(cellota_mqtt_publish(&f.client, "cellota/dev1/status", (const uint8_t *)"{}", 2, 0,
+                                      true, &id),
                  CELLOTA_OK);
     CHECK_EQ_INT(id, 0);
     packet = expect_sent(&f, CELLOTA_MQTT_PUBLISH, &length);
     CHECK(packet && packet[0] == 0x31 && length == 2 + 2 + 19 + 2);
     CHECK_EQ_INT(cellota_mqtt_unacknowledged(&f.client), 0);
 
-    CHECK_EQ_INT(cellota_mqtt_publish(&f.client, "cellota/dev1/status", (const uint8_t *)"{}", 2,
-                                      1, false, &id),
+    CHECK_EQ_INT(cellota_mqtt_publish(&f.client, "cellota/dev1/status", (const uint8_t *)"{}", 2, 1,
+                                      false, &id),
                  CELLOTA_OK);
     CHECK(id != 0);
     packet = expect_sent(&f, CELLOTA_MQTT_PUBLISH, &length);
@@ -431,9 +429,9 @@ static void test_qos1_is_sent_again_with_dup_after_a_reconnect(void)
     uint8_t puback[4] = {0x40, 2, 0, 0};
     setup(&f);
     connect_client(&f, false);
-    CHECK_EQ_INT(cellota_mqtt_publish(&f.client, "s/1", (const uint8_t *)"one", 3, 1, false,
-                                      &first),
-                 CELLOTA_OK);
+    CHECK_EQ_INT(
+        cellota_mqtt_publish(&f.client, "s/1", (const uint8_t *)"one", 3, 1, false, &first),
+        CELLOTA_OK);
     packet = expect_sent(&f, CELLOTA_MQTT_PUBLISH, &length);
     CHECK(packet && !(packet[0] & 0x08));
     memory_socket_fail(&f.socket, CELLOTA_SOCKET_LINK_LOST);
@@ -442,11 +440,10 @@ static void test_qos1_is_sent_again_with_dup_after_a_reconnect(void)
     CHECK_EQ_INT(last_event(&f, CELLOTA_MQTT_EVENT_DISCONNECTED)->event.error,
                  CELLOTA_SOCKET_LINK_LOST);
     /* While disconnected: QoS 1 is queued, QoS 0 is refused. */
-    CHECK_EQ_INT(cellota_mqtt_publish(&f.client, "s/2", (const uint8_t *)"two", 3, 1, false,
-                                      &second),
-                 CELLOTA_OK);
-    CHECK_EQ_INT(cellota_mqtt_publish(&f.client, "s/0", (const uint8_t *)"zero", 4, 0, false,
-                                      NULL),
+    CHECK_EQ_INT(
+        cellota_mqtt_publish(&f.client, "s/2", (const uint8_t *)"two", 3, 1, false, &second),
+        CELLOTA_OK);
+    CHECK_EQ_INT(cellota_mqtt_publish(&f.client, "s/0", (const uint8_t *)"zero", 4, 0, false, NULL),
                  CELLOTA_NET_MQTT_NOT_CONNECTED);
     CHECK_EQ_INT(cellota_mqtt_unacknowledged(&f.client), 2);
     /* Reconnect after the back-off: CONNECT first, then the first with DUP, the second without. */
@@ -581,6 +578,30 @@ static void test_send_buffer_limits(void)
     teardown(&f);
 }
 
+/* A send path that takes nothing, with the queue too full even for a PINGREQ, is a dead
+ * connection once keep-alive and ping timeout have passed. */
+static void test_stuck_send_path_is_noticed(void)
+{
+    static fixture f;
+    static uint8_t payload[32];
+    uint32_t blocked_at;
+    setup_with(&f, 60, 256, 128);
+    connect_client(&f, false);
+    f.socket.send_blocked = true;
+    blocked_at = f.now;
+    while (cellota_mqtt_publish(&f.client, "t", payload, 23, 1, false, NULL) == CELLOTA_OK)
+        ;
+    push(&f, "\x32\x05\x00\x01t\x00\x01", 7);
+    push(&f, "\x32\x05\x00\x01t\x00\x02", 7);
+    step(&f, 10);
+    while (cellota_mqtt_poll(&f.client, f.now) == CELLOTA_OK && f.now - blocked_at < 200000)
+        step(&f, 10);
+    CHECK_EQ_INT(cellota_mqtt_poll(&f.client, f.now), CELLOTA_NET_MQTT_PING_TIMEOUT);
+    CHECK(f.now - blocked_at >= 60000 + CELLOTA_MQTT_PING_TIMEOUT_MS - 20 &&
+          f.now - blocked_at <= 60000 + CELLOTA_MQTT_PING_TIMEOUT_MS + 20);
+    teardown(&f);
+}
+
 static void test_stop_disconnects_cleanly(void)
 {
     static fixture f;
@@ -676,6 +697,7 @@ int main(void)
     RUN(test_keepalive_ping_and_dead_broker);
     RUN(test_broker_protocol_errors_drop_the_connection);
     RUN(test_send_buffer_limits);
+    RUN(test_stuck_send_path_is_noticed);
     RUN(test_stop_disconnects_cleanly);
     RUN(test_backoff_doubles_to_its_cap_with_jitter);
     RUN(test_init_checks);

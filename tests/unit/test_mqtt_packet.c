@@ -11,9 +11,9 @@
 static void test_connect_with_everything(void)
 {
     static const uint8_t expected[] = {
-        0x10, 52, 0, 4, 'M', 'Q', 'T', 'T', 4, 0xEE, 0, 60, 0, 4, 'd', 'e', 'v', '1', 0, 19,
-        'c', 'e', 'l', 'l', 'o', 't', 'a', '/', 'd', 'e', 'v', '1', '/', 'o', 'n', 'l', 'i', 'n',
-        'e', 0, 7, 'o', 'f', 'f', 'l', 'i', 'n', 'e', 0, 1, 'u', 0, 1, 'p'};
+        0x10, 52,  0,   4,   'M', 'Q', 'T', 'T', 4,   0xEE, 0,   60,  0,   4,   'd', 'e', 'v', '1',
+        0,    19,  'c', 'e', 'l', 'l', 'o', 't', 'a', '/',  'd', 'e', 'v', '1', '/', 'o', 'n', 'l',
+        'i',  'n', 'e', 0,   7,   'o', 'f', 'f', 'l', 'i',  'n', 'e', 0,   1,   'u', 0,   1,   'p'};
     cellota_mqtt_will will = {"cellota/dev1/online", (const uint8_t *)"offline", 7, 1, true};
     cellota_mqtt_connect_options options = {"dev1", "u", "p", 60, true, &will};
     uint8_t buffer[128];
@@ -66,24 +66,28 @@ static void test_publish_encoding(void)
     static uint8_t payload[20000], buffer[20100];
     cellota_mqtt_message message = {"a/b", 3, (const uint8_t *)"hi", 2, 0, false, false, 0};
     size_t length;
-    CHECK_EQ_INT(cellota_mqtt_encode_publish(buffer, sizeof(buffer), &message, &length), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_mqtt_encode_publish(buffer, sizeof(buffer), &message, &length),
+                 CELLOTA_OK);
     CHECK_EQ_INT(length, sizeof(qos0));
     CHECK_EQ_MEM(buffer, qos0, sizeof(qos0));
     message.qos = 1;
     message.duplicate = true;
     message.retain = true;
     message.packet_id = 0x1234;
-    CHECK_EQ_INT(cellota_mqtt_encode_publish(buffer, sizeof(buffer), &message, &length), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_mqtt_encode_publish(buffer, sizeof(buffer), &message, &length),
+                 CELLOTA_OK);
     CHECK_EQ_MEM(buffer, qos1, sizeof(qos1));
     /* Two and three length bytes. */
     message.payload = payload;
     message.payload_length = 200;
-    CHECK_EQ_INT(cellota_mqtt_encode_publish(buffer, sizeof(buffer), &message, &length), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_mqtt_encode_publish(buffer, sizeof(buffer), &message, &length),
+                 CELLOTA_OK);
     CHECK_EQ_INT(length, 1 + 2 + 2 + 3 + 2 + 200);
     CHECK_EQ_INT(buffer[1], (207 & 0x7F) | 0x80);
     CHECK_EQ_INT(buffer[2], 1);
     message.payload_length = 20000;
-    CHECK_EQ_INT(cellota_mqtt_encode_publish(buffer, sizeof(buffer), &message, &length), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_mqtt_encode_publish(buffer, sizeof(buffer), &message, &length),
+                 CELLOTA_OK);
     CHECK_EQ_INT(length, 1 + 3 + 2 + 3 + 2 + 20000);
     CHECK_EQ_INT(cellota_mqtt_packet_size(buffer, 4), length);
     CHECK_EQ_INT(cellota_mqtt_packet_size(buffer, 3), 0); /* length field incomplete */
@@ -122,25 +126,25 @@ static void test_subscribe_and_control_encoding(void)
     CHECK_EQ_INT(cellota_mqtt_encode_unsubscribe(buffer, sizeof(buffer), 8, "a/#", &length),
                  CELLOTA_OK);
     CHECK_EQ_MEM(buffer, unsubscribe, sizeof(unsubscribe));
-    CHECK_EQ_INT(cellota_mqtt_encode_control(buffer, sizeof(buffer), CELLOTA_MQTT_PUBACK, 0xABCD,
-                                             &length),
-                 CELLOTA_OK);
+    CHECK_EQ_INT(
+        cellota_mqtt_encode_control(buffer, sizeof(buffer), CELLOTA_MQTT_PUBACK, 0xABCD, &length),
+        CELLOTA_OK);
     CHECK_EQ_MEM(buffer, puback, sizeof(puback));
-    CHECK_EQ_INT(cellota_mqtt_encode_control(buffer, sizeof(buffer), CELLOTA_MQTT_PINGREQ, 0,
-                                             &length),
-                 CELLOTA_OK);
+    CHECK_EQ_INT(
+        cellota_mqtt_encode_control(buffer, sizeof(buffer), CELLOTA_MQTT_PINGREQ, 0, &length),
+        CELLOTA_OK);
     CHECK_EQ_INT(length, 2);
     CHECK_EQ_INT(buffer[0], 0xC0);
     CHECK_EQ_INT(buffer[1], 0);
-    CHECK_EQ_INT(cellota_mqtt_encode_control(buffer, sizeof(buffer), CELLOTA_MQTT_DISCONNECT, 0,
-                                             &length),
-                 CELLOTA_OK);
+    CHECK_EQ_INT(
+        cellota_mqtt_encode_control(buffer, sizeof(buffer), CELLOTA_MQTT_DISCONNECT, 0, &length),
+        CELLOTA_OK);
     CHECK_EQ_INT(buffer[0], 0xE0);
     CHECK_EQ_INT(cellota_mqtt_encode_control(buffer, 3, CELLOTA_MQTT_PUBACK, 1, &length),
                  CELLOTA_BUFFER_TOO_SMALL);
-    CHECK_EQ_INT(cellota_mqtt_encode_control(buffer, sizeof(buffer), CELLOTA_MQTT_CONNACK, 0,
-                                             &length),
-                 CELLOTA_INVALID_ARGUMENT);
+    CHECK_EQ_INT(
+        cellota_mqtt_encode_control(buffer, sizeof(buffer), CELLOTA_MQTT_CONNACK, 0, &length),
+        CELLOTA_INVALID_ARGUMENT);
 }
 
 /* --- reading ----------------------------------------------------------------------------- */
@@ -154,8 +158,8 @@ typedef struct trace {
 
 static void note(trace *out, const char *format, unsigned a, unsigned b)
 {
-    out->length += (size_t)snprintf(out->text + out->length, sizeof(out->text) - out->length,
-                                    format, a, b);
+    out->length +=
+        (size_t)snprintf(out->text + out->length, sizeof(out->text) - out->length, format, a, b);
 }
 
 static void describe(trace *out, int result, const cellota_mqtt_packet *packet)
@@ -253,14 +257,14 @@ static void read_every_way(const uint8_t *stream, size_t length, size_t buffer_s
 static void test_reader_any_cut(void)
 {
     static const uint8_t stream[] = {
-        0x20, 2, 0, 0,                                     /* CONNACK */
-        0x90, 3, 0, 1, 1,                                  /* SUBACK id 1 QoS 1 */
-        0x30, 6, 0, 1, 't', 'h', 'i', '!',                 /* PUBLISH QoS 0 */
-        0x3A, 7, 0, 1, 't', 0, 9, 'o', 'k',                /* PUBLISH QoS 1 DUP id 9 */
-        0x40, 2, 0, 5,                                     /* PUBACK 5 */
-        0xD0, 0,                                           /* PINGRESP */
-        0xB0, 2, 0, 8,                                     /* UNSUBACK 8 */
-        0x30, 0x80, 0x00,                                  /* PUBLISH, non-minimal length 0 */
+        0x20, 2,    0,    0,                          /* CONNACK */
+        0x90, 3,    0,    1, 1,                       /* SUBACK id 1 QoS 1 */
+        0x30, 6,    0,    1, 't', 'h', 'i', '!',      /* PUBLISH QoS 0 */
+        0x3A, 7,    0,    1, 't', 0,   9,   'o', 'k', /* PUBLISH QoS 1 DUP id 9 */
+        0x40, 2,    0,    5,                          /* PUBACK 5 */
+        0xD0, 0,                                      /* PINGRESP */
+        0xB0, 2,    0,    8,                          /* UNSUBACK 8 */
+        0x30, 0x80, 0x00,                             /* PUBLISH, non-minimal length 0 */
     };
     static trace out;
     read_every_way(stream, sizeof(stream), 64, &out);
@@ -290,8 +294,8 @@ static void test_reader_drops_a_packet_too_large_and_stays_in_step(void)
     static trace out;
     cellota_mqtt_message message;
     uint8_t buffer[64], payload[200];
-    cellota_mqtt_message big = {"cellota/dev1/update", 19, payload, sizeof(payload), 1, false,
-                                false, 77};
+    cellota_mqtt_message big = {
+        "cellota/dev1/update", 19, payload, sizeof(payload), 1, false, false, 77};
     cellota_mqtt_reader reader;
     cellota_mqtt_packet packet;
     size_t length, consumed;
@@ -336,11 +340,14 @@ static void test_decoders_refuse_malformed_packets(void)
     CHECK(session);
     CHECK_EQ_INT(code, 0);
     decode((const uint8_t *)"\x20\x03\x00\x00\x00", 5, &packet);
-    CHECK_EQ_INT(cellota_mqtt_decode_connack(&packet, &session, &code), CELLOTA_NET_MQTT_BAD_PACKET);
+    CHECK_EQ_INT(cellota_mqtt_decode_connack(&packet, &session, &code),
+                 CELLOTA_NET_MQTT_BAD_PACKET);
     decode((const uint8_t *)"\x20\x02\x02\x00", 4, &packet);
-    CHECK_EQ_INT(cellota_mqtt_decode_connack(&packet, &session, &code), CELLOTA_NET_MQTT_BAD_PACKET);
+    CHECK_EQ_INT(cellota_mqtt_decode_connack(&packet, &session, &code),
+                 CELLOTA_NET_MQTT_BAD_PACKET);
     decode((const uint8_t *)"\x21\x02\x00\x00", 4, &packet);
-    CHECK_EQ_INT(cellota_mqtt_decode_connack(&packet, &session, &code), CELLOTA_NET_MQTT_BAD_PACKET);
+    CHECK_EQ_INT(cellota_mqtt_decode_connack(&packet, &session, &code),
+                 CELLOTA_NET_MQTT_BAD_PACKET);
 
     decode((const uint8_t *)"\x90\x03\x00\x01\x80", 5, &packet);
     CHECK_EQ_INT(cellota_mqtt_decode_suback(&packet, &id, &code), CELLOTA_OK);
@@ -362,7 +369,8 @@ static void test_decoders_refuse_malformed_packets(void)
     decode((const uint8_t *)"\x36\x05\x00\x01t\x00\x01", 7, &packet); /* QoS 3 */
     CHECK_EQ_INT(cellota_mqtt_decode_publish(&packet, &message), CELLOTA_NET_MQTT_BAD_PACKET);
     decode((const uint8_t *)"\x34\x05\x00\x01t\x00\x01", 7, &packet); /* QoS 2 */
-    CHECK_EQ_INT(cellota_mqtt_decode_publish(&packet, &message), CELLOTA_NET_MQTT_UNEXPECTED_PACKET);
+    CHECK_EQ_INT(cellota_mqtt_decode_publish(&packet, &message),
+                 CELLOTA_NET_MQTT_UNEXPECTED_PACKET);
     decode((const uint8_t *)"\x32\x05\x00\x01t\x00\x00", 7, &packet); /* packet id 0 */
     CHECK_EQ_INT(cellota_mqtt_decode_publish(&packet, &message), CELLOTA_NET_MQTT_BAD_PACKET);
     decode((const uint8_t *)"\x30\x03\x00\x05t", 5, &packet); /* topic past the end */
