@@ -360,7 +360,10 @@ static void start_download(cellota_agent *agent);
 
 static void wait_then(cellota_agent *agent, uint8_t step, int error)
 {
-    uint32_t delay = backoff(agent);
+    /* A fault after progress (a dropped connection, a modem reset) is retried at once; back-off
+     * grows only while attempts fail without getting anywhere. */
+    uint32_t delay = agent->progressed ? CELLOTA_AGENT_RESUME_DELAY_MS : backoff(agent);
+    agent->progressed = false;
     agent->report.error = error;
     agent->resume_step = step;
     agent->timer = agent->now + delay;
@@ -514,6 +517,7 @@ static void download_ended(cellota_agent *agent, int result)
 {
     uint32_t offset = cellota_pipeline_offset(&agent->pipeline);
 
+    agent->progressed = false;
     agent->http_step = HTTP_NONE;
     if (result == CELLOTA_OK) {
         if (offset >= agent->info.encrypted_size) {
@@ -541,7 +545,8 @@ static void download_ended(cellota_agent *agent, int result)
     }
     /* A fault on the way (socket closed, modem reset, link lost, damaged bytes, timeout, 5xx):
      * retry from where the pipeline is; give up only after `retries` tries with no progress. */
-    if (offset > agent->failed_at)
+    agent->progressed = offset > agent->failed_at;
+    if (agent->progressed)
         agent->failures = 0;
     agent->failed_at = offset;
     agent->failures++;

@@ -57,6 +57,7 @@
 #define CELLOTA_AGENT_RETRY_MIN_MS 2000u
 #define CELLOTA_AGENT_RETRY_MAX_MS 120000u
 #define CELLOTA_AGENT_MQTT_KEEPALIVE_S 60u
+#define CELLOTA_AGENT_RESUME_DELAY_MS 200u  /* retry after a fault that followed progress */
 #define CELLOTA_AGENT_REBOOT_GRACE_MS 5000u /* longest wait for the last status to be acked */
 
 typedef enum cellota_agent_strategy {
@@ -193,7 +194,7 @@ typedef struct cellota_agent {
     uint8_t step, resume_step, http_step, stop_step, url_index, urls_present, urls_failed;
     uint8_t failures;
     bool pipeline_ready, check_wanted, request_pending, request_too_large, rejected_now;
-    bool status_dirty, status_urgent, mqtt_connected, mqtt_running;
+    bool status_dirty, status_urgent, mqtt_connected, mqtt_running, progressed;
     uint32_t now, timer, check_at, status_sent_at;
     uint32_t reached, skip, saved_offset, failed_at; /* download: bytes of the image */
     uint32_t staged_offset, staging_length;          /* modem strategy: the file so far */

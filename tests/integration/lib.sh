@@ -25,7 +25,7 @@ lib_cleanup() {
     if [ -f "$lib_scratch/nginx/nginx.pid" ]; then
         kill "$(cat "$lib_scratch/nginx/nginx.pid")" 2>/dev/null || true
     fi
-    rm -rf "$lib_scratch"
+    if [ -z "${KEEP_SCRATCH:-}" ]; then rm -rf "$lib_scratch"; else echo "kept $lib_scratch" >&2; fi
 }
 trap lib_cleanup EXIT
 trap 'exit 1' INT TERM
