@@ -236,7 +236,8 @@ static inline bool transcript_read_file(transcript *t, const char *name, int dep
     char path[512], line[4200];
     const char *source = getenv("CELLOTA_SOURCE");
     FILE *file;
-    snprintf(path, sizeof(path), "%s/tests/transcripts/%s.txt", source ? source : ".", name);
+    snprintf(path, sizeof(path), "%.300s/tests/transcripts/%.100s.txt", source ? source : ".",
+             name);
     file = fopen(path, "r");
     if (!file || depth > 4) {
         fprintf(stderr, "cannot open %s\n", path);

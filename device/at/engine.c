@@ -93,6 +93,16 @@ void cellota_at_set_payload(cellota_at *at, const uint8_t *payload, uint32_t len
     at->payload_length = length;
 }
 
+void cellota_at_cancel(cellota_at *at)
+{
+    if (at->phase == PHASE_IDLE)
+        return;
+    at->done = NULL;
+    at->step_result = CELLOTA_TIMEOUT;
+    at->phase = PHASE_SETTLE;
+    at->deadline = at->now + CELLOTA_AT_SETTLE_MS;
+}
+
 /* ---- patterns and numbers -------------------------------------------------------------- */
 
 const char *cellota_at_match(const char *line, const char *pattern)
@@ -166,11 +176,11 @@ static int letter_index(const char *letters, char letter)
  * ports are never settings, so zero there is a value). */
 static bool lacks_setting(const cellota_at_parameters *parameters, const char *template)
 {
-    for (; *template; template++) {
+    for (; *template; template ++) {
         int text, number;
         if (*template != '%' || !template[1])
             continue;
-        template++;
+        template ++;
         text = letter_index(CELLOTA_AT_TEXT_LETTERS, *template);
         number = letter_index(CELLOTA_AT_NUMBER_LETTERS, *template);
         if (!parameters)

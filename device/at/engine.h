@@ -98,8 +98,9 @@ enum cellota_at_step_flags {
  *   %l link   %n length   %o offset   %p port   %m mode   %c category   %r flow control
  *   %v number %h host     %a APN      %u user   %w password   %f file   %k CA file
  *   %t text   %b text     %% percent
- * (see cellota_at_parameters; an unknown letter fails the step with CELLOTA_INVALID_ARGUMENT). Strings are inserted as they are; a string holding a quote or a
- * control character fails the step with CELLOTA_AT_BAD_PARAMETER.
+ * (see cellota_at_parameters; an unknown letter fails the step with CELLOTA_INVALID_ARGUMENT).
+ * Strings are inserted as they are; a string holding a quote or a control character fails the step
+ * with CELLOTA_AT_BAD_PARAMETER.
  */
 typedef struct cellota_at_step {
     const char *command;
@@ -115,14 +116,14 @@ typedef struct cellota_at_step {
 #define CELLOTA_AT_NUMBER_LETTERS "lnopmcrv"
 
 enum cellota_at_text {
-    CELLOTA_AT_HOST = 0,  /* %h */
-    CELLOTA_AT_APN,       /* %a */
-    CELLOTA_AT_USER,      /* %u */
-    CELLOTA_AT_PASSWORD,  /* %w */
-    CELLOTA_AT_FILE,      /* %f */
-    CELLOTA_AT_CA_FILE,   /* %k */
-    CELLOTA_AT_TEXT,      /* %t */
-    CELLOTA_AT_TEXT2,     /* %b */
+    CELLOTA_AT_HOST = 0, /* %h */
+    CELLOTA_AT_APN,      /* %a */
+    CELLOTA_AT_USER,     /* %u */
+    CELLOTA_AT_PASSWORD, /* %w */
+    CELLOTA_AT_FILE,     /* %f */
+    CELLOTA_AT_CA_FILE,  /* %k */
+    CELLOTA_AT_TEXT,     /* %t */
+    CELLOTA_AT_TEXT2,    /* %b */
     CELLOTA_AT_TEXTS
 };
 
@@ -208,6 +209,13 @@ void cellota_at_poll(cellota_at *at, uint32_t now);
 
 /* True while a script runs. */
 bool cellota_at_busy(const cellota_at *at);
+
+/*
+ * Abandons the running script without calling its `done`: what the modem still sends of it is
+ * absorbed during CELLOTA_AT_SETTLE_MS of silence before the next script can start (busy until
+ * then). Nothing happens when no script runs.
+ */
+void cellota_at_cancel(cellota_at *at);
 
 /*
  * Payload for the next PROMPT step of the running script (a socket's send buffer). Without

@@ -396,11 +396,14 @@ static void socket_done(cellota_modem *modem, cellota_modem_socket *socket, uint
         break;
     case OPERATION_QUERY:
         socket->checked = modem->now;
-        if (result != CELLOTA_OK || socket->pending < 0) {
-            /* No answer for this link: after a close that means nothing is left. */
+        if (result == CELLOTA_AT_DATA_DAMAGED || result == CELLOTA_AT_DATA_FRAMING) {
+            socket->pending = -1; /* a query takes no data: ask again */
+        } else if (result != CELLOTA_OK || socket->pending < 0) {
+            /* No answer for this link: after a close that means nothing is left; refused on
+             * an open link, the link is gone. */
             if (socket->flags & SOCKET_PEER_CLOSED)
                 socket->pending = 0;
-            else if (result != CELLOTA_OK && result != CELLOTA_AT_REPLY_TIMEOUT)
+            else if (result == CELLOTA_AT_COMMAND_FAILED || result == CELLOTA_AT_MODEM_ERROR)
                 fail_socket(socket, CELLOTA_SOCKET_LINK_LOST);
             else
                 socket->pending = 0;

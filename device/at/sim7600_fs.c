@@ -162,6 +162,84 @@ int cellota_sim7600_fs_read(cellota_sim7600_fs *fs, const char *name, uint32_t o
     return start(fs, read_steps, 1, now);
 }
 
+/* ---- the staged image source ------------------------------------------------------------ */
+
+enum polled { POLLED_NONE = 0, POLLED_SIZE, POLLED_READ };
+
+static uint32_t port_now(const cellota_sim7600_fs *fs)
+{
+    const cellota_port *port = fs->at->port;
+    return port->now_ms ? port->now_ms(port->context) : fs->at->now;
+}
+
+/* Pumps the engine; when the polled call ended, returns its result and forgets it. */
+static int pump(cellota_sim7600_fs *fs, uint32_t *count)
+{
+    int result;
+    cellota_at_poll(fs->at, port_now(fs));
+    result = cellota_sim7600_fs_status(fs, count);
+    if (result != CELLOTA_IN_PROGRESS)
+        fs->polled = POLLED_NONE;
+    return result;
+}
+
+int cellota_sim7600_fs_source_size(void *context, const char *name, uint32_t *size)
+{
+    cellota_sim7600_fs *fs = context;
+    if (fs->polled != POLLED_SIZE || fs->parameters.text[CELLOTA_AT_FILE] != name) {
+        int result;
+        if (fs->polled != POLLED_NONE)
+            cellota_sim7600_fs_source_cancel(fs);
+        result = cellota_sim7600_fs_size(fs, name, port_now(fs));
+        if (result == CELLOTA_BUSY) {
+            cellota_at_poll(fs->at, port_now(fs)); /* a cancelled call still settling */
+            return CELLOTA_IN_PROGRESS;
+        }
+        if (result != CELLOTA_IN_PROGRESS)
+            return result;
+        fs->polled = POLLED_SIZE;
+    }
+    return pump(fs, size);
+}
+
+int cellota_sim7600_fs_source_read(void *context, const char *name, uint32_t offset,
+                                   uint8_t *buffer, size_t length)
+{
+    cellota_sim7600_fs *fs = context;
+    uint32_t count = 0;
+    int result;
+    if (fs->polled != POLLED_READ || fs->parameters.text[CELLOTA_AT_FILE] != name ||
+        fs->parameters.number[CELLOTA_AT_OFFSET] != offset || fs->buffer != buffer ||
+        fs->capacity != length) {
+        if (fs->polled != POLLED_NONE)
+            cellota_sim7600_fs_source_cancel(fs);
+        if (length == 0 || length > UINT32_MAX)
+            return CELLOTA_INVALID_ARGUMENT;
+        result = cellota_sim7600_fs_read(fs, name, offset, buffer, (uint32_t)length, port_now(fs));
+        if (result == CELLOTA_BUSY) {
+            cellota_at_poll(fs->at, port_now(fs)); /* a cancelled call still settling */
+            return CELLOTA_IN_PROGRESS;
+        }
+        if (result != CELLOTA_IN_PROGRESS)
+            return result;
+        fs->polled = POLLED_READ;
+    }
+    result = pump(fs, &count);
+    if (result == CELLOTA_OK && count != length)
+        result = CELLOTA_AT_FILE_FAILED; /* past the end of the file */
+    return result;
+}
+
+void cellota_sim7600_fs_source_cancel(void *context)
+{
+    cellota_sim7600_fs *fs = context;
+    if (fs->result == CELLOTA_IN_PROGRESS) {
+        cellota_at_cancel(fs->at);
+        fs->result = CELLOTA_TIMEOUT;
+    }
+    fs->polled = POLLED_NONE;
+}
+
 int cellota_sim7600_fs_status(const cellota_sim7600_fs *fs, uint32_t *count)
 {
     if (count)

@@ -19,8 +19,9 @@
  * a short buffer that looks whole). Ask the size first and never read past it: like its sockets,
  * a modem asked for more than there is may not answer well.
  *
- * A staged-image source for the bootloader is read(offset, buffer, length) + status: that is
- * cellota_sim7600_fs_read and cellota_sim7600_fs_status.
+ * The bootloader's staged image source (boot/source.h: size, read, cancel; each call repeated
+ * with the same arguments until it returns CELLOTA_OK or an error) is the three
+ * cellota_sim7600_fs_source_* functions below, with the cellota_sim7600_fs as context.
  */
 #ifndef CELLOTA_AT_SIM7600_FS_H
 #define CELLOTA_AT_SIM7600_FS_H
@@ -37,6 +38,7 @@ typedef struct cellota_sim7600_fs {
     cellota_at *at;
     cellota_at_parameters parameters;
     int result;
+    uint8_t polled; /* which source call runs (0: none), for the polled calls */
     uint8_t *buffer;
     uint32_t capacity, count;
     cellota_sim7600_fs_entry entry;
@@ -75,6 +77,19 @@ size_t cellota_sim7600_fs_write_data(cellota_sim7600_fs *fs, const uint8_t *data
  */
 int cellota_sim7600_fs_read(cellota_sim7600_fs *fs, const char *name, uint32_t offset,
                             uint8_t *buffer, uint32_t length, uint32_t now);
+
+/*
+ * Polled calls in the style of the bootloader's staged image source (boot/source.h), `context`
+ * being the cellota_sim7600_fs: each call starts its operation if it is not already running with
+ * these arguments, pumps the engine once (with the port's clock), and returns
+ * CELLOTA_IN_PROGRESS until it returns CELLOTA_OK or an error. A read succeeds only with exactly
+ * `length` bytes (fewer: CELLOTA_AT_FILE_FAILED, past the end of the file). Cancel abandons
+ * the running call.
+ */
+int cellota_sim7600_fs_source_size(void *context, const char *name, uint32_t *size);
+int cellota_sim7600_fs_source_read(void *context, const char *name, uint32_t offset,
+                                   uint8_t *buffer, size_t length);
+void cellota_sim7600_fs_source_cancel(void *context);
 
 /*
  * CELLOTA_IN_PROGRESS while the last operation runs; then CELLOTA_OK or its error

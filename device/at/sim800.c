@@ -67,7 +67,8 @@ static int on_read(void *user, cellota_at *at, const char *arguments)
     if (count == 3)
         return cellota_modem_data_header(modem, values[0], values[1], values[2]);
     if (count == 2)
-        return cellota_modem_data_header(modem, (int32_t)modem->parameters.number[CELLOTA_AT_LINK], values[0], values[1]);
+        return cellota_modem_data_header(modem, (int32_t)modem->parameters.number[CELLOTA_AT_LINK],
+                                         values[0], values[1]);
     return CELLOTA_AT_UNEXPECTED_REPLY;
 }
 
@@ -81,7 +82,8 @@ static int on_pending(void *user, cellota_at *at, const char *arguments)
     if (count == 2)
         cellota_modem_data_ready(modem, CELLOTA_SOCKET_TCP, values[0], values[1]);
     else if (count == 1)
-        cellota_modem_data_ready(modem, CELLOTA_SOCKET_TCP, (int32_t)modem->parameters.number[CELLOTA_AT_LINK], values[0]);
+        cellota_modem_data_ready(modem, CELLOTA_SOCKET_TCP,
+                                 (int32_t)modem->parameters.number[CELLOTA_AT_LINK], values[0]);
     else
         return CELLOTA_AT_UNEXPECTED_REPLY;
     return CELLOTA_OK;

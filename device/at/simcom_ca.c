@@ -45,7 +45,8 @@ static int on_read(void *user, cellota_at *at, const char *arguments)
         return CELLOTA_AT_UNEXPECTED_REPLY;
     if (length == 0)
         return CELLOTA_OK;
-    return cellota_modem_data_header(modem, (int32_t)modem->parameters.number[CELLOTA_AT_LINK], length, -1);
+    return cellota_modem_data_header(modem, (int32_t)modem->parameters.number[CELLOTA_AT_LINK],
+                                     length, -1);
 }
 
 /* "+CARECV: <cid>,<len>" to AT+CARECV?. */

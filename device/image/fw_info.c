@@ -6,7 +6,7 @@
 #include "image/fw_info.h"
 
 #include "core/error.h"
-#include "image/encoding.h"
+#include "core/encoding.h"
 
 #include <string.h>
 

@@ -14,7 +14,7 @@
 #include "image/pipeline.h"
 
 #include "core/error.h"
-#include "image/encoding.h"
+#include "core/encoding.h"
 
 #include <string.h>
 

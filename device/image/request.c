@@ -10,7 +10,7 @@
 
 #include "core/error.h"
 #include "core/json.h"
-#include "image/encoding.h"
+#include "core/encoding.h"
 #include "image/semver.h"
 #include "image/signature.h"
 

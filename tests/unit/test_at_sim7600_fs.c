@@ -145,9 +145,66 @@ static void test_read_too_long(void)
     CHECK(transcript_reached(&t, NULL));
 }
 
+/* Calls repeated with the same arguments until done, as the bootloader makes them. */
+static int until_done(int (*call)(void))
+{
+    int result = CELLOTA_IN_PROGRESS, calls;
+    for (calls = 0; calls < 100000 && result == CELLOTA_IN_PROGRESS && !t.failures; calls++) {
+        t.now += 10;
+        result = call();
+    }
+    return result;
+}
+
+static uint32_t source_size;
+
+static int call_size(void)
+{
+    return cellota_sim7600_fs_source_size(&fs, "image.ebin", &source_size);
+}
+
+static uint32_t source_offset;
+
+static int call_read(void)
+{
+    return cellota_sim7600_fs_source_read(&fs, "image.ebin", source_offset, buffer, 256);
+}
+
+static bool staged_source(uint8_t split, uint32_t seed)
+{
+    EXPECT(transcript_load(&t, "sim7600_source"));
+    transcript_reset(&t, split, seed);
+    port = transcript_port(&t);
+    cellota_at_init(&at, &port, NULL, 0, NULL);
+    cellota_sim7600_fs_init(&fs, &at);
+
+    EXPECT(until_done(call_size) == CELLOTA_OK && source_size == 600);
+    source_offset = 0;
+    EXPECT(until_done(call_read) == CELLOTA_OK && payload_matches(buffer, 0, 256));
+    source_offset = 512; /* only 88 bytes left: not the 256 asked */
+    EXPECT(until_done(call_read) == CELLOTA_AT_FILE_FAILED);
+    /* The bootloader gives up on a read the modem answers only later. */
+    source_offset = 256;
+    EXPECT(call_read() == CELLOTA_IN_PROGRESS);
+    cellota_sim7600_fs_source_cancel(&fs);
+    EXPECT(until_done(call_read) == CELLOTA_OK && payload_matches(buffer, 600, 256));
+    EXPECT(transcript_reached(&t, NULL));
+    return true;
+}
+
+static void test_staged_source(void)
+{
+    uint32_t seed;
+    CHECK(staged_source(SPLIT_ALL, 1));
+    CHECK(staged_source(SPLIT_ONE, 1));
+    for (seed = 1; seed <= 10; seed++)
+        CHECK(staged_source(SPLIT_RANDOM, seed));
+}
+
 int main(void)
 {
     RUN(test_file_system);
+    RUN(test_staged_source);
     RUN(test_read_too_long);
     return test_summary();
 }

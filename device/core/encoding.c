@@ -1,5 +1,5 @@
 /* Hex text and little-endian fields, without tables or locale: see encoding.h. */
-#include "image/encoding.h"
+#include "core/encoding.h"
 
 #include "core/error.h"
 

@@ -1,10 +1,10 @@
 /*
- * Byte encodings the image module's formats share: hex text (fw_info and sig in the request)
- * and little-endian 32-bit fields (fw_info and the pipeline's saved state). Internal to the
- * module; not part of its contract.
+ * Byte encodings cellota's formats share: hex text (fw_info and sig in the request) and
+ * little-endian 32-bit fields (fw_info, the pipeline's saved state, journal records). One codec
+ * for the device library and the host programs alike.
  */
-#ifndef CELLOTA_IMAGE_ENCODING_H
-#define CELLOTA_IMAGE_ENCODING_H
+#ifndef CELLOTA_CORE_ENCODING_H
+#define CELLOTA_CORE_ENCODING_H
 
 #include <stddef.h>
 #include <stdint.h>
