@@ -1,6 +1,7 @@
 /* The power-safe install journal: a ring of record slots (format and rules in journal.h). */
 #include "boot/journal.h"
 
+#include "core/encoding.h"
 #include "core/error.h"
 
 #include <string.h>
@@ -10,29 +11,19 @@
 
 uint32_t cellota_journal_crc32(uint32_t crc, const void *data, size_t length)
 {
+    /* Four bits at a time: a 64-byte table instead of 1 KiB, four times the bitwise speed. */
+    static const uint32_t table[16] = {0x00000000u, 0x1DB71064u, 0x3B6E20C8u, 0x26D930ACu,
+                                       0x76DC4190u, 0x6B6B51F4u, 0x4DB26158u, 0x5005713Cu,
+                                       0xEDB88320u, 0xF00F9344u, 0xD6D6A3E8u, 0xCB61B38Cu,
+                                       0x9B64C2B0u, 0x86D3D2D4u, 0xA00AE278u, 0xBDBDF21Cu};
     const uint8_t *bytes = data;
     crc = ~crc;
     while (length--) {
-        unsigned bit;
         crc ^= *bytes++;
-        for (bit = 0; bit < 8; bit++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        crc = (crc >> 4) ^ table[crc & 15u];
+        crc = (crc >> 4) ^ table[crc & 15u];
     }
     return ~crc;
-}
-
-static uint32_t get_u32(const uint8_t *bytes)
-{
-    return (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 | (uint32_t)bytes[2] << 16 |
-           (uint32_t)bytes[3] << 24;
-}
-
-static void put_u32(uint8_t *bytes, uint32_t value)
-{
-    bytes[0] = (uint8_t)value;
-    bytes[1] = (uint8_t)(value >> 8);
-    bytes[2] = (uint8_t)(value >> 16);
-    bytes[3] = (uint8_t)(value >> 24);
 }
 
 static uint32_t slot_address(const cellota_journal *journal, uint32_t slot)
@@ -50,22 +41,30 @@ static int flash_read(const cellota_journal *journal, uint32_t address, void *bu
     return journal->port->flash_read(journal->port->context, address, buffer, length);
 }
 
-/* Whether `slot` holds a record whose magic, length and CRC are right; its sequence and length. */
-static int check_slot(const cellota_journal *journal, uint32_t slot, bool *valid,
+/* Whether `slot`'s header is a record's (magic and length) and, when `check_crc`, whether its
+ * CRC matches too; its sequence and length. */
+static int check_slot(const cellota_journal *journal, uint32_t slot, bool check_crc, bool *valid,
                       uint32_t *sequence, uint32_t *length)
 {
     uint8_t header[CELLOTA_JOURNAL_HEADER_SIZE], chunk[CHUNK];
-    uint32_t address = slot_address(journal, slot), crc, done;
+    uint32_t address = slot_address(journal, slot), crc, done, magic, stored_crc;
+    const uint8_t *field = header;
     int result = flash_read(journal, address, header, sizeof(header));
 
     *valid = false;
     if (result != CELLOTA_OK)
         return result;
-    *sequence = get_u32(header + 4);
-    *length = get_u32(header + 8);
-    if (get_u32(header) != CELLOTA_JOURNAL_MAGIC || *length % 16 != 0 ||
+    field = cellota_load_u32(field, &magic);
+    field = cellota_load_u32(field, sequence);
+    field = cellota_load_u32(field, length);
+    cellota_load_u32(field, &stored_crc);
+    if (magic != CELLOTA_JOURNAL_MAGIC || *length % 16 != 0 ||
         *length > CELLOTA_JOURNAL_PAYLOAD_MAX)
         return CELLOTA_OK;
+    if (!check_crc) {
+        *valid = true;
+        return CELLOTA_OK;
+    }
     crc = cellota_journal_crc32(0, header + 4, 8);
     for (done = 0; done < *length; done += CHUNK) {
         uint32_t take = *length - done < CHUNK ? *length - done : CHUNK;
@@ -74,24 +73,30 @@ static int check_slot(const cellota_journal *journal, uint32_t slot, bool *valid
             return result;
         crc = cellota_journal_crc32(crc, chunk, take);
     }
-    *valid = crc == get_u32(header + 12);
+    *valid = crc == stored_crc;
     return CELLOTA_OK;
+}
+
+/* Record order: serial-number order on sequences (a newer one is ahead by less than half the
+ * number space), the later slot on a tie (only a damaged header could make one). */
+static bool newer(uint32_t sequence, uint32_t slot, uint32_t than_sequence, uint32_t than_slot)
+{
+    int32_t ahead = (int32_t)(sequence - than_sequence);
+    return ahead > 0 || (ahead == 0 && slot > than_slot);
 }
 
 static int slot_erased(const cellota_journal *journal, uint32_t slot, bool *erased)
 {
-    uint8_t chunk[CHUNK];
+    uint8_t chunk[CHUNK], blank[CHUNK];
     uint32_t done;
+    memset(blank, journal->area->erased_value, CHUNK);
     *erased = false;
     for (done = 0; done < CELLOTA_JOURNAL_SLOT_SIZE; done += CHUNK) {
-        size_t index;
         int result = flash_read(journal, slot_address(journal, slot) + done, chunk, CHUNK);
         if (result != CELLOTA_OK)
             return result;
-        for (index = 0; index < CHUNK; index++) {
-            if (chunk[index] != journal->area->erased_value)
-                return CELLOTA_OK;
-        }
+        if (memcmp(chunk, blank, CHUNK) != 0)
+            return CELLOTA_OK;
     }
     *erased = true;
     return CELLOTA_OK;
@@ -100,7 +105,8 @@ static int slot_erased(const cellota_journal *journal, uint32_t slot, bool *eras
 int cellota_journal_open(cellota_journal *journal, const cellota_port *port,
                          const cellota_flash_area *area)
 {
-    uint32_t slot;
+    uint32_t bound_sequence = 0, bound_slot = 0;
+    bool bounded = false;
 
     memset(journal, 0, sizeof(*journal));
     journal->port = port;
@@ -109,21 +115,40 @@ int cellota_journal_open(cellota_journal *journal, const cellota_port *port,
         area->size / area->erase_size < 2)
         return CELLOTA_INVALID_ARGUMENT;
     journal->slots = area->size / CELLOTA_JOURNAL_SLOT_SIZE;
-    for (slot = 0; slot < journal->slots; slot++) {
-        uint32_t sequence, length;
+    /* Headers newest first; the first whose CRC matches is the newest record. Usually one
+     * CRC per open, which keeps a boot fast. Each round rules out one slot. */
+    for (;;) {
+        uint32_t slot, best = journal->slots, best_sequence = 0, best_length = 0;
         bool valid;
-        int result = check_slot(journal, slot, &valid, &sequence, &length);
+        int result;
+        for (slot = 0; slot < journal->slots; slot++) {
+            uint32_t sequence, length;
+            result = check_slot(journal, slot, false, &valid, &sequence, &length);
+            if (result != CELLOTA_OK)
+                return result;
+            if (!valid || (bounded && !newer(bound_sequence, bound_slot, sequence, slot)) ||
+                (best < journal->slots && !newer(sequence, slot, best_sequence, best)))
+                continue;
+            best = slot;
+            best_sequence = sequence;
+            best_length = length;
+        }
+        if (best == journal->slots)
+            return CELLOTA_OK; /* no record */
+        result = check_slot(journal, best, true, &valid, &best_sequence, &best_length);
         if (result != CELLOTA_OK)
             return result;
-        /* Serial-number order: a newer sequence is ahead by less than half the number space. */
-        if (valid && (!journal->has_record || (int32_t)(sequence - journal->sequence) > 0)) {
+        if (valid) {
             journal->has_record = true;
-            journal->newest = slot;
-            journal->sequence = sequence;
-            journal->length = length;
+            journal->newest = best;
+            journal->sequence = best_sequence;
+            journal->length = best_length;
+            return CELLOTA_OK;
         }
+        bounded = true;
+        bound_sequence = best_sequence;
+        bound_slot = best;
     }
-    return CELLOTA_OK;
 }
 
 int cellota_journal_read(const cellota_journal *journal, void *payload, size_t capacity,
@@ -138,6 +163,25 @@ int cellota_journal_read(const cellota_journal *journal, void *payload, size_t c
                       payload, journal->length);
 }
 
+/* CELLOTA_OK when the flash at `address` holds `expected`, CELLOTA_BOOT_JOURNAL_WRITE_FAILED
+ * when it differs, or a read error. */
+static int same_bytes(const cellota_journal *journal, uint32_t address, const void *expected,
+                      uint32_t length)
+{
+    const uint8_t *bytes = expected;
+    uint8_t chunk[CHUNK];
+    uint32_t done;
+    for (done = 0; done < length; done += CHUNK) {
+        uint32_t take = length - done < CHUNK ? length - done : CHUNK;
+        int result = flash_read(journal, address + done, chunk, take);
+        if (result != CELLOTA_OK)
+            return result;
+        if (memcmp(chunk, bytes + done, take) != 0)
+            return CELLOTA_BOOT_JOURNAL_WRITE_FAILED;
+    }
+    return CELLOTA_OK;
+}
+
 /* Writes the record into `slot` (payload first, the header as its commit) and reads it back.
  * CELLOTA_OK when the slot now holds it; anything else means: try another slot. */
 static int write_record(cellota_journal *journal, uint32_t slot, uint32_t sequence,
@@ -145,15 +189,14 @@ static int write_record(cellota_journal *journal, uint32_t slot, uint32_t sequen
 {
     const cellota_port *port = journal->port;
     uint8_t header[CELLOTA_JOURNAL_HEADER_SIZE];
-    uint32_t address = slot_address(journal, slot), read_sequence, read_length;
-    bool valid;
+    uint32_t address = slot_address(journal, slot);
     int result;
 
-    put_u32(header, CELLOTA_JOURNAL_MAGIC);
-    put_u32(header + 4, sequence);
-    put_u32(header + 8, length);
-    put_u32(header + 12,
-            cellota_journal_crc32(cellota_journal_crc32(0, header + 4, 8), payload, length));
+    cellota_store_u32(header, CELLOTA_JOURNAL_MAGIC);
+    cellota_store_u32(header + 4, sequence);
+    cellota_store_u32(header + 8, length);
+    cellota_store_u32(header + 12, cellota_journal_crc32(cellota_journal_crc32(0, header + 4, 8),
+                                                         payload, length));
     if (length > 0) {
         result = port->flash_write(port->context, address + CELLOTA_JOURNAL_HEADER_SIZE, payload,
                                    length);
@@ -163,12 +206,11 @@ static int write_record(cellota_journal *journal, uint32_t slot, uint32_t sequen
     result = port->flash_write(port->context, address, header, sizeof(header));
     if (result != CELLOTA_OK)
         return result;
-    result = check_slot(journal, slot, &valid, &read_sequence, &read_length);
-    if (result != CELLOTA_OK)
-        return result;
-    return valid && read_sequence == sequence && read_length == length
-               ? CELLOTA_OK
-               : CELLOTA_BOOT_JOURNAL_WRITE_FAILED;
+    /* Read it back: every byte must be what was meant (a worn cell, a failed program). */
+    result = same_bytes(journal, address, header, sizeof(header));
+    if (result == CELLOTA_OK)
+        result = same_bytes(journal, address + CELLOTA_JOURNAL_HEADER_SIZE, payload, length);
+    return result;
 }
 
 /* Tries the erased slots in [first, end) in order. CELLOTA_OK once one holds the record,

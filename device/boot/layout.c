@@ -29,7 +29,7 @@ static const cellota_boot_region esp32_4mb_regions[] = {
     ESP32_REGION("ota_1", CELLOTA_BOOT_REGION_APPLICATION, 0x210000, 1984 * KIB),
 };
 
-static const cellota_boot_layout esp32_4mb = {
+const cellota_boot_layout cellota_boot_layout_esp32_4mb = {
     "esp32-4mb",
     {0x000000, 4096 * KIB, 4 * KIB, 16, 0xFF},
     esp32_4mb_regions,
@@ -53,14 +53,15 @@ static const cellota_boot_region nrf52840_1mb_regions[] = {
     NRF_REGION("bootloader", CELLOTA_BOOT_REGION_BOOTLOADER, 0xFC000, 16 * KIB),
 };
 
-static const cellota_boot_layout nrf52840_1mb = {
+const cellota_boot_layout cellota_boot_layout_nrf52840_1mb = {
     "nrf52840-1mb",
     {0x00000, 1024 * KIB, 4 * KIB, 4, 0xFF},
     nrf52840_1mb_regions,
     sizeof(nrf52840_1mb_regions) / sizeof(nrf52840_1mb_regions[0]),
 };
 
-const cellota_boot_layout *const cellota_boot_layouts[] = {&esp32_4mb, &nrf52840_1mb};
+const cellota_boot_layout *const cellota_boot_layouts[] = {&cellota_boot_layout_esp32_4mb,
+                                                           &cellota_boot_layout_nrf52840_1mb};
 const size_t cellota_boot_layout_count =
     sizeof(cellota_boot_layouts) / sizeof(cellota_boot_layouts[0]);
 

@@ -43,7 +43,11 @@ typedef struct cellota_boot_layout {
     size_t region_count;
 } cellota_boot_layout;
 
-/* Every layout cellota ships, and how many. */
+/* The shipped layouts one by one (a target links only its own)... */
+extern const cellota_boot_layout cellota_boot_layout_esp32_4mb;
+extern const cellota_boot_layout cellota_boot_layout_nrf52840_1mb;
+
+/* ...and all of them, and how many. */
 extern const cellota_boot_layout *const cellota_boot_layouts[];
 extern const size_t cellota_boot_layout_count;
 
