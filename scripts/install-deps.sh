@@ -7,7 +7,7 @@ set -eu
 packages="cmake make gcc clang libclang-rt-14-dev pkg-config
 libmbedtls-dev libcjson-dev libsqlite3-dev libmicrohttpd-dev libpq-dev
 mosquitto mosquitto-clients libmosquitto-dev nginx-light openssl
-gcc-arm-none-eabi libnewlib-arm-none-eabi bsdiff valgrind xxd curl"
+gcc-arm-none-eabi libnewlib-arm-none-eabi bsdiff valgrind xxd curl python3"
 
 missing=""
 for package in $packages; do

@@ -125,9 +125,8 @@ size_t command_parse(const char *text, size_t length, at_command *out)
     }
     out->name[name_length] = 0;
 
-    if (out->name[0] != '+' && out->name[0] != '$' && out->name[0] != '^' &&
-        out->name[0] != '*' && out->name[0] != '#' && out->name[0] != '%' &&
-        !(out->name[0] == 'S' && name_length > 1)) {
+    if (out->name[0] != '+' && out->name[0] != '$' && out->name[0] != '^' && out->name[0] != '*' &&
+        out->name[0] != '#' && out->name[0] != '%' && !(out->name[0] == 'S' && name_length > 1)) {
         /* basic command: an optional number follows (E0, V1, &W0, I) */
         size_t start = position;
         while (position < length && isdigit((unsigned char)text[position]))

@@ -32,7 +32,8 @@ static int reply_number_setting(modem_emulator *emulator, const at_command *comm
     }
 }
 
-/* ---- V.250 basics ------------------------------------------------------------------------------ */
+/* ---- V.250 basics ------------------------------------------------------------------------------
+ */
 
 static int basic_flag(const at_command *command, bool *flag)
 {
@@ -60,10 +61,22 @@ static int command_quiet(modem_emulator *emulator, const at_command *command)
     return basic_flag(command, &emulator->quiet);
 }
 
-static int command_ok(modem_emulator *emulator, const at_command *command)
+int command_accept(modem_emulator *emulator, const at_command *command)
 {
     (void)emulator;
     (void)command;
+    return RESULT_OK;
+}
+
+int command_mode_zero_only(modem_emulator *emulator, const at_command *command, const char *name)
+{
+    long mode;
+    if (command->type == COMMAND_READ) {
+        out_line(emulator, "%s: 0", name);
+        return RESULT_OK;
+    }
+    if (command->type == COMMAND_SET)
+        return argument_int(command, 0, &mode) && mode == 0 ? RESULT_OK : RESULT_ERROR;
     return RESULT_OK;
 }
 
@@ -136,7 +149,8 @@ static int command_imei(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-/* ---- errors and SIM ------------------------------------------------------------------------------ */
+/* ---- errors and SIM
+ * ------------------------------------------------------------------------------ */
 
 static int command_cmee(modem_emulator *emulator, const at_command *command)
 {
@@ -183,7 +197,8 @@ static int command_cnum(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-/* ---- signal and registration ------------------------------------------------------------------- */
+/* ---- signal and registration -------------------------------------------------------------------
+ */
 
 static int command_csq(modem_emulator *emulator, const at_command *command)
 {
@@ -258,7 +273,8 @@ static int command_cops(modem_emulator *emulator, const at_command *command)
     switch (command->type) {
     case COMMAND_READ:
         if (network_ready(emulator))
-            out_line(emulator, "+COPS: 0,0,\"CELLOTA NET\",%d", current_access_technology(emulator));
+            out_line(emulator, "+COPS: 0,0,\"CELLOTA NET\",%d",
+                     current_access_technology(emulator));
         else
             out_line(emulator, "+COPS: 0");
         return RESULT_OK;
@@ -290,8 +306,9 @@ static int command_cpsi(modem_emulator *emulator, const at_command *command)
                            "-94,-1051,-730,14");
         break;
     default:
-        out_line(emulator, "+CPSI: LTE %s,Online,001-01,0x1A2B,29615333,123,EUTRAN-BAND20,6300,"
-                           "0,0,-12,-96,-65,12",
+        out_line(emulator,
+                 "+CPSI: LTE %s,Online,001-01,0x1A2B,29615333,123,EUTRAN-BAND20,6300,"
+                 "0,0,-12,-96,-65,12",
                  emulator->cat_mode == 2 ? "NB-IOT" : "CAT-M1");
         break;
     }
@@ -342,8 +359,8 @@ static int command_cfun(modem_emulator *emulator, const at_command *command)
     case COMMAND_SET:
         if (!argument_int(command, 0, &value) || (value != 0 && value != 1 && value != 4))
             return RESULT_ERROR;
-        if (argument_present(command, 1) && (!argument_int(command, 1, &reset) || reset < 0 ||
-                                             reset > 1))
+        if (argument_present(command, 1) &&
+            (!argument_int(command, 1, &reset) || reset < 0 || reset > 1))
             return RESULT_ERROR;
         if (reset == 1) {
             /* reply first, then the modem restarts */
@@ -404,7 +421,8 @@ static int command_cpof(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-/* ---- packet context ---------------------------------------------------------------------------- */
+/* ---- packet context ----------------------------------------------------------------------------
+ */
 
 static int command_cgdcont(modem_emulator *emulator, const at_command *command)
 {
@@ -506,13 +524,14 @@ static int command_cgpaddr(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-/* ---- UART settings ----------------------------------------------------------------------------- */
+/* ---- UART settings -----------------------------------------------------------------------------
+ */
 
 static bool supported_baud(long baud)
 {
-    static const long rates[] = {0,     300,    600,    1200,   2400,   4800,   9600,
-                                 19200, 38400,  57600,  115200, 230400, 460800, 921600,
-                                 3000000, 3200000, 3686400};
+    static const long rates[] = {0,      300,    600,     1200,    2400,   4800,
+                                 9600,   19200,  38400,   57600,   115200, 230400,
+                                 460800, 921600, 3000000, 3200000, 3686400};
     size_t index;
     for (index = 0; index < sizeof(rates) / sizeof(rates[0]); index++)
         if (rates[index] == baud)
@@ -529,8 +548,9 @@ static int command_ipr(modem_emulator *emulator, const at_command *command)
         out_line(emulator, "%s: %u", name, (unsigned)emulator->baud);
         return RESULT_OK;
     case COMMAND_TEST:
-        out_line(emulator, "%s: (0,300,600,1200,2400,4800,9600,19200,38400,57600,115200,230400,"
-                           "460800,921600)",
+        out_line(emulator,
+                 "%s: (0,300,600,1200,2400,4800,9600,19200,38400,57600,115200,230400,"
+                 "460800,921600)",
                  name);
         return RESULT_OK;
     case COMMAND_SET:
@@ -594,7 +614,8 @@ static int command_ifc(modem_emulator *emulator, const at_command *command)
     }
 }
 
-/* ---- band and mode (SIM7000, SIM7070; AT+CNMP also on SIM7600) ----------------------------------- */
+/* ---- band and mode (SIM7000, SIM7070; AT+CNMP also on SIM7600)
+ * ----------------------------------- */
 
 static int command_cnmp(modem_emulator *emulator, const at_command *command)
 {
@@ -639,8 +660,8 @@ static int command_cmnb(modem_emulator *emulator, const at_command *command)
 
 static bool valid_band_list(const at_command *command, int first)
 {
-    static const int lte_bands[] = {1, 2, 3, 4, 5, 8, 12, 13, 14, 17, 18, 19, 20, 25, 26, 27, 28,
-                                    31, 66, 71, 72, 85};
+    static const int lte_bands[] = {1,  2,  3,  4,  5,  8,  12, 13, 14, 17, 18,
+                                    19, 20, 25, 26, 27, 28, 31, 66, 71, 72, 85};
     int index;
     if (command->count <= first)
         return false;
@@ -704,7 +725,8 @@ static int command_cband(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-/* ---- odds and ends drivers send during setup ------------------------------------------------------ */
+/* ---- odds and ends drivers send during setup
+ * ------------------------------------------------------ */
 
 static int command_cclk(modem_emulator *emulator, const at_command *command)
 {
@@ -738,75 +760,68 @@ static int command_cgnapn(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-const command_entry general_commands[] = {
-    {"E", command_echo, 0},
-    {"V", command_verbose, 0},
-    {"Q", command_quiet, 0},
-    {"I", command_information, 0},
-    {"Z", command_reset_settings, 0},
-    {"&F", command_reset_settings, 0},
-    {"&W", command_ok, 0},
-    {"&D", command_ok, 0},
-    {"&C", command_ok, 0},
-    {"+CGMI", command_manufacturer, 0},
-    {"+GMI", command_manufacturer, 0},
-    {"+CGMM", command_product, 0},
-    {"+GMM", command_product, 0},
-    {"+CGMR", command_revision, 0},
-    {"+GMR", command_revision, 0},
-    {"+CGSN", command_imei, 0},
-    {"+GSN", command_imei, 0},
-    {"+CMEE", command_cmee, 0},
-    {"+CPIN", command_cpin, COMMAND_NEEDS_SIM},
-    {"+CCID", command_ccid, COMMAND_NEEDS_SIM},
-    {"+CICCID", command_ccid, COMMAND_NEEDS_SIM},
-    {"+CIMI", command_cimi, COMMAND_NEEDS_SIM},
-    {"+CNUM", command_cnum, COMMAND_NEEDS_SIM},
-    {"+CMGF", command_ok, COMMAND_NEEDS_SIM},
-    {"+CPMS", command_ok, COMMAND_NEEDS_SIM},
-    {"+CSQ", command_csq, 0},
-    {"+CREG", command_creg, 0},
-    {"+CGREG", command_cgreg, 0},
-    {"+COPS", command_cops, COMMAND_NEEDS_SIM},
-    {"+CPSI", command_cpsi, 0},
-    {"+CFUN", command_cfun, 0},
-    {"+CPOWD", command_cpowd, 0},
-    {"+CGDCONT", command_cgdcont, 0},
-    {"+CGATT", command_cgatt, 0},
-    {"+CGACT", command_cgact, 0},
-    {"+CGPADDR", command_cgpaddr, 0},
-    {"+IPR", command_ipr, 0},
-    {"+ICF", command_icf, 0},
-    {"+IFC", command_ifc, 0},
-    {"+CCLK", command_cclk, 0},
-    {"+CBC", command_cbc, 0},
-    {"+CSCS", command_ok, 0},
-    {"+CNMI", command_ok, 0},
-    {"+CLTS", command_ok, 0},
-    {"+CTZU", command_ok, 0},
-    {"+CSCLK", command_ok, 0},
-    {"+CGEREP", command_ok, 0},
-    {NULL, NULL, 0}};
+const command_entry general_commands[] = {{"E", command_echo, 0},
+                                          {"V", command_verbose, 0},
+                                          {"Q", command_quiet, 0},
+                                          {"I", command_information, 0},
+                                          {"Z", command_reset_settings, 0},
+                                          {"&F", command_reset_settings, 0},
+                                          {"&W", command_accept, 0},
+                                          {"&D", command_accept, 0},
+                                          {"&C", command_accept, 0},
+                                          {"+CGMI", command_manufacturer, 0},
+                                          {"+GMI", command_manufacturer, 0},
+                                          {"+CGMM", command_product, 0},
+                                          {"+GMM", command_product, 0},
+                                          {"+CGMR", command_revision, 0},
+                                          {"+GMR", command_revision, 0},
+                                          {"+CGSN", command_imei, 0},
+                                          {"+GSN", command_imei, 0},
+                                          {"+CMEE", command_cmee, 0},
+                                          {"+CPIN", command_cpin, COMMAND_NEEDS_SIM},
+                                          {"+CCID", command_ccid, COMMAND_NEEDS_SIM},
+                                          {"+CICCID", command_ccid, COMMAND_NEEDS_SIM},
+                                          {"+CIMI", command_cimi, COMMAND_NEEDS_SIM},
+                                          {"+CNUM", command_cnum, COMMAND_NEEDS_SIM},
+                                          {"+CMGF", command_accept, COMMAND_NEEDS_SIM},
+                                          {"+CPMS", command_accept, COMMAND_NEEDS_SIM},
+                                          {"+CSQ", command_csq, 0},
+                                          {"+CREG", command_creg, 0},
+                                          {"+CGREG", command_cgreg, 0},
+                                          {"+COPS", command_cops, COMMAND_NEEDS_SIM},
+                                          {"+CPSI", command_cpsi, 0},
+                                          {"+CFUN", command_cfun, 0},
+                                          {"+CPOWD", command_cpowd, 0},
+                                          {"+CGDCONT", command_cgdcont, 0},
+                                          {"+CGATT", command_cgatt, 0},
+                                          {"+CGACT", command_cgact, 0},
+                                          {"+CGPADDR", command_cgpaddr, 0},
+                                          {"+IPR", command_ipr, 0},
+                                          {"+ICF", command_icf, 0},
+                                          {"+IFC", command_ifc, 0},
+                                          {"+CCLK", command_cclk, 0},
+                                          {"+CBC", command_cbc, 0},
+                                          {"+CSCS", command_accept, 0},
+                                          {"+CNMI", command_accept, 0},
+                                          {"+CLTS", command_accept, 0},
+                                          {"+CTZU", command_accept, 0},
+                                          {"+CSCLK", command_accept, 0},
+                                          {"+CGEREP", command_accept, 0},
+                                          {NULL, NULL, 0}};
 
 /* Commands the LTE models (SIM7600, SIM7000, SIM7070) know. */
 const command_entry lte_commands[] = {
-    {"+CEREG", command_cereg, 0},
-    {"+CNMP", command_cnmp, 0},
-    {NULL, NULL, 0}};
+    {"+CEREG", command_cereg, 0}, {"+CNMP", command_cnmp, 0}, {NULL, NULL, 0}};
 
 /* The LTE-M models' band and mode selection (SIM7000, SIM7070). */
 const command_entry band_commands[] = {
-    {"+CMNB", command_cmnb, 0},
-    {"+CBANDCFG", command_cbandcfg, 0},
-    {"+CBAND", command_cband, 0},
-    {"+CGNAPN", command_cgnapn, 0},
-    {"+CBATCHK", command_ok, 0},
-    {NULL, NULL, 0}};
+    {"+CMNB", command_cmnb, 0},      {"+CBANDCFG", command_cbandcfg, 0},
+    {"+CBAND", command_cband, 0},    {"+CGNAPN", command_cgnapn, 0},
+    {"+CBATCHK", command_accept, 0}, {NULL, NULL, 0}};
 
 /* SIM7600 only. */
-const command_entry sim7600_general_commands[] = {
-    {"+CRESET", command_creset, 0},
-    {"+CPOF", command_cpof, 0},
-    {"+IPREX", command_ipr, 0},
-    {"+CSUB", command_csub, 0},
-    {NULL, NULL, 0}};
+const command_entry sim7600_general_commands[] = {{"+CRESET", command_creset, 0},
+                                                  {"+CPOF", command_cpof, 0},
+                                                  {"+IPREX", command_ipr, 0},
+                                                  {"+CSUB", command_csub, 0},
+                                                  {NULL, NULL, 0}};

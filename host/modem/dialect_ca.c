@@ -46,11 +46,6 @@ static void drop(modem_emulator *emulator, int cid)
     state->notified[cid] = false;
 }
 
-static bool usable(const modem_link *link)
-{
-    return link && (link_get_state(link) == LINK_OPEN || link_get_state(link) == LINK_CONNECTING);
-}
-
 static void pdp_urc(modem_emulator *emulator, int index, bool active)
 {
     if (is_sim7070(emulator))
@@ -59,7 +54,8 @@ static void pdp_urc(modem_emulator *emulator, int index, bool active)
         out_urc_after_reply(emulator, "+APP PDP: %s", active ? "ACTIVE" : "DEACTIVE");
 }
 
-/* ---- application network ------------------------------------------------------------------------ */
+/* ---- application network ------------------------------------------------------------------------
+ */
 
 static void cnact_done(modem_emulator *emulator, int argument, const char *text)
 {
@@ -76,7 +72,7 @@ static void close_all(modem_emulator *emulator, bool announce)
     int cid;
     for (cid = 0; cid < CA_LINKS; cid++) {
         if (emulator->ca.links[cid]) {
-            if (announce && usable(emulator->ca.links[cid]))
+            if (announce && link_usable(emulator->ca.links[cid]))
                 out_urc(emulator, "+CASTATE: %d,0", cid);
             drop(emulator, cid);
         }
@@ -187,7 +183,8 @@ static int command_csslcfg(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-/* ---- sockets ------------------------------------------------------------------------------------- */
+/* ---- sockets
+ * ------------------------------------------------------------------------------------- */
 
 /* +CAOPEN <result> codes */
 static int open_error(link_failure failure)
@@ -251,7 +248,7 @@ static int command_caopen(modem_emulator *emulator, const at_command *command)
         open_answer(emulator, (int)cid, 21); /* the application network is not active */
         return RESULT_DONE;
     }
-    if (usable(state->links[cid])) {
+    if (link_usable(state->links[cid])) {
         open_answer(emulator, (int)cid, 1);
         return RESULT_DONE;
     }
@@ -292,8 +289,7 @@ static void send_done(modem_emulator *emulator, const uint8_t *payload, size_t l
     sent = link_send(emulator, link, payload, length);
     out_ok(emulator);
     if (!is_sim7070(emulator))
-        out_line(emulator, "+CASEND: %d,%d,%zu", state->sending_link, sent == length ? 0 : 1,
-                 sent);
+        out_line(emulator, "+CASEND: %d,%d,%zu", state->sending_link, sent == length ? 0 : 1, sent);
 }
 
 static int command_casend(modem_emulator *emulator, const at_command *command)
@@ -346,7 +342,7 @@ static int command_carecv(modem_emulator *emulator, const at_command *command)
     link = state->links[cid];
     if (!link)
         return RESULT_ERROR;
-    if (emulator_chance(emulator, emulator->options.quirk_rate / 2) && link_held(link))
+    if (emulator_chance(emulator, emulator->options.quirk_rate) && link_held(link))
         out_line(emulator, "+CADATAIND: %ld", cid);
     count = link_read(link, data, (size_t)length);
     /* the data follows the length on the same line */
@@ -385,14 +381,8 @@ static int command_castate(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-static int command_accept(modem_emulator *emulator, const at_command *command)
-{
-    (void)emulator;
-    (void)command;
-    return RESULT_OK;
-}
-
-/* ---- events --------------------------------------------------------------------------------------- */
+/* ---- events
+ * --------------------------------------------------------------------------------------- */
 
 static void finish_open(modem_emulator *emulator, int cid, int result)
 {
@@ -418,16 +408,14 @@ void ca_link_event(modem_emulator *emulator, modem_link *link, unsigned events)
         if (state->receive_mode[cid] == 1) {
             while (link_held(link)) {
                 uint8_t block[1600];
-                int length = snprintf((char *)block, 120, "\r\n+CAURC: \"recv\",%d,%zu,\"%s\",%u\r\n",
-                                      cid, link_held(link) < 1460 ? link_held(link) : 1460,
-                                      link_remote_address(link), (unsigned)link_remote_port(link));
+                int length =
+                    snprintf((char *)block, 120, "\r\n+CAURC: \"recv\",%d,%zu,\"%s\",%u\r\n", cid,
+                             link_held(link) < 1460 ? link_held(link) : 1460,
+                             link_remote_address(link), (unsigned)link_remote_port(link));
                 size_t count = link_read(link, block + length, 1460);
                 out_urc_bytes(emulator, block, (size_t)length + count);
             }
-        } else if (!state->notified[cid]) {
-            state->notified[cid] = true;
-            out_urc(emulator, "+CADATAIND: %d", cid);
-        } else if (emulator_chance(emulator, emulator->options.quirk_rate)) {
+        } else if (data_notice_due(emulator, &state->notified[cid], true)) {
             out_urc(emulator, "+CADATAIND: %d", cid);
         }
     }
@@ -439,18 +427,15 @@ void ca_network_lost(modem_emulator *emulator)
 {
     ca_state *state = &emulator->ca;
     int index;
-    bool any = false;
     if (state->opening >= 0)
         finish_open(emulator, state->opening, 27);
     close_all(emulator, true);
     for (index = 0; index < 4; index++) {
         if (state->pdp_active[index]) {
             state->pdp_active[index] = false;
-            any = true;
             pdp_urc(emulator, index, false);
         }
     }
-    (void)any;
 }
 
 void ca_reset(modem_emulator *emulator)
@@ -460,15 +445,9 @@ void ca_reset(modem_emulator *emulator)
 }
 
 const command_entry ca_commands[] = {
-    {"+CNACT", command_cnact, 0},
-    {"+CNCFG", command_accept, 0},
-    {"+CACID", command_cacid, 0},
-    {"+CASSLCFG", command_casslcfg, 0},
-    {"+CSSLCFG", command_csslcfg, 0},
-    {"+CACFG", command_accept, 0},
-    {"+CAOPEN", command_caopen, 0},
-    {"+CASEND", command_casend, 0},
-    {"+CARECV", command_carecv, 0},
-    {"+CACLOSE", command_caclose, 0},
-    {"+CASTATE", command_castate, 0},
-    {NULL, NULL, 0}};
+    {"+CNACT", command_cnact, 0},     {"+CNCFG", command_accept, 0},
+    {"+CACID", command_cacid, 0},     {"+CASSLCFG", command_casslcfg, 0},
+    {"+CSSLCFG", command_csslcfg, 0}, {"+CACFG", command_accept, 0},
+    {"+CAOPEN", command_caopen, 0},   {"+CASEND", command_casend, 0},
+    {"+CARECV", command_carecv, 0},   {"+CACLOSE", command_caclose, 0},
+    {"+CASTATE", command_castate, 0}, {NULL, NULL, 0}};

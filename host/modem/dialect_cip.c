@@ -36,11 +36,6 @@ static void drop(modem_emulator *emulator, int number)
     state->notified[number] = false;
 }
 
-static bool usable(const modem_link *link)
-{
-    return link && (link_get_state(link) == LINK_OPEN || link_get_state(link) == LINK_CONNECTING);
-}
-
 /* "0, CONNECT OK" in multi-connection mode, "CONNECT OK" in single */
 static void connection_urc(modem_emulator *emulator, int number, const char *text)
 {
@@ -76,7 +71,7 @@ static bool any_connection(const modem_emulator *emulator)
 {
     int index;
     for (index = 0; index < CIP_LINKS; index++)
-        if (usable(emulator->cip.links[index]))
+        if (link_usable(emulator->cip.links[index]))
             return true;
     return false;
 }
@@ -113,7 +108,8 @@ static const char *state_name(const modem_emulator *emulator)
     return "IP STATUS";
 }
 
-/* ---- context ------------------------------------------------------------------------------------ */
+/* ---- context ------------------------------------------------------------------------------------
+ */
 
 static int command_cipmux(modem_emulator *emulator, const at_command *command)
 {
@@ -126,8 +122,7 @@ static int command_cipmux(modem_emulator *emulator, const at_command *command)
         out_line(emulator, "+CIPMUX: (0,1)");
         return RESULT_OK;
     }
-    if (command->type != COMMAND_SET || !argument_int(command, 0, &value) || value < 0 ||
-        value > 1)
+    if (command->type != COMMAND_SET || !argument_int(command, 0, &value) || value < 0 || value > 1)
         return RESULT_ERROR;
     /* only before the context is brought up */
     if (emulator->cip.ip_state != CIP_IP_INITIAL && (value != 0) != emulator->cip.multi)
@@ -179,8 +174,8 @@ static int command_ciicr(modem_emulator *emulator, const at_command *command)
     emulator->cip.ip_state = CIP_IP_CONFIG;
     /* bringing up the wireless connection takes a while; the modem answers nothing meanwhile */
     emulator->busy = true;
-    schedule(emulator, network_ready(emulator) ? 800 : 5000, ciicr_done,
-             (int)emulator->generation, NULL);
+    schedule(emulator, network_ready(emulator) ? 800 : 5000, ciicr_done, (int)emulator->generation,
+             NULL);
     return RESULT_PENDING;
 }
 
@@ -211,7 +206,7 @@ static int command_cipstatus(modem_emulator *emulator, const at_command *command
         if (link)
             out_line(emulator, "+CIPSTATUS: %ld,0,\"TCP\",\"%s\",\"%u\",\"%s\"", number,
                      link_remote_address(link), (unsigned)link_remote_port(link),
-                     link_get_state(link) == LINK_OPEN ? "CONNECTED"
+                     link_get_state(link) == LINK_OPEN         ? "CONNECTED"
                      : link_get_state(link) == LINK_CONNECTING ? "CONNECTING"
                                                                : "CLOSED");
         else
@@ -228,7 +223,7 @@ static int command_cipstatus(modem_emulator *emulator, const at_command *command
             if (link)
                 out_line(emulator, "C: %d,0,\"TCP\",\"%s\",\"%u\",\"%s\"", index,
                          link_remote_address(link), (unsigned)link_remote_port(link),
-                         link_get_state(link) == LINK_OPEN ? "CONNECTED"
+                         link_get_state(link) == LINK_OPEN         ? "CONNECTED"
                          : link_get_state(link) == LINK_CONNECTING ? "CONNECTING"
                                                                    : "CLOSED");
             else
@@ -238,7 +233,8 @@ static int command_cipstatus(modem_emulator *emulator, const at_command *command
     return RESULT_DONE;
 }
 
-/* ---- connections -------------------------------------------------------------------------------- */
+/* ---- connections --------------------------------------------------------------------------------
+ */
 
 static int command_cipstart(modem_emulator *emulator, const at_command *command)
 {
@@ -255,8 +251,8 @@ static int command_cipstart(modem_emulator *emulator, const at_command *command)
     }
     if (command->type != COMMAND_SET)
         return RESULT_ERROR;
-    if (state->multi && (!argument_int(command, 0, &number) || number < 0 ||
-                         number >= link_limit(emulator)))
+    if (state->multi &&
+        (!argument_int(command, 0, &number) || number < 0 || number >= link_limit(emulator)))
         return RESULT_ERROR;
     if (!argument_present(command, first + 1) || !argument_present(command, first + 2))
         return RESULT_ERROR;
@@ -269,7 +265,7 @@ static int command_cipstart(modem_emulator *emulator, const at_command *command)
     }
     if (strcasecmp(argument_text(command, first), "TCP") != 0)
         return RESULT_ERROR; /* UDP is not emulated */
-    if (usable(state->links[number])) {
+    if (link_usable(state->links[number])) {
         connection_line(emulator, (int)number, "ALREADY CONNECT");
         out_error(emulator);
         return RESULT_DONE;
@@ -410,16 +406,6 @@ static int command_cipqsend(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-static void write_hex(modem_emulator *emulator, const uint8_t *data, size_t length)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    size_t index;
-    for (index = 0; index < length; index++) {
-        char pair[2] = {digits[data[index] >> 4], digits[data[index] & 15]};
-        out_raw(emulator, pair, 2);
-    }
-}
-
 static int command_ciprxget(modem_emulator *emulator, const at_command *command)
 {
     cip_state *state = &emulator->cip;
@@ -470,7 +456,7 @@ static int command_ciprxget(modem_emulator *emulator, const at_command *command)
         return RESULT_ERROR; /* the length is required and bounded */
     count = (size_t)length < held ? (size_t)length : held;
     if (emulator->model == MODEM_MODEL_SIM7000 &&
-        emulator_chance(emulator, emulator->options.quirk_rate / 2)) {
+        emulator_chance(emulator, emulator->options.quirk_rate)) {
         if (state->multi)
             out_line(emulator, "+CIPRXGET: 1,%ld", number);
         else
@@ -483,18 +469,17 @@ static int command_ciprxget(modem_emulator *emulator, const at_command *command)
     count = link_read(link, data, count);
     {
         const char *between = count && emulator->model == MODEM_MODEL_SIM7000 &&
-                                      emulator_chance(emulator, emulator->options.quirk_rate / 2)
+                                      emulator_chance(emulator, emulator->options.quirk_rate)
                                   ? quirk
                                   : NULL;
         if (state->multi)
             out_read_header(emulator, between, "+CIPRXGET: %ld,%ld,%zu,%zu", mode, number, count,
                             held - count);
         else
-            out_read_header(emulator, between, "+CIPRXGET: %ld,%zu,%zu", mode, count,
-                            held - count);
+            out_read_header(emulator, between, "+CIPRXGET: %ld,%zu,%zu", mode, count, held - count);
     }
     if (mode == 3)
-        write_hex(emulator, data, count);
+        out_hex(emulator, data, count);
     else
         out_raw(emulator, data, count);
     out_safe_point(emulator);
@@ -512,7 +497,7 @@ static int command_cipclose(modem_emulator *emulator, const at_command *command)
     if (state->multi && (command->type != COMMAND_SET || !argument_int(command, 0, &number) ||
                          number < 0 || number >= link_limit(emulator)))
         return RESULT_ERROR;
-    if (!usable(state->links[number])) {
+    if (!link_usable(state->links[number])) {
         if (state->links[number])
             drop(emulator, (int)number);
         return RESULT_ERROR;
@@ -581,21 +566,7 @@ static int command_ciphead(modem_emulator *emulator, const at_command *command)
 
 static int command_cipmode(modem_emulator *emulator, const at_command *command)
 {
-    long mode;
-    if (command->type == COMMAND_READ) {
-        out_line(emulator, "+CIPMODE: 0");
-        return RESULT_OK;
-    }
-    if (command->type == COMMAND_SET)
-        return argument_int(command, 0, &mode) && mode == 0 ? RESULT_OK : RESULT_ERROR;
-    return RESULT_OK;
-}
-
-static int command_accept(modem_emulator *emulator, const at_command *command)
-{
-    (void)emulator;
-    (void)command;
-    return RESULT_OK;
+    return command_mode_zero_only(emulator, command, "+CIPMODE");
 }
 
 static void dns_done(modem_emulator *emulator, int generation, const char *text)
@@ -603,7 +574,7 @@ static void dns_done(modem_emulator *emulator, int generation, const char *text)
     char address[64];
     if ((uint32_t)generation != emulator->generation)
         return;
-    if (network_ready(emulator) && emulator_resolve(text, address, sizeof(address)))
+    if (network_ready(emulator) && emulator_resolve(emulator, text, address, sizeof(address)))
         out_urc_after_reply(emulator, "+CDNSGIP: 1,\"%s\",\"%s\"", text, address);
     else
         out_urc_after_reply(emulator, "+CDNSGIP: 0,8");
@@ -620,7 +591,8 @@ static int command_cdnsgip(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-/* ---- events ------------------------------------------------------------------------------------- */
+/* ---- events -------------------------------------------------------------------------------------
+ */
 
 static void push_data(modem_emulator *emulator, int number, modem_link *link)
 {
@@ -654,15 +626,9 @@ void cip_link_event(modem_emulator *emulator, modem_link *link, unsigned events)
     if (events & LINK_EVENT_DATA) {
         if (state->receive_mode == 0) {
             push_data(emulator, number, link);
-        } else if (!state->notified[number]) {
-            state->notified[number] = true;
-            if (state->multi)
-                out_urc(emulator, "+CIPRXGET: 1,%d", number);
-            else
-                out_urc(emulator, "+CIPRXGET: 1");
-        } else if (emulator->model == MODEM_MODEL_SIM7000 &&
-                   emulator_chance(emulator, emulator->options.quirk_rate)) {
-            /* the SIM7000 repeats the notice while data keeps coming (real logs) */
+        } else if (data_notice_due(emulator, &state->notified[number],
+                                   /* the SIM7000 repeats it while data keeps coming */
+                                   emulator->model == MODEM_MODEL_SIM7000)) {
             if (state->multi)
                 out_urc(emulator, "+CIPRXGET: 1,%d", number);
             else
@@ -682,7 +648,7 @@ void cip_network_lost(modem_emulator *emulator)
         return;
     for (index = 0; index < CIP_LINKS; index++) {
         if (state->links[index]) {
-            if (usable(state->links[index]))
+            if (link_usable(state->links[index]))
                 connection_urc(emulator, index, "CLOSED");
             drop(emulator, index);
         }
@@ -696,27 +662,26 @@ void cip_reset(modem_emulator *emulator)
     memset(&emulator->cip, 0, sizeof(emulator->cip));
 }
 
-const command_entry cip_commands[] = {
-    {"+CIPMUX", command_cipmux, 0},
-    {"+CSTT", command_cstt, 0},
-    {"+CIICR", command_ciicr, 0},
-    {"+CIFSR", command_cifsr, 0},
-    {"+CIPSTATUS", command_cipstatus, 0},
-    {"+CIPSTART", command_cipstart, 0},
-    {"+CIPSEND", command_cipsend, 0},
-    {"+CIPQSEND", command_cipqsend, 0},
-    {"+CIPRXGET", command_ciprxget, 0},
-    {"+CIPCLOSE", command_cipclose, 0},
-    {"+CIPSHUT", command_cipshut, 0},
-    {"+CIPSSL", command_cipssl, 0},
-    {"+CIPHEAD", command_ciphead, 0},
-    {"+CIPMODE", command_cipmode, 0},
-    {"+CIPSRIP", command_accept, 0},
-    {"+CIPSPRT", command_accept, 0},
-    {"+CIPATS", command_accept, 0},
-    {"+CIPSHOWTP", command_accept, 0},
-    {"+CIPTKA", command_accept, 0},
-    {"+CIPSCONT", command_accept, 0},
-    {"+CDNSCFG", command_accept, 0},
-    {"+CDNSGIP", command_cdnsgip, 0},
-    {NULL, NULL, 0}};
+const command_entry cip_commands[] = {{"+CIPMUX", command_cipmux, 0},
+                                      {"+CSTT", command_cstt, 0},
+                                      {"+CIICR", command_ciicr, 0},
+                                      {"+CIFSR", command_cifsr, 0},
+                                      {"+CIPSTATUS", command_cipstatus, 0},
+                                      {"+CIPSTART", command_cipstart, 0},
+                                      {"+CIPSEND", command_cipsend, 0},
+                                      {"+CIPQSEND", command_cipqsend, 0},
+                                      {"+CIPRXGET", command_ciprxget, 0},
+                                      {"+CIPCLOSE", command_cipclose, 0},
+                                      {"+CIPSHUT", command_cipshut, 0},
+                                      {"+CIPSSL", command_cipssl, 0},
+                                      {"+CIPHEAD", command_ciphead, 0},
+                                      {"+CIPMODE", command_cipmode, 0},
+                                      {"+CIPSRIP", command_accept, 0},
+                                      {"+CIPSPRT", command_accept, 0},
+                                      {"+CIPATS", command_accept, 0},
+                                      {"+CIPSHOWTP", command_accept, 0},
+                                      {"+CIPTKA", command_accept, 0},
+                                      {"+CIPSCONT", command_accept, 0},
+                                      {"+CDNSCFG", command_accept, 0},
+                                      {"+CDNSGIP", command_cdnsgip, 0},
+                                      {NULL, NULL, 0}};

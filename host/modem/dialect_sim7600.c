@@ -6,10 +6,10 @@
  *   AT+CIPRXGET=1         manual receive: +CIPRXGET: 1,<link> when data arrives
  *   AT+CIPOPEN=0,"TCP","host",port     OK, then +CIPOPEN: 0,<err>
  *   AT+CIPSEND=0,<len>    '>' prompt, <len> bytes, OK, +CIPSEND: 0,<len>,<sent>
- *   AT+CIPRXGET=2,0,<len> +CIPRXGET: 2,0,<read>,<rest> <data> OK  (at most 1500; +IP ERROR: No data)
- *   AT+CIPRXGET=4,0       +CIPRXGET: 4,0,<held>
- *   AT+CIPCLOSE=0         OK, then +CIPCLOSE: 0,0; on a closed link +CIPCLOSE: 0,4 then ERROR
- *   +IPCLOSE: 0,1         the server closed; +CIPEVENT: NETWORK CLOSED UNEXPECTEDLY on a drop
+ *   AT+CIPRXGET=2,0,<len> +CIPRXGET: 2,0,<read>,<rest> <data> OK  (at most 1500; +IP ERROR: No
+ * data) AT+CIPRXGET=4,0       +CIPRXGET: 4,0,<held> AT+CIPCLOSE=0         OK, then +CIPCLOSE: 0,0;
+ * on a closed link +CIPCLOSE: 0,4 then ERROR +IPCLOSE: 0,1         the server closed; +CIPEVENT:
+ * NETWORK CLOSED UNEXPECTEDLY on a drop
  *
  * and the CCH* SSL commands (AT+CCHSTART, AT+CCHOPEN, AT+CCHSEND, AT+CCHRECV, AT+CCHCLOSE) with
  * +CCHEVENT: <s>,RECV EVENT in manual receive mode and +CCH_PEER_CLOSED: <s>.
@@ -23,7 +23,8 @@
 
 #define LOCAL_ADDRESS "10.64.12.7"
 
-/* ---- helpers ------------------------------------------------------------------------------------- */
+/* ---- helpers
+ * ------------------------------------------------------------------------------------- */
 
 static void ip_error(modem_emulator *emulator, const char *text)
 {
@@ -51,11 +52,6 @@ static void drop_session(modem_emulator *emulator, int session)
     link_close(emulator, state->ssl[session]);
     state->ssl[session] = NULL;
     state->ssl_notified[session] = false;
-}
-
-static bool usable(const modem_link *link)
-{
-    return link && (link_get_state(link) == LINK_OPEN || link_get_state(link) == LINK_CONNECTING);
 }
 
 /* +CIPOPEN error codes (SIM7500/SIM7600 TCPIP manual, <err>) */
@@ -90,7 +86,8 @@ static int ssl_open_error(link_failure failure)
     }
 }
 
-/* ---- network service ------------------------------------------------------------------------------ */
+/* ---- network service
+ * ------------------------------------------------------------------------------ */
 
 static void netopen_done(modem_emulator *emulator, int generation, const char *text)
 {
@@ -162,7 +159,8 @@ static int command_ipaddr(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-/* ---- sockets -------------------------------------------------------------------------------------- */
+/* ---- sockets
+ * -------------------------------------------------------------------------------------- */
 
 static int command_cipopen(modem_emulator *emulator, const at_command *command)
 {
@@ -201,7 +199,7 @@ static int command_cipopen(modem_emulator *emulator, const at_command *command)
         out_error(emulator);
         return RESULT_DONE;
     }
-    if (usable(state->links[number])) {
+    if (link_usable(state->links[number])) {
         out_line(emulator, "+CIPOPEN: %ld,4", number);
         out_error(emulator);
         return RESULT_DONE;
@@ -224,8 +222,8 @@ static void send_done(modem_emulator *emulator, const uint8_t *payload, size_t l
                       bool cancelled)
 {
     sim7600_state *state = &emulator->sim7600;
-    modem_link *link = state->sending_ssl ? state->ssl[state->sending_link]
-                                          : state->links[state->sending_link];
+    modem_link *link =
+        state->sending_ssl ? state->ssl[state->sending_link] : state->links[state->sending_link];
     size_t sent;
     if (cancelled) {
         out_ok(emulator);
@@ -284,18 +282,6 @@ static int command_cipsend(modem_emulator *emulator, const at_command *command)
     return start_send(emulator, command, false);
 }
 
-static void write_hex(modem_emulator *emulator, const uint8_t *data, size_t length)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    char text[3000];
-    size_t index;
-    for (index = 0; index < length && index * 2 + 1 < sizeof(text); index++) {
-        text[index * 2] = digits[data[index] >> 4];
-        text[index * 2 + 1] = digits[data[index] & 15];
-    }
-    out_raw(emulator, text, index * 2);
-}
-
 static int command_ciprxget(modem_emulator *emulator, const at_command *command)
 {
     sim7600_state *state = &emulator->sim7600;
@@ -349,15 +335,15 @@ static int command_ciprxget(modem_emulator *emulator, const at_command *command)
     count = (size_t)length < held ? (size_t)length : held;
     /* real logs: more "+CIPRXGET: 1" lines before the reply, and now and then one between the
      * header and its data */
-    if (emulator_chance(emulator, emulator->options.quirk_rate / 2))
+    if (emulator_chance(emulator, emulator->options.quirk_rate))
         out_line(emulator, "+CIPRXGET: 1,%ld", number);
     snprintf(quirk, sizeof(quirk), "+CIPRXGET: 1,%ld", number);
     count = link_read(link, data, count);
     out_read_header(emulator,
-                    emulator_chance(emulator, emulator->options.quirk_rate / 2) ? quirk : NULL,
+                    emulator_chance(emulator, emulator->options.quirk_rate) ? quirk : NULL,
                     "+CIPRXGET: %ld,%ld,%zu,%zu", mode, number, count, held - count);
     if (mode == 3)
-        write_hex(emulator, data, count);
+        out_hex(emulator, data, count);
     else
         out_raw(emulator, data, count);
     out_text(emulator, "\r\n");
@@ -395,7 +381,7 @@ static int command_cipclose(modem_emulator *emulator, const at_command *command)
         return RESULT_OK;
     if (command->type != COMMAND_SET || !link_number(command, 0, SIM7600_LINKS, &number))
         return RESULT_ERROR;
-    if (!usable(state->links[number])) {
+    if (!link_usable(state->links[number])) {
         /* closing a link that is not open: the error code, then ERROR (real logs) */
         if (state->links[number])
             drop_socket(emulator, (int)number);
@@ -428,21 +414,7 @@ static int command_cipack(modem_emulator *emulator, const at_command *command)
 
 static int command_cipmode(modem_emulator *emulator, const at_command *command)
 {
-    long mode;
-    if (command->type == COMMAND_READ) {
-        out_line(emulator, "+CIPMODE: 0");
-        return RESULT_OK;
-    }
-    if (command->type == COMMAND_SET)
-        return argument_int(command, 0, &mode) && mode == 0 ? RESULT_OK : RESULT_ERROR;
-    return RESULT_OK;
-}
-
-static int command_accept(modem_emulator *emulator, const at_command *command)
-{
-    (void)emulator;
-    (void)command;
-    return RESULT_OK;
+    return command_mode_zero_only(emulator, command, "+CIPMODE");
 }
 
 static int command_cdnsgip(modem_emulator *emulator, const at_command *command)
@@ -450,8 +422,8 @@ static int command_cdnsgip(modem_emulator *emulator, const at_command *command)
     char address[64];
     if (command->type != COMMAND_SET || !argument_present(command, 0))
         return command->type == COMMAND_TEST ? RESULT_OK : RESULT_ERROR;
-    if (!network_ready(emulator) || !emulator_resolve(argument_text(command, 0), address,
-                                                      sizeof(address))) {
+    if (!network_ready(emulator) ||
+        !emulator_resolve(emulator, argument_text(command, 0), address, sizeof(address))) {
         out_line(emulator, "+CDNSGIP: 0,10");
         out_error(emulator);
         return RESULT_DONE;
@@ -460,7 +432,8 @@ static int command_cdnsgip(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-/* ---- SSL (CCH*) ------------------------------------------------------------------------------------ */
+/* ---- SSL (CCH*)
+ * ------------------------------------------------------------------------------------ */
 
 static int command_csslcfg(modem_emulator *emulator, const at_command *command)
 {
@@ -498,8 +471,8 @@ static int command_cchset(modem_emulator *emulator, const at_command *command)
     if (command->type != COMMAND_SET)
         return RESULT_OK;
     if (!argument_int(command, 0, &report) || report < 0 || report > 1 ||
-        (argument_present(command, 1) && (!argument_int(command, 1, &mode) || mode < 0 ||
-                                          mode > 1)))
+        (argument_present(command, 1) &&
+         (!argument_int(command, 1, &mode) || mode < 0 || mode > 1)))
         return RESULT_ERROR;
     state->ssl_report_send = (int)report;
     state->ssl_receive_mode = (int)mode;
@@ -560,14 +533,7 @@ static int command_cchsslcfg(modem_emulator *emulator, const at_command *command
 
 static int command_cchmode(modem_emulator *emulator, const at_command *command)
 {
-    long mode;
-    if (command->type == COMMAND_READ) {
-        out_line(emulator, "+CCHMODE: 0");
-        return RESULT_OK;
-    }
-    if (command->type == COMMAND_SET)
-        return argument_int(command, 0, &mode) && mode == 0 ? RESULT_OK : RESULT_ERROR;
-    return RESULT_OK;
+    return command_mode_zero_only(emulator, command, "+CCHMODE");
 }
 
 static int command_cchopen(modem_emulator *emulator, const at_command *command)
@@ -591,13 +557,12 @@ static int command_cchopen(modem_emulator *emulator, const at_command *command)
     }
     if (command->type != COMMAND_SET)
         return RESULT_OK;
-    if (!link_number(command, 0, SIM7600_SSL_SESSIONS, &session) ||
-        !argument_present(command, 1) || !argument_int(command, 2, &port) || port < 1 ||
-        port > 65535 ||
+    if (!link_number(command, 0, SIM7600_SSL_SESSIONS, &session) || !argument_present(command, 1) ||
+        !argument_int(command, 2, &port) || port < 1 || port > 65535 ||
         (argument_present(command, 3) &&
          (!argument_int(command, 3, &client_type) || client_type < 1 || client_type > 2)))
         return RESULT_ERROR;
-    if (!state->ssl_started || usable(state->ssl[session]))
+    if (!state->ssl_started || link_usable(state->ssl[session]))
         return RESULT_ERROR;
     if (!network_ready(emulator)) {
         out_ok(emulator);
@@ -647,8 +612,8 @@ static void write_ssl_data(modem_emulator *emulator, int session, modem_link *li
     if (as_urc) {
         /* push mode: the header and the data travel as one unsolicited block */
         uint8_t block[1600];
-        int length = snprintf(header, sizeof(header), "\r\n+CCHRECV: DATA,%d,%zu\r\n", session,
-                              count);
+        int length =
+            snprintf(header, sizeof(header), "\r\n+CCHRECV: DATA,%d,%zu\r\n", session, count);
         memcpy(block, header, (size_t)length);
         memcpy(block + length, data, count);
         out_urc_bytes(emulator, block, (size_t)length + count);
@@ -701,8 +666,7 @@ static int command_cchclose(modem_emulator *emulator, const at_command *command)
     long session;
     if (command->type != COMMAND_SET)
         return RESULT_OK;
-    if (!link_number(command, 0, SIM7600_SSL_SESSIONS, &session) ||
-        !emulator->sim7600.ssl[session])
+    if (!link_number(command, 0, SIM7600_SSL_SESSIONS, &session) || !emulator->sim7600.ssl[session])
         return RESULT_ERROR;
     drop_session(emulator, (int)session);
     schedule_us(emulator, emulator->one_way_us + 10000, cchclose_done,
@@ -710,7 +674,8 @@ static int command_cchclose(modem_emulator *emulator, const at_command *command)
     return RESULT_OK;
 }
 
-/* ---- events ------------------------------------------------------------------------------------------ */
+/* ---- events
+ * ------------------------------------------------------------------------------------------ */
 
 static void push_socket_data(modem_emulator *emulator, int number, modem_link *link)
 {
@@ -743,8 +708,7 @@ void sim7600_link_event(modem_emulator *emulator, modem_link *link, unsigned eve
             if (state->ssl_receive_mode == 0) {
                 while (link_held(link) > 0)
                     write_ssl_data(emulator, number, link, 1500, true);
-            } else if (!state->ssl_notified[number]) {
-                state->ssl_notified[number] = true;
+            } else if (data_notice_due(emulator, &state->ssl_notified[number], false)) {
                 out_urc(emulator, "+CCHEVENT: %d,RECV EVENT", number);
             }
         }
@@ -763,11 +727,7 @@ void sim7600_link_event(modem_emulator *emulator, modem_link *link, unsigned eve
     if (events & LINK_EVENT_DATA) {
         if (state->receive_mode == 0) {
             push_socket_data(emulator, number, link);
-        } else if (!state->notified[number]) {
-            state->notified[number] = true;
-            out_urc(emulator, "+CIPRXGET: 1,%d", number);
-        } else if (emulator_chance(emulator, emulator->options.quirk_rate)) {
-            /* real modems repeat the notice while data keeps coming */
+        } else if (data_notice_due(emulator, &state->notified[number], true)) {
             out_urc(emulator, "+CIPRXGET: 1,%d", number);
         }
     }
@@ -800,33 +760,32 @@ void sim7600_reset(modem_emulator *emulator)
     memset(&emulator->sim7600, 0, sizeof(emulator->sim7600));
 }
 
-const command_entry sim7600_commands[] = {
-    {"+NETOPEN", command_netopen, 0},
-    {"+NETCLOSE", command_netclose, 0},
-    {"+IPADDR", command_ipaddr, 0},
-    {"+CIPOPEN", command_cipopen, 0},
-    {"+CIPSEND", command_cipsend, 0},
-    {"+CIPRXGET", command_ciprxget, 0},
-    {"+CIPCLOSE", command_cipclose, 0},
-    {"+CIPACK", command_cipack, 0},
-    {"+CIPMODE", command_cipmode, 0},
-    {"+CIPHEAD", command_accept, 0},
-    {"+CIPSRIP", command_accept, 0},
-    {"+CIPCCFG", command_accept, 0},
-    {"+CIPTIMEOUT", command_accept, 0},
-    {"+CIPSENDMODE", command_accept, 0},
-    {"+CTCPKA", command_accept, 0},
-    {"+CSOCKSETPN", command_accept, 0},
-    {"+CGSOCKCONT", command_accept, 0},
-    {"+CDNSGIP", command_cdnsgip, 0},
-    {"+CSSLCFG", command_csslcfg, 0},
-    {"+CCHSET", command_cchset, 0},
-    {"+CCHSTART", command_cchstart, 0},
-    {"+CCHSTOP", command_cchstop, 0},
-    {"+CCHSSLCFG", command_cchsslcfg, 0},
-    {"+CCHMODE", command_cchmode, 0},
-    {"+CCHOPEN", command_cchopen, 0},
-    {"+CCHSEND", command_cchsend, 0},
-    {"+CCHRECV", command_cchrecv, 0},
-    {"+CCHCLOSE", command_cchclose, 0},
-    {NULL, NULL, 0}};
+const command_entry sim7600_commands[] = {{"+NETOPEN", command_netopen, 0},
+                                          {"+NETCLOSE", command_netclose, 0},
+                                          {"+IPADDR", command_ipaddr, 0},
+                                          {"+CIPOPEN", command_cipopen, 0},
+                                          {"+CIPSEND", command_cipsend, 0},
+                                          {"+CIPRXGET", command_ciprxget, 0},
+                                          {"+CIPCLOSE", command_cipclose, 0},
+                                          {"+CIPACK", command_cipack, 0},
+                                          {"+CIPMODE", command_cipmode, 0},
+                                          {"+CIPHEAD", command_accept, 0},
+                                          {"+CIPSRIP", command_accept, 0},
+                                          {"+CIPCCFG", command_accept, 0},
+                                          {"+CIPTIMEOUT", command_accept, 0},
+                                          {"+CIPSENDMODE", command_accept, 0},
+                                          {"+CTCPKA", command_accept, 0},
+                                          {"+CSOCKSETPN", command_accept, 0},
+                                          {"+CGSOCKCONT", command_accept, 0},
+                                          {"+CDNSGIP", command_cdnsgip, 0},
+                                          {"+CSSLCFG", command_csslcfg, 0},
+                                          {"+CCHSET", command_cchset, 0},
+                                          {"+CCHSTART", command_cchstart, 0},
+                                          {"+CCHSTOP", command_cchstop, 0},
+                                          {"+CCHSSLCFG", command_cchsslcfg, 0},
+                                          {"+CCHMODE", command_cchmode, 0},
+                                          {"+CCHOPEN", command_cchopen, 0},
+                                          {"+CCHSEND", command_cchsend, 0},
+                                          {"+CCHRECV", command_cchrecv, 0},
+                                          {"+CCHCLOSE", command_cchclose, 0},
+                                          {NULL, NULL, 0}};

@@ -16,7 +16,8 @@
 #define PRODUCER_LOW_WATER 4096u
 #define HELD_URC_LIMIT 8192u
 
-/* ---- names and options ------------------------------------------------------------------------ */
+/* ---- names and options ------------------------------------------------------------------------
+ */
 
 static const char *const model_names[] = {"sim7600", "sim7000", "sim7070", "sim800"};
 
@@ -66,11 +67,12 @@ void modem_emulator_default_options(modem_emulator_options *options)
     options->baud = 115200;
     options->round_trip_ms = -1;
     options->lose_registration_at_ms = -1;
-    options->quirk_rate = 0.25;
+    options->quirk_rate = 0.1;
     options->seed = 1;
 }
 
-/* ---- randomness and notes --------------------------------------------------------------------- */
+/* ---- randomness and notes ---------------------------------------------------------------------
+ */
 
 uint64_t emulator_random(modem_emulator *emulator)
 {
@@ -110,7 +112,8 @@ void emulator_note(modem_emulator *emulator, const char *format, ...)
                           (const uint8_t *)text, (size_t)length);
 }
 
-/* ---- line timing ------------------------------------------------------------------------------ */
+/* ---- line timing ------------------------------------------------------------------------------
+ */
 
 static uint32_t bits_per_byte(const modem_emulator *emulator)
 {
@@ -135,9 +138,9 @@ static uint64_t line_time_us(const modem_emulator *emulator, uint64_t count)
 static bool line_fault(modem_emulator *emulator, bool toward_device, uint8_t *byte, bool *flagged)
 {
     modem_fault_direction direction = emulator->options.fault_direction;
-    bool applies = direction == MODEM_FAULTS_BOTH ||
-                   (toward_device ? direction == MODEM_FAULTS_TO_DEVICE
-                                  : direction == MODEM_FAULTS_TO_MODEM);
+    bool applies =
+        direction == MODEM_FAULTS_BOTH ||
+        (toward_device ? direction == MODEM_FAULTS_TO_DEVICE : direction == MODEM_FAULTS_TO_MODEM);
     *flagged = false;
     if (!applies)
         return true;
@@ -153,8 +156,8 @@ static bool line_fault(modem_emulator *emulator, bool toward_device, uint8_t *by
     return true;
 }
 
-static void log_bytes(modem_emulator *emulator, modem_log_direction direction,
-                      const uint8_t *data, size_t length)
+static void log_bytes(modem_emulator *emulator, modem_log_direction direction, const uint8_t *data,
+                      size_t length)
 {
     if (emulator->options.log && length)
         emulator->options.log(emulator->options.log_user, emulator->now_us / 1000, direction, data,
@@ -299,11 +302,12 @@ void schedule_line_change(modem_emulator *emulator, uint32_t baud, int parity)
     emulator->pending_parity = parity;
     /* the final OK is written after the handler returns: the change applies once the queue
      * written so far plus that OK has left (6 bytes "\r\nOK\r\n", or "0\r" with ATV0) */
-    emulator->pending_line_at = emulator->out.consumed + emulator->out.length +
-                                (emulator->verbose ? 6 : 2);
+    emulator->pending_line_at =
+        emulator->out.consumed + emulator->out.length + (emulator->verbose ? 6 : 2);
 }
 
-/* ---- the UART as the device sees it ------------------------------------------------------------ */
+/* ---- the UART as the device sees it ------------------------------------------------------------
+ */
 
 size_t modem_emulator_uart_write(void *context, const uint8_t *data, size_t length)
 {
@@ -368,7 +372,8 @@ void modem_emulator_get_stats(const modem_emulator *emulator, modem_emulator_sta
     *stats = emulator->stats;
 }
 
-/* ---- output queue ------------------------------------------------------------------------------ */
+/* ---- output queue ------------------------------------------------------------------------------
+ */
 
 size_t out_pending(const modem_emulator *emulator)
 {
@@ -573,26 +578,50 @@ void out_urc_bytes(modem_emulator *emulator, const void *data, size_t length)
     insert_urc(emulator, data, length, emulator->urc_floor);
 }
 
-void out_urc_after_reply(modem_emulator *emulator, const char *format, ...)
+static void format_urc(modem_emulator *emulator, uint64_t floor, const char *format,
+                       va_list arguments)
 {
     char text[1200], framed[1210];
+    vsnprintf(text, sizeof(text), format, arguments);
+    insert_urc(emulator, framed, frame_line(emulator, framed, sizeof(framed), text), floor);
+}
+
+void out_urc_after_reply(modem_emulator *emulator, const char *format, ...)
+{
     va_list arguments;
     va_start(arguments, format);
-    vsnprintf(text, sizeof(text), format, arguments);
-    va_end(arguments);
-    insert_urc(emulator, framed, frame_line(emulator, framed, sizeof(framed), text),
+    format_urc(emulator,
                emulator->final_end > emulator->urc_floor ? emulator->final_end
-                                                         : emulator->urc_floor);
+                                                         : emulator->urc_floor,
+               format, arguments);
+    va_end(arguments);
 }
 
 void out_urc(modem_emulator *emulator, const char *format, ...)
 {
-    char text[1200], framed[1210];
     va_list arguments;
     va_start(arguments, format);
-    vsnprintf(text, sizeof(text), format, arguments);
+    format_urc(emulator, emulator->urc_floor, format, arguments);
     va_end(arguments);
-    out_urc_bytes(emulator, framed, frame_line(emulator, framed, sizeof(framed), text));
+}
+
+void out_hex(modem_emulator *emulator, const uint8_t *data, size_t length)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    size_t index;
+    for (index = 0; index < length; index++) {
+        char pair[2] = {digits[data[index] >> 4], digits[data[index] & 15]};
+        out_raw(emulator, pair, 2);
+    }
+}
+
+bool data_notice_due(modem_emulator *emulator, bool *notified, bool repeats)
+{
+    if (!*notified) {
+        *notified = true;
+        return true;
+    }
+    return repeats && emulator_chance(emulator, emulator->options.quirk_rate);
 }
 
 void out_read_header(modem_emulator *emulator, const char *quirk_urc, const char *format, ...)
@@ -609,7 +638,8 @@ void out_read_header(modem_emulator *emulator, const char *quirk_urc, const char
     }
 }
 
-/* ---- timers ------------------------------------------------------------------------------------ */
+/* ---- timers ------------------------------------------------------------------------------------
+ */
 
 void schedule_us(modem_emulator *emulator, uint64_t delay_us, event_function fire, int argument,
                  const char *text)
@@ -678,7 +708,8 @@ static bool fire_due_event(modem_emulator *emulator)
     return true;
 }
 
-/* ---- input: command lines and '>' payloads ----------------------------------------------------- */
+/* ---- input: command lines and '>' payloads -----------------------------------------------------
+ */
 
 void begin_data_input(modem_emulator *emulator, const data_sink *sink, bool prompt)
 {
@@ -728,9 +759,8 @@ static void take_data_bytes(modem_emulator *emulator)
             if (sink->on_data) {
                 sink->on_data(emulator, chunk, count);
             } else {
-                size_t room = sink->received < MODEM_PAYLOAD_MAX
-                                  ? MODEM_PAYLOAD_MAX - sink->received
-                                  : 0;
+                size_t room =
+                    sink->received < MODEM_PAYLOAD_MAX ? MODEM_PAYLOAD_MAX - sink->received : 0;
                 memcpy(emulator->payload + sink->received, chunk, count < room ? count : room);
             }
             sink->received += count;
@@ -747,8 +777,8 @@ static void take_data_bytes(modem_emulator *emulator)
         if (emulator->echo)
             out_raw(emulator, chunk, index < count ? index + 1 : count);
         {
-            size_t keep = index, room = sink->limit > sink->received ? sink->limit - sink->received
-                                                                      : 0;
+            size_t keep = index,
+                   room = sink->limit > sink->received ? sink->limit - sink->received : 0;
             if (keep > room)
                 keep = room;
             if (keep > MODEM_PAYLOAD_MAX - sink->received)
@@ -834,7 +864,8 @@ static void process_input(modem_emulator *emulator)
     }
 }
 
-/* ---- power, boot and registration --------------------------------------------------------------- */
+/* ---- power, boot and registration ---------------------------------------------------------------
+ */
 
 int registration_stat(const modem_emulator *emulator)
 {
@@ -1040,8 +1071,7 @@ static void check_power_key(modem_emulator *emulator)
     if (emulator->power == POWER_OFF && held >= emulator->profile->power_on_ms * 1000ull) {
         emulator->power_key_acted = true;
         power_on(emulator);
-    } else if (emulator->power != POWER_OFF &&
-               held >= emulator->profile->power_off_ms * 1000ull) {
+    } else if (emulator->power != POWER_OFF && held >= emulator->profile->power_off_ms * 1000ull) {
         emulator->power_key_acted = true;
         emulator_power_off(emulator, true);
     }
@@ -1076,7 +1106,8 @@ static void check_registration_loss(modem_emulator *emulator)
     }
 }
 
-/* ---- create, destroy --------------------------------------------------------------------------- */
+/* ---- create, destroy ---------------------------------------------------------------------------
+ */
 
 static void radio_defaults(modem_emulator *emulator)
 {
@@ -1142,12 +1173,10 @@ modem_emulator *modem_emulator_create(modem_model model, const modem_emulator_op
     emulator->flow_control = emulator->options.hardware_flow_control;
     emulator->pending_parity = -1;
     radio_defaults(emulator);
-    ring_init(&emulator->device_tx, emulator->options.device_tx_capacity
-                                        ? emulator->options.device_tx_capacity
-                                        : 4096);
-    ring_init(&emulator->device_rx, emulator->options.device_rx_capacity
-                                        ? emulator->options.device_rx_capacity
-                                        : 4096);
+    ring_init(&emulator->device_tx,
+              emulator->options.device_tx_capacity ? emulator->options.device_tx_capacity : 4096);
+    ring_init(&emulator->device_rx,
+              emulator->options.device_rx_capacity ? emulator->options.device_rx_capacity : 4096);
     ring_init(&emulator->modem_rx, profile->rx_buffer);
     ring_init(&emulator->out, OUT_QUEUE_LIMIT);
     ring_init(&emulator->held_urcs, HELD_URC_LIMIT);
@@ -1188,7 +1217,8 @@ void modem_emulator_destroy(modem_emulator *emulator)
     free(emulator);
 }
 
-/* ---- the poll loop ----------------------------------------------------------------------------- */
+/* ---- the poll loop -----------------------------------------------------------------------------
+ */
 
 static void poll_network(modem_emulator *emulator)
 {
@@ -1365,8 +1395,7 @@ uint64_t modem_emulator_next_event_ms(const modem_emulator *emulator)
     return (next + 999) / 1000;
 }
 
-size_t modem_emulator_poll_fds(const modem_emulator *emulator, struct pollfd *fds,
-                               size_t capacity)
+size_t modem_emulator_poll_fds(const modem_emulator *emulator, struct pollfd *fds, size_t capacity)
 {
     size_t count = 0;
     int index;

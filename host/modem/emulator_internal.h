@@ -17,13 +17,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MODEM_LINE_MAX 1100        /* command line buffer; each profile sets its own limit */
+#define MODEM_LINE_MAX 1100 /* command line buffer; each profile sets its own limit */
 #define MODEM_MAX_ARGUMENTS 16
-#define MODEM_SAFE_POINTS 64       /* remembered URC insertion points in the output queue */
-#define MODEM_EVENTS_LIMIT 256     /* pending timers; more is a runaway and is dropped */
-#define MODEM_PAYLOAD_MAX 4096     /* payload collected after a '>' prompt before it is handed on */
-#define MODEM_LINKS_LIMIT 32       /* sockets of all kinds in one modem */
-#define MODEM_FLAGGED_LIMIT 256    /* remembered positions of parity-flagged bytes */
+#define MODEM_SAFE_POINTS 64    /* remembered URC insertion points in the output queue */
+#define MODEM_EVENTS_LIMIT 256  /* pending timers; more is a runaway and is dropped */
+#define MODEM_PAYLOAD_MAX 4096  /* payload collected after a '>' prompt before it is handed on */
+#define MODEM_LINKS_LIMIT 32    /* sockets of all kinds in one modem */
+#define MODEM_FLAGGED_LIMIT 256 /* remembered positions of parity-flagged bytes */
 
 /* ---- byte ring: a FIFO that grows on demand up to a limit -------------------------------- */
 
@@ -74,10 +74,10 @@ typedef struct at_command {
 
 /* Handler results. A handler returns one of these or command_cme(code). */
 enum {
-    RESULT_OK = 0,       /* the dispatcher writes OK */
-    RESULT_ERROR = -1,   /* the dispatcher writes ERROR */
-    RESULT_DONE = 1,     /* the handler wrote its own final result */
-    RESULT_PENDING = 2,  /* the final result comes later (busy, or a '>' prompt) */
+    RESULT_OK = 0,      /* the dispatcher writes OK */
+    RESULT_ERROR = -1,  /* the dispatcher writes ERROR */
+    RESULT_DONE = 1,    /* the handler wrote its own final result */
+    RESULT_PENDING = 2, /* the final result comes later (busy, or a '>' prompt) */
     RESULT_CME_BASE = 1000
 };
 static inline int command_cme(int code)
@@ -112,6 +112,10 @@ typedef struct command_entry {
 } command_entry;
 
 bool argument_present(const at_command *command, int index);
+/* Handlers shared by several tables (commands_general.c). */
+int command_accept(modem_emulator *emulator, const at_command *command); /* OK, nothing else */
+/* A setting of which only mode 0 exists here (AT+CIPMODE, AT+CCHMODE: no transparent mode). */
+int command_mode_zero_only(modem_emulator *emulator, const at_command *command, const char *name);
 bool argument_int(const at_command *command, int index, long *value);
 /* The argument's text, "" when absent. */
 const char *argument_text(const at_command *command, int index);
@@ -130,28 +134,28 @@ typedef enum dialect {
 
 typedef struct model_profile {
     modem_model model;
-    const char *name;         /* "SIM7600" */
-    const char *product;      /* AT+CGMM */
-    const char *revision;     /* AT+CGMR */
+    const char *name;     /* "SIM7600" */
+    const char *product;  /* AT+CGMM */
+    const char *revision; /* AT+CGMR */
     unsigned dialects;
     modem_radio radio;
-    uint32_t boot_ms;         /* power on -> RDY */
-    uint32_t sim_ready_ms;    /* RDY -> +CPIN: READY */
-    uint32_t ready_lines_ms;  /* +CPIN: READY -> SMS DONE / Call Ready … */
-    uint32_t registration_ms; /* +CPIN: READY -> registered */
+    uint32_t boot_ms;               /* power on -> RDY */
+    uint32_t sim_ready_ms;          /* RDY -> +CPIN: READY */
+    uint32_t ready_lines_ms;        /* +CPIN: READY -> SMS DONE / Call Ready … */
+    uint32_t registration_ms;       /* +CPIN: READY -> registered */
     const char *const *after_rdy;   /* lines right after RDY (+CFUN: 1) */
     const char *const *ready_lines; /* lines once the SIM is read */
     int default_cmee;
-    size_t line_limit;        /* longest command line */
-    size_t rx_buffer;         /* modem UART receive buffer */
-    size_t socket_buffer;     /* per-socket receive buffer */
-    size_t max_read;          /* largest CIPRXGET=2 / CARECV / CCHRECV */
-    size_t max_send;          /* largest CIPSEND / CASEND */
-    int links;                /* sockets: SIM7600 10, SIM800 6, SIM7000 8, SIM7070 13 */
-    const char *prompt;       /* the data prompt, "\r\n>" or "\r\n> " */
-    uint32_t power_on_ms;     /* power key press that turns it on */
-    uint32_t power_off_ms;    /* press that turns it off */
-    int access_technology;    /* AT+COPS AcT: 7 E-UTRAN, 0 GSM */
+    size_t line_limit;     /* longest command line */
+    size_t rx_buffer;      /* modem UART receive buffer */
+    size_t socket_buffer;  /* per-socket receive buffer */
+    size_t max_read;       /* largest CIPRXGET=2 / CARECV / CCHRECV */
+    size_t max_send;       /* largest CIPSEND / CASEND */
+    int links;             /* sockets: SIM7600 10, SIM800 6, SIM7000 8, SIM7070 13 */
+    const char *prompt;    /* the data prompt, "\r\n>" or "\r\n> " */
+    uint32_t power_on_ms;  /* power key press that turns it on */
+    uint32_t power_off_ms; /* press that turns it off */
+    int access_technology; /* AT+COPS AcT: 7 E-UTRAN, 0 GSM */
     bool has_cereg;
     const command_entry *const *tables; /* NULL-terminated */
 } model_profile;
@@ -181,8 +185,8 @@ typedef enum link_owner {
 typedef enum link_state {
     LINK_CONNECTING = 0, /* TCP connect (and TLS handshake) in progress */
     LINK_OPEN,
-    LINK_CLOSED,         /* the peer closed; held data may still be read */
-    LINK_FAILED          /* never connected, or broke; see `failure` */
+    LINK_CLOSED, /* the peer closed; held data may still be read */
+    LINK_FAILED  /* never connected, or broke; see `failure` */
 } link_state;
 
 typedef enum link_failure {
@@ -199,8 +203,8 @@ typedef enum link_failure {
 enum {
     LINK_EVENT_CONNECTED = 1u,
     LINK_EVENT_FAILED = 2u,
-    LINK_EVENT_DATA = 4u,        /* more bytes became readable */
-    LINK_EVENT_PEER_CLOSED = 8u  /* the peer's close reached the modem */
+    LINK_EVENT_DATA = 4u,       /* more bytes became readable */
+    LINK_EVENT_PEER_CLOSED = 8u /* the peer's close reached the modem */
 };
 
 typedef struct modem_link modem_link;
@@ -218,7 +222,7 @@ modem_link *link_open(modem_emulator *emulator, link_owner owner, int index, con
 void link_close(modem_emulator *emulator, modem_link *link);
 link_state link_get_state(const modem_link *link);
 link_failure link_get_failure(const modem_link *link);
-size_t link_held(const modem_link *link);   /* readable bytes the modem holds */
+size_t link_held(const modem_link *link); /* readable bytes the modem holds */
 size_t link_read(modem_link *link, uint8_t *buffer, size_t capacity);
 size_t link_send_room(const modem_link *link);
 size_t link_send(modem_emulator *emulator, modem_link *link, const uint8_t *data, size_t length);
@@ -227,13 +231,15 @@ uint64_t link_bytes_sent(const modem_link *link);
 const char *link_remote_address(const modem_link *link);
 uint16_t link_remote_port(const modem_link *link);
 link_owner link_get_owner(const modem_link *link);
+bool link_usable(const modem_link *link); /* connecting or open */
 int link_get_index(const modem_link *link);
 /* Does due network work; returns LINK_EVENT_* bits. */
 unsigned link_poll(modem_emulator *emulator, modem_link *link);
 uint64_t link_next_event_us(const modem_link *link);
 int link_fd(const modem_link *link, short *events);
 /* Resolves a host name or address to its text form (AT+CDNSGIP). */
-bool emulator_resolve(const char *host, char *address, size_t capacity);
+bool emulator_resolve(const modem_emulator *emulator, const char *host, char *address,
+                      size_t capacity);
 
 /* ---- dialect and feature state --------------------------------------------------------------- */
 
@@ -244,20 +250,20 @@ bool emulator_resolve(const char *host, char *address, size_t capacity);
 
 typedef struct sim7600_state {
     bool net_open;
-    bool net_broken;        /* the network dropped; NETCLOSE is due */
-    int receive_mode;       /* AT+CIPRXGET: 0 push, 1 manual */
+    bool net_broken;  /* the network dropped; NETCLOSE is due */
+    int receive_mode; /* AT+CIPRXGET: 0 push, 1 manual */
     modem_link *links[SIM7600_LINKS];
     bool notified[SIM7600_LINKS]; /* a +CIPRXGET: 1 went out since the last read */
     bool closing[SIM7600_LINKS];
     bool ssl_started;
-    int ssl_report_send;    /* AT+CCHSET */
+    int ssl_report_send; /* AT+CCHSET */
     int ssl_receive_mode;
     modem_link *ssl[SIM7600_SSL_SESSIONS];
     bool ssl_notified[SIM7600_SSL_SESSIONS];
     int ssl_context[SIM7600_SSL_SESSIONS];
-    int ssl_authmode[10];   /* AT+CSSLCFG="authmode",ctx,mode */
+    int ssl_authmode[10]; /* AT+CSSLCFG="authmode",ctx,mode */
     int ssl_version[10];
-    int sending_link;       /* link a '>' prompt belongs to */
+    int sending_link; /* link a '>' prompt belongs to */
     bool sending_ssl;
 } sim7600_state;
 
@@ -271,14 +277,14 @@ typedef enum cip_ip_state {
 } cip_ip_state;
 
 typedef struct cip_state {
-    bool multi;             /* AT+CIPMUX=1 */
+    bool multi; /* AT+CIPMUX=1 */
     cip_ip_state ip_state;
-    bool ip_shown;          /* AT+CIFSR was issued: IP STATUS */
+    bool ip_shown; /* AT+CIFSR was issued: IP STATUS */
     char apn[64];
-    int receive_mode;       /* AT+CIPRXGET: 0 push, 1 manual */
-    bool quick_send;        /* AT+CIPQSEND=1: DATA ACCEPT instead of SEND OK */
-    bool header;            /* AT+CIPHEAD=1 */
-    bool ssl;               /* AT+CIPSSL=1 (SIM800, single connection) */
+    int receive_mode; /* AT+CIPRXGET: 0 push, 1 manual */
+    bool quick_send;  /* AT+CIPQSEND=1: DATA ACCEPT instead of SEND OK */
+    bool header;      /* AT+CIPHEAD=1 */
+    bool ssl;         /* AT+CIPSSL=1 (SIM800, single connection) */
     modem_link *links[CIP_LINKS];
     bool notified[CIP_LINKS];
     bool connect_reported[CIP_LINKS];
@@ -287,27 +293,27 @@ typedef struct cip_state {
 
 typedef struct ca_state {
     bool pdp_active[4];
-    int current_cid;        /* AT+CACID */
+    int current_cid; /* AT+CACID */
     modem_link *links[CA_LINKS];
     bool notified[CA_LINKS];
-    bool ssl[CA_LINKS];     /* AT+CASSLCFG=cid,"SSL",1 */
+    bool ssl[CA_LINKS]; /* AT+CASSLCFG=cid,"SSL",1 */
     int receive_mode[CA_LINKS];
     int sending_link;
-    int opening;            /* cid whose AT+CAOPEN waits for the connection, -1 none */
-    int ssl_version;        /* AT+CSSLCFG="sslversion": 3 TLS 1.2, 4 all */
+    int opening;     /* cid whose AT+CAOPEN waits for the connection, -1 none */
+    int ssl_version; /* AT+CSSLCFG="sslversion": 3 TLS 1.2, 4 all */
 } ca_state;
 
 typedef enum http_phase {
     HTTP_IDLE = 0,
-    HTTP_REQUESTING,  /* connecting and sending */
-    HTTP_RECEIVING,   /* reading the response */
+    HTTP_REQUESTING, /* connecting and sending */
+    HTTP_RECEIVING,  /* reading the response */
     HTTP_DONE
 } http_phase;
 
 typedef struct http_state {
     bool initialized;
     http_phase phase;
-    int method;          /* AT+HTTPACTION: 0 GET, 1 POST, 2 HEAD, 3 DELETE */
+    int method; /* AT+HTTPACTION: 0 GET, 1 POST, 2 HEAD, 3 DELETE */
     char url[512];
     char user_data[512];
     char content_type[96];
@@ -328,7 +334,7 @@ typedef struct http_state {
     bool chunked;
     int64_t content_length; /* -1: until close */
     size_t chunk_remaining;
-    int chunk_phase;        /* chunked decoder: 0 size line, 1 data, 2 CRLF after data, 3 trailer */
+    int chunk_phase; /* chunked decoder: 0 size line, 1 data, 2 CRLF after data, 3 trailer */
     char chunk_line[32];
     size_t chunk_line_length;
     int status;
@@ -373,14 +379,13 @@ typedef struct scheduled_event {
 typedef enum power_state { POWER_OFF = 0, POWER_BOOTING, POWER_ON } power_state;
 
 typedef struct data_sink {
-    size_t expected;   /* fixed length; 0 with ctrl_z */
+    size_t expected; /* fixed length; 0 with ctrl_z */
     size_t received;
-    bool ctrl_z;       /* ends at 0x1A; 0x1B cancels */
-    size_t limit;      /* most bytes accepted in ctrl_z mode */
+    bool ctrl_z;  /* ends at 0x1A; 0x1B cancels */
+    size_t limit; /* most bytes accepted in ctrl_z mode */
     /* streaming consumer (optional); without it the payload is collected for on_end */
     void (*on_data)(modem_emulator *emulator, const uint8_t *data, size_t length);
-    void (*on_end)(modem_emulator *emulator, const uint8_t *payload, size_t length,
-                   bool cancelled);
+    void (*on_end)(modem_emulator *emulator, const uint8_t *payload, size_t length, bool cancelled);
     uint64_t deadline_us; /* 0: none; on expiry the input ends as received so far */
 } data_sink;
 
@@ -404,32 +409,32 @@ struct modem_emulator {
     uint32_t baud;
     bool parity;
     bool flow_control;
-    uint32_t pending_baud;        /* AT+IPR: applies once the OK has left */
-    int pending_parity;           /* -1 none, else the AT+ICF parity setting */
-    uint64_t pending_line_at;     /* output stream position after which they apply */
-    byte_ring device_tx;          /* written by the device, not yet on the line */
-    uint64_t in_epoch_us;         /* device -> modem line: start of the current burst */
+    uint32_t pending_baud;    /* AT+IPR: applies once the OK has left */
+    int pending_parity;       /* -1 none, else the AT+ICF parity setting */
+    uint64_t pending_line_at; /* output stream position after which they apply */
+    byte_ring device_tx;      /* written by the device, not yet on the line */
+    uint64_t in_epoch_us;     /* device -> modem line: start of the current burst */
     uint64_t in_epoch_bytes;
-    byte_ring modem_rx;           /* the modem's UART receive buffer */
-    byte_ring out;                /* the modem's output queue */
+    byte_ring modem_rx;                      /* the modem's UART receive buffer */
+    byte_ring out;                           /* the modem's output queue */
     uint64_t safe_points[MODEM_SAFE_POINTS]; /* stream positions where a URC may go */
     int safe_point_count;
-    uint64_t urc_floor;           /* end of the last URC: the next one goes after it */
-    uint64_t final_end;           /* end of the last final result code (OK, ERROR, …) */
-    uint64_t line_end;            /* where the last information line ended: a line written
-                                     right there continues the list without a blank line */
-    uint64_t out_epoch_us;        /* modem -> device line: start of the current burst */
+    uint64_t urc_floor;    /* end of the last URC: the next one goes after it */
+    uint64_t final_end;    /* end of the last final result code (OK, ERROR, …) */
+    uint64_t line_end;     /* where the last information line ended: a line written
+                              right there continues the list without a blank line */
+    uint64_t out_epoch_us; /* modem -> device line: start of the current burst */
     uint64_t out_epoch_bytes;
     bool out_idle;
-    byte_ring device_rx;          /* the device UART's receive buffer */
+    byte_ring device_rx;                   /* the device UART's receive buffer */
     uint64_t flagged[MODEM_FLAGGED_LIMIT]; /* stream positions of flagged bytes in device_rx */
     size_t flagged_head, flagged_count;
     uint32_t device_errors;
-    byte_ring held_urcs;          /* URCs waiting while a '>' prompt takes data */
+    byte_ring held_urcs; /* URCs waiting while a '>' prompt takes data */
 
     /* command input */
     enum { INPUT_COMMAND = 0, INPUT_DATA } input_mode;
-    int command_phase;            /* 0 wait 'A', 1 after 'A', 2 collecting */
+    int command_phase; /* 0 wait 'A', 1 after 'A', 2 collecting */
     char line[MODEM_LINE_MAX + 1];
     size_t line_length;
     bool line_overflow;
@@ -437,7 +442,7 @@ struct modem_emulator {
     size_t last_line_length;
     data_sink sink;
     uint8_t payload[MODEM_PAYLOAD_MAX];
-    bool busy;                    /* a command runs; input waits in modem_rx */
+    bool busy;                                  /* a command runs; input waits in modem_rx */
     bool (*producer)(modem_emulator *emulator); /* writes a long reply piece by piece */
 
     /* settings the device can change */
@@ -448,19 +453,19 @@ struct modem_emulator {
     int creg_mode, cgreg_mode, cereg_mode;
     int cfun;
     bool attached;
-    int network_mode;             /* AT+CNMP */
-    int cat_mode;                 /* AT+CMNB */
+    int network_mode; /* AT+CNMP */
+    int cat_mode;     /* AT+CMNB */
     char bands_catm[96], bands_nb[96];
-    char apn[64];                 /* AT+CGDCONT cid 1 */
+    char apn[64]; /* AT+CGDCONT cid 1 */
     char pdp_type[16];
 
     /* SIM and network */
     bool sim_ready;
-    int registration;             /* 0 idle, 1 home, 2 searching, 5 roaming */
-    bool registration_lost;       /* inside the injected loss window */
-    int loss_phase;               /* 0 pending (or none), 1 inside the window, 2 over */
+    int registration;       /* 0 idle, 1 home, 2 searching, 5 roaming */
+    bool registration_lost; /* inside the injected loss window */
+    int loss_phase;         /* 0 pending (or none), 1 inside the window, 2 over */
     uint64_t loss_start_us, loss_end_us;
-    uint64_t bytes_since_boot;    /* network bytes, for reset_after_bytes */
+    uint64_t bytes_since_boot; /* network bytes, for reset_after_bytes */
 
     /* timers */
     scheduled_event *events;
@@ -485,7 +490,8 @@ struct modem_emulator {
     modem_emulator_stats stats;
 };
 
-/* ---- shared helpers (emulator.c) -------------------------------------------------------------- */
+/* ---- shared helpers (emulator.c) --------------------------------------------------------------
+ */
 
 uint64_t emulator_random(modem_emulator *emulator);
 bool emulator_chance(modem_emulator *emulator, double probability);
@@ -557,6 +563,12 @@ int fs_init(modem_emulator *emulator);
 void fs_free(modem_emulator *emulator);
 /* For HTTPREADFILE: replaces the file with `data`. 0 or a CME code. */
 int fs_write_file(modem_emulator *emulator, const char *path, const uint8_t *data, size_t length);
+
+/* Data as upper-case hex digits (the hex read modes). */
+void out_hex(modem_emulator *emulator, const uint8_t *data, size_t length);
+/* Whether a "data arrived" notice is due: the first arrival since the device last read, and,
+ * where the model repeats itself (`repeats`), now and then another one (the quirk rate). */
+bool data_notice_due(modem_emulator *emulator, bool *notified, bool repeats);
 
 /* A read reply's header line; `quirk_urc` (may be NULL) goes out right after it, between the
  * header and its data, the way real modems sometimes place a URC. */

@@ -28,7 +28,8 @@
 #define DEFAULT_CAPACITY (8ull << 20)
 #define READ_BLOCK 2048u
 
-/* ---- names ------------------------------------------------------------------------------------- */
+/* ---- names -------------------------------------------------------------------------------------
+ */
 
 /* "c:/image.bin", "C:/image.bin", "image.bin" -> "image.bin"; NULL when not a plain name on C: */
 static const char *plain_name(const char *path)
@@ -55,7 +56,8 @@ static void host_path(const modem_emulator *emulator, const char *name, char *ou
     snprintf(out, capacity, "%s/%s", emulator->fs.directory, name);
 }
 
-/* ---- the two backends ----------------------------------------------------------------------------- */
+/* ---- the two backends
+ * ----------------------------------------------------------------------------- */
 
 static fs_file *memory_find(const modem_emulator *emulator, const char *name)
 {
@@ -259,7 +261,8 @@ int fs_write_file(modem_emulator *emulator, const char *path, const uint8_t *dat
     return file_write(emulator, name, 0, data, length, true) ? 0 : CME_UNKNOWN;
 }
 
-/* ---- commands ------------------------------------------------------------------------------------ */
+/* ---- commands
+ * ------------------------------------------------------------------------------------ */
 
 static int command_fscd(modem_emulator *emulator, const at_command *command)
 {
@@ -426,9 +429,9 @@ static bool transmit_block(modem_emulator *emulator)
     uint8_t data[READ_BLOCK];
     size_t want = emulator->producer_remaining < READ_BLOCK ? (size_t)emulator->producer_remaining
                                                             : READ_BLOCK;
-    size_t count = want ? file_read(emulator, emulator->producer_name, emulator->producer_offset,
-                                    data, want)
-                        : 0;
+    size_t count =
+        want ? file_read(emulator, emulator->producer_name, emulator->producer_offset, data, want)
+             : 0;
     if (count == 0) {
         out_line(emulator, "+CFTRANTX: 0");
         out_ok(emulator);
@@ -453,8 +456,8 @@ static int command_cftrantx(modem_emulator *emulator, const at_command *command)
     name = plain_name(argument_text(command, 0));
     if (!name || !file_size(emulator, name, &size))
         return RESULT_ERROR;
-    if (argument_present(command, 1) && (!argument_int(command, 1, &offset) || offset < 0 ||
-                                         (uint64_t)offset > size))
+    if (argument_present(command, 1) &&
+        (!argument_int(command, 1, &offset) || offset < 0 || (uint64_t)offset > size))
         return RESULT_ERROR;
     if (argument_present(command, 2) && (!argument_int(command, 2, &length) || length < 0))
         return RESULT_ERROR;
@@ -467,13 +470,12 @@ static int command_cftrantx(modem_emulator *emulator, const at_command *command)
     return RESULT_PENDING;
 }
 
-const command_entry filesystem_commands[] = {
-    {"+FSCD", command_fscd, 0},
-    {"+FSLS", command_fsls, 0},
-    {"+FSDEL", command_fsdel, 0},
-    {"+FSRENAME", command_fsrename, 0},
-    {"+FSATTRI", command_fsattri, 0},
-    {"+FSMEM", command_fsmem, 0},
-    {"+CFTRANRX", command_cftranrx, 0},
-    {"+CFTRANTX", command_cftrantx, 0},
-    {NULL, NULL, 0}};
+const command_entry filesystem_commands[] = {{"+FSCD", command_fscd, 0},
+                                             {"+FSLS", command_fsls, 0},
+                                             {"+FSDEL", command_fsdel, 0},
+                                             {"+FSRENAME", command_fsrename, 0},
+                                             {"+FSATTRI", command_fsattri, 0},
+                                             {"+FSMEM", command_fsmem, 0},
+                                             {"+CFTRANRX", command_cftranrx, 0},
+                                             {"+CFTRANTX", command_cftrantx, 0},
+                                             {NULL, NULL, 0}};

@@ -82,15 +82,14 @@ static void finish(modem_emulator *emulator, int status)
                         http->body_length);
     if (http->read_file_pending) {
         http->read_file_pending = false;
-        out_urc_after_reply(emulator, "+HTTPREADFILE: %d",
-                            fs_write_file(emulator, http->read_file_name, http->body,
-                                          http->body_length)
-                                ? 7
-                                : 0);
+        out_urc_after_reply(
+            emulator, "+HTTPREADFILE: %d",
+            fs_write_file(emulator, http->read_file_name, http->body, http->body_length) ? 7 : 0);
     }
 }
 
-/* ---- response parsing ------------------------------------------------------------------------------ */
+/* ---- response parsing
+ * ------------------------------------------------------------------------------ */
 
 static bool body_append(http_state *http, const uint8_t *data, size_t length)
 {
@@ -223,7 +222,8 @@ static int feed(http_state *http, const uint8_t *data, size_t length)
     return 0;
 }
 
-/* ---- the action ---------------------------------------------------------------------------------- */
+/* ---- the action
+ * ---------------------------------------------------------------------------------- */
 
 static bool split_url(const char *url, bool *tls, char *host, size_t host_capacity, uint16_t *port,
                       const char **path)
@@ -279,8 +279,8 @@ static bool build_request(modem_emulator *emulator, const char *host, uint16_t p
     char *request = malloc(capacity);
     if (!request)
         return false;
-    used = (size_t)snprintf(request, capacity, "%s %s HTTP/1.1\r\nHost: %s", method_name(http->method),
-                            path, host);
+    used = (size_t)snprintf(request, capacity, "%s %s HTTP/1.1\r\nHost: %s",
+                            method_name(http->method), path, host);
     if (port != (tls ? 443 : 80))
         used += (size_t)snprintf(request + used, capacity - used, ":%u", (unsigned)port);
     used += (size_t)snprintf(request + used, capacity - used,
@@ -335,10 +335,9 @@ static int command_httpaction(modem_emulator *emulator, const at_command *comman
     http->method = (int)method;
     clear_response(http);
     http->phase = HTTP_REQUESTING;
-    http->deadline_us = emulator->now_us + (uint64_t)(http->receive_timeout_s > 0
-                                                          ? http->receive_timeout_s
-                                                          : 120) *
-                                               1000000ull;
+    http->deadline_us =
+        emulator->now_us +
+        (uint64_t)(http->receive_timeout_s > 0 ? http->receive_timeout_s : 120) * 1000000ull;
     if (!split_url(http->url, &tls, host, sizeof(host), &port, &path)) {
         schedule(emulator, 10, fail_later, HTTP_ERROR_PARAMETER, NULL);
         return RESULT_OK;
@@ -435,7 +434,8 @@ void http_reset(modem_emulator *emulator)
     memset(http, 0, sizeof(*http));
 }
 
-/* ---- commands ------------------------------------------------------------------------------------- */
+/* ---- commands
+ * ------------------------------------------------------------------------------------- */
 
 static int command_httpinit(modem_emulator *emulator, const at_command *command)
 {
@@ -544,9 +544,9 @@ static int command_httpdata(modem_emulator *emulator, const at_command *command)
     data_sink sink;
     if (command->type != COMMAND_SET)
         return command->type == COMMAND_TEST ? RESULT_OK : RESULT_ERROR;
-    if (!http->initialized || !argument_int(command, 0, &size) || size < 1 ||
-        size > 153600 || (argument_present(command, 1) &&
-                          (!argument_int(command, 1, &time_s) || time_s < 1 || time_s > 65535)))
+    if (!http->initialized || !argument_int(command, 0, &size) || size < 1 || size > 153600 ||
+        (argument_present(command, 1) &&
+         (!argument_int(command, 1, &time_s) || time_s < 1 || time_s > 65535)))
         return RESULT_ERROR;
     free(http->post_data);
     http->post_data = malloc((size_t)size);
@@ -638,21 +638,18 @@ static int command_httpreadfile(modem_emulator *emulator, const at_command *comm
     if (http->phase != HTTP_DONE)
         return RESULT_ERROR;
     out_ok(emulator);
-    out_urc_after_reply(emulator, "+HTTPREADFILE: %d",
-                        fs_write_file(emulator, http->read_file_name, http->body,
-                                      http->body_length)
-                            ? 7
-                            : 0);
+    out_urc_after_reply(
+        emulator, "+HTTPREADFILE: %d",
+        fs_write_file(emulator, http->read_file_name, http->body, http->body_length) ? 7 : 0);
     return RESULT_DONE;
 }
 
-const command_entry http_commands[] = {
-    {"+HTTPINIT", command_httpinit, 0},
-    {"+HTTPTERM", command_httpterm, 0},
-    {"+HTTPPARA", command_httppara, 0},
-    {"+HTTPDATA", command_httpdata, 0},
-    {"+HTTPACTION", command_httpaction, 0},
-    {"+HTTPHEAD", command_httphead, 0},
-    {"+HTTPREAD", command_httpread, 0},
-    {"+HTTPREADFILE", command_httpreadfile, 0},
-    {NULL, NULL, 0}};
+const command_entry http_commands[] = {{"+HTTPINIT", command_httpinit, 0},
+                                       {"+HTTPTERM", command_httpterm, 0},
+                                       {"+HTTPPARA", command_httppara, 0},
+                                       {"+HTTPDATA", command_httpdata, 0},
+                                       {"+HTTPACTION", command_httpaction, 0},
+                                       {"+HTTPHEAD", command_httphead, 0},
+                                       {"+HTTPREAD", command_httpread, 0},
+                                       {"+HTTPREADFILE", command_httpreadfile, 0},
+                                       {NULL, NULL, 0}};

@@ -34,7 +34,7 @@
 #include <mbedtls/x509_crt.h>
 
 #define LINK_MARKS 64
-#define SEGMENT 1460u                 /* bytes per radio transfer: one TCP segment */
+#define SEGMENT 1460u /* bytes per radio transfer: one TCP segment */
 #define CONNECT_TIMEOUT_US 60000000ull
 #define TLS_RECORD_ROOM 18432u
 
@@ -69,21 +69,21 @@ struct modem_link {
     uint16_t port;
     uint64_t started_us;
     bool kernel_connected;
-    uint64_t report_us;           /* when the connect (or its failure) reaches the modem */
+    uint64_t report_us; /* when the connect (or its failure) reaches the modem */
     bool reported;
 
-    byte_ring down;               /* raw bytes from the server, visible or still in the air */
+    byte_ring down; /* raw bytes from the server, visible or still in the air */
     mark_queue down_marks;
     uint64_t down_visible_end;
-    uint64_t down_read_total;     /* raw bytes read from the kernel */
+    uint64_t down_read_total; /* raw bytes read from the kernel */
     uint64_t radio_down_free_us;
-    bool eof;                     /* the kernel said the server closed */
+    bool eof; /* the kernel said the server closed */
     uint64_t eof_visible_us;
     bool eof_reported;
 
-    byte_ring plain;              /* TLS: decrypted bytes the modem holds */
-    byte_ring up_plain;           /* TLS: bytes the device sent, not yet encrypted */
-    byte_ring up;                 /* raw bytes to the server, in the air or due */
+    byte_ring plain;    /* TLS: decrypted bytes the modem holds */
+    byte_ring up_plain; /* TLS: bytes the device sent, not yet encrypted */
+    byte_ring up;       /* raw bytes to the server, in the air or due */
     mark_queue up_marks;
     uint64_t radio_up_free_us;
     uint64_t sent_total;
@@ -94,7 +94,8 @@ struct modem_link {
     int tls_max_minor;
 };
 
-/* ---- marks ------------------------------------------------------------------------------------- */
+/* ---- marks -------------------------------------------------------------------------------------
+ */
 
 static void mark_push(mark_queue *queue, uint64_t end, uint64_t at_us)
 {
@@ -125,7 +126,8 @@ static uint64_t air_time_us(uint64_t bytes, uint32_t bits_per_second)
     return bits_per_second ? bytes * 8000000ull / bits_per_second : 0;
 }
 
-/* ---- raw send path (shared by TCP and the TLS BIO) ------------------------------------------------ */
+/* ---- raw send path (shared by TCP and the TLS BIO)
+ * ------------------------------------------------ */
 
 static size_t raw_send(modem_link *link, const uint8_t *data, size_t length)
 {
@@ -154,7 +156,8 @@ static bool eof_visible(const modem_link *link)
            link->down_visible_end >= link->down.consumed + link->down.length;
 }
 
-/* ---- TLS ----------------------------------------------------------------------------------------- */
+/* ---- TLS
+ * ----------------------------------------------------------------------------------------- */
 
 static int tls_bio_send(void *context, const unsigned char *data, size_t length)
 {
@@ -211,8 +214,7 @@ static bool tls_start(modem_link *link)
                               5) != 0)
         return false;
     if (mbedtls_ssl_config_defaults(&tls->config, MBEDTLS_SSL_IS_CLIENT,
-                                    MBEDTLS_SSL_TRANSPORT_STREAM,
-                                    MBEDTLS_SSL_PRESET_DEFAULT) != 0)
+                                    MBEDTLS_SSL_TRANSPORT_STREAM, MBEDTLS_SSL_PRESET_DEFAULT) != 0)
         return false;
     mbedtls_ssl_conf_rng(&tls->config, mbedtls_ctr_drbg_random, &tls->drbg);
     mbedtls_ssl_conf_min_version(&tls->config, MBEDTLS_SSL_MAJOR_VERSION_3,
@@ -233,7 +235,8 @@ static bool tls_start(modem_link *link)
     return true;
 }
 
-/* ---- open and close ------------------------------------------------------------------------------ */
+/* ---- open and close
+ * ------------------------------------------------------------------------------ */
 
 static bool register_link(modem_emulator *emulator, modem_link *link)
 {
@@ -277,15 +280,18 @@ static bool resolve(const char *host, uint16_t port, struct sockaddr_storage *ad
     return true;
 }
 
-bool emulator_resolve(const char *host, char *text, size_t capacity)
+bool emulator_resolve(const modem_emulator *emulator, const char *host, char *text, size_t capacity)
 {
     struct sockaddr_storage address;
     socklen_t length;
     const void *raw;
+    if (emulator->options.network_disabled)
+        return false;
     if (!resolve(host, 0, &address, &length))
         return false;
-    raw = address.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&address)->sin_addr
-                                       : (const void *)&((struct sockaddr_in6 *)&address)->sin6_addr;
+    raw = address.ss_family == AF_INET
+              ? (const void *)&((struct sockaddr_in *)&address)->sin_addr
+              : (const void *)&((struct sockaddr_in6 *)&address)->sin6_addr;
     return inet_ntop(address.ss_family, raw, text, (socklen_t)capacity) != NULL;
 }
 
@@ -345,8 +351,7 @@ modem_link *link_open(modem_emulator *emulator, link_owner owner, int index, con
     if (connect(link->fd, (struct sockaddr *)&address, address_length) == 0) {
         link->kernel_connected = true;
     } else if (errno != EINPROGRESS) {
-        link->pending_failure =
-            errno == ECONNREFUSED ? LINK_FAILURE_REFUSED : LINK_FAILURE_TIMEOUT;
+        link->pending_failure = errno == ECONNREFUSED ? LINK_FAILURE_REFUSED : LINK_FAILURE_TIMEOUT;
         close(link->fd);
         link->fd = -1;
     }
@@ -377,7 +382,8 @@ void link_close(modem_emulator *emulator, modem_link *link)
     free(link);
 }
 
-/* ---- queries ------------------------------------------------------------------------------------- */
+/* ---- queries
+ * ------------------------------------------------------------------------------------- */
 
 link_state link_get_state(const modem_link *link)
 {
@@ -387,6 +393,11 @@ link_state link_get_state(const modem_link *link)
 link_failure link_get_failure(const modem_link *link)
 {
     return link->failure;
+}
+
+bool link_usable(const modem_link *link)
+{
+    return link && (link->state == LINK_OPEN || link->state == LINK_CONNECTING);
 }
 
 link_owner link_get_owner(const modem_link *link)
@@ -453,7 +464,8 @@ uint64_t link_bytes_sent(const modem_link *link)
     return link->sent_total;
 }
 
-/* ---- the work ------------------------------------------------------------------------------------- */
+/* ---- the work
+ * ------------------------------------------------------------------------------------- */
 
 static void fail(modem_link *link, link_failure failure)
 {
@@ -488,8 +500,8 @@ static unsigned poll_connect(modem_link *link)
     if (link->pending_failure) {
         link->reported = true;
         fail(link, link->pending_failure);
-        emulator_note(emulator, "socket to %s:%u failed (%d)", link->address,
-                      (unsigned)link->port, (int)link->failure);
+        emulator_note(emulator, "socket to %s:%u failed (%d)", link->address, (unsigned)link->port,
+                      (int)link->failure);
         return LINK_EVENT_FAILED;
     }
     if (!link->kernel_connected)
@@ -526,8 +538,8 @@ static void receive_from_kernel(modem_link *link)
             link->eof = true;
             link->eof_visible_us =
                 (link->down_marks.count
-                     ? link->down_marks.marks[(link->down_marks.head + link->down_marks.count - 1) %
-                                              LINK_MARKS]
+                     ? link->down_marks
+                           .marks[(link->down_marks.head + link->down_marks.count - 1) % LINK_MARKS]
                            .at_us
                      : emulator->now_us + emulator->one_way_us);
             shutdown(link->fd, SHUT_RDWR);
@@ -638,8 +650,7 @@ static unsigned poll_tls(modem_link *link)
                           mbedtls_ssl_get_version(&tls->ssl));
             events |= LINK_EVENT_CONNECTED;
         } else if (result == MBEDTLS_ERR_SSL_WANT_READ || result == MBEDTLS_ERR_SSL_WANT_WRITE) {
-            if (eof_visible(link) ||
-                emulator->now_us - link->started_us > CONNECT_TIMEOUT_US) {
+            if (eof_visible(link) || emulator->now_us - link->started_us > CONNECT_TIMEOUT_US) {
                 fail(link, LINK_FAILURE_TLS);
                 return LINK_EVENT_FAILED;
             }

@@ -39,36 +39,35 @@ static void on_signal(int number)
 
 static void usage(FILE *stream)
 {
-    fputs(
-        "usage: cellota-modem --model sim7600|sim7000|sim7070|sim800 [options]\n"
-        "\n"
-        "Emulates a SIMCom modem on a pseudo-terminal with real TCP sockets behind it.\n"
-        "The first line printed is the path of the terminal to open.\n"
-        "\n"
-        "  --model M               sim7600, sim7000, sim7070 or sim800 (required)\n"
-        "  --baud B                UART rate, bytes paced as 8N1 (8E1 with parity); 115200\n"
-        "  --parity                start with parity on (AT+ICF=2,1 also turns it on)\n"
-        "  --flow-control          start with RTS/CTS on (AT+IFC=2,2)\n"
-        "  --radio R               cat1, catm1 or gprs (default: the model's own)\n"
-        "  --bandwidth BPS         downlink bits per second (default: the radio's)\n"
-        "  --uplink-bandwidth BPS  uplink bits per second (default: the radio's)\n"
-        "  --latency MS            network round-trip time (cat1 50, catm1 150, gprs 600)\n"
-        "  --drop-rate R           probability that a UART byte is lost\n"
-        "  --corrupt-rate R        probability that a UART byte has a bit flipped\n"
-        "  --fault-direction D     to-device (default), to-modem or both\n"
-        "  --close-after N         every socket is closed by the server after N bytes\n"
-        "  --reset-after N         the modem resets after N network bytes since boot\n"
-        "  --lose-registration-at MS   lose the network MS after start ...\n"
-        "  --lose-registration-for MS  ... for MS milliseconds\n"
-        "  --quirk-rate R          how often the optional real-modem quirks show (0.25)\n"
-        "  --boot-ms MS            power-on to RDY (default: the model's, shortened)\n"
-        "  --roaming               register as roaming (stat 5)\n"
-        "  --fs-dir DIR            SIM7600 file system in DIR (default: memory)\n"
-        "  --ca-file PEM           CA bundle for TLS sockets the device asks to verify\n"
-        "  --seed S                fault generator seed (default 1)\n"
-        "  --log FILE              write every byte both ways, and events, to FILE\n"
-        "  --help                  this text\n",
-        stream);
+    fputs("usage: cellota-modem --model sim7600|sim7000|sim7070|sim800 [options]\n"
+          "\n"
+          "Emulates a SIMCom modem on a pseudo-terminal with real TCP sockets behind it.\n"
+          "The first line printed is the path of the terminal to open.\n"
+          "\n"
+          "  --model M               sim7600, sim7000, sim7070 or sim800 (required)\n"
+          "  --baud B                UART rate, bytes paced as 8N1 (8E1 with parity); 115200\n"
+          "  --parity                start with parity on (AT+ICF=2,1 also turns it on)\n"
+          "  --flow-control          start with RTS/CTS on (AT+IFC=2,2)\n"
+          "  --radio R               cat1, catm1 or gprs (default: the model's own)\n"
+          "  --bandwidth BPS         downlink bits per second (default: the radio's)\n"
+          "  --uplink-bandwidth BPS  uplink bits per second (default: the radio's)\n"
+          "  --latency MS            network round-trip time (cat1 50, catm1 150, gprs 600)\n"
+          "  --drop-rate R           probability that a UART byte is lost\n"
+          "  --corrupt-rate R        probability that a UART byte has a bit flipped\n"
+          "  --fault-direction D     to-device (default), to-modem or both\n"
+          "  --close-after N         every socket is closed by the server after N bytes\n"
+          "  --reset-after N         the modem resets after N network bytes since boot\n"
+          "  --lose-registration-at MS   lose the network MS after start ...\n"
+          "  --lose-registration-for MS  ... for MS milliseconds\n"
+          "  --quirk-rate R          how often the optional real-modem quirks show (0.1)\n"
+          "  --boot-ms MS            power-on to RDY (default: the model's, shortened)\n"
+          "  --roaming               register as roaming (stat 5)\n"
+          "  --fs-dir DIR            SIM7600 file system in DIR (default: memory)\n"
+          "  --ca-file PEM           CA bundle for TLS sockets the device asks to verify\n"
+          "  --seed S                fault generator seed (default 1)\n"
+          "  --log FILE              write every byte both ways, and events, to FILE\n"
+          "  --help                  this text\n",
+          stream);
 }
 
 static uint64_t monotonic_ms(void)
@@ -78,7 +77,8 @@ static uint64_t monotonic_ms(void)
     return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
 }
 
-/* ---- the log -------------------------------------------------------------------------------------- */
+/* ---- the log
+ * -------------------------------------------------------------------------------------- */
 
 typedef struct log_state {
     FILE *file;
@@ -130,7 +130,8 @@ static void log_bytes(void *user, uint64_t now_ms, modem_log_direction direction
     fflush(log->file);
 }
 
-/* ---- the pty -------------------------------------------------------------------------------------- */
+/* ---- the pty
+ * -------------------------------------------------------------------------------------- */
 
 static int open_pty(int *slave, char *path, size_t capacity)
 {
@@ -157,8 +158,7 @@ static int open_pty(int *slave, char *path, size_t capacity)
 }
 
 /* Encodes bytes for the terminal per its current settings (see the top of the file). */
-static size_t encode(int master, const uint8_t *data, const bool *flags, size_t count,
-                     uint8_t *out)
+static size_t encode(int master, const uint8_t *data, const bool *flags, size_t count, uint8_t *out)
 {
     struct termios settings;
     tcflag_t input = 0;
@@ -197,7 +197,8 @@ static size_t encode(int master, const uint8_t *data, const bool *flags, size_t 
     return used;
 }
 
-/* ---- options -------------------------------------------------------------------------------------- */
+/* ---- options
+ * -------------------------------------------------------------------------------------- */
 
 static bool parse_number(const char *text, double low, double high, double *value)
 {

@@ -61,44 +61,45 @@ typedef enum modem_log_direction {
 } modem_log_direction;
 
 typedef struct modem_emulator_options {
-    uint32_t baud;                  /* UART rate; AT+IPR changes it later. Default 115200 */
-    bool parity;                    /* start with 8E1 (AT+ICF=2,1) instead of 8N1 */
-    bool hardware_flow_control;     /* start with RTS/CTS on (AT+IFC=2,2): no overruns */
-    modem_radio radio;              /* default: the model's usual radio */
-    uint32_t downlink_bps;          /* 0: the radio's default */
-    uint32_t uplink_bps;            /* 0: the radio's default */
-    int32_t round_trip_ms;          /* network round-trip time; negative: the radio's default */
+    uint32_t baud;              /* UART rate; AT+IPR changes it later. Default 115200 */
+    bool parity;                /* start with 8E1 (AT+ICF=2,1) instead of 8N1 */
+    bool hardware_flow_control; /* start with RTS/CTS on (AT+IFC=2,2): no overruns */
+    modem_radio radio;          /* default: the model's usual radio */
+    uint32_t downlink_bps;      /* 0: the radio's default */
+    uint32_t uplink_bps;        /* 0: the radio's default */
+    int32_t round_trip_ms;      /* network round-trip time; negative: the radio's default */
 
-    double drop_rate;               /* probability that a UART byte is lost */
-    double corrupt_rate;            /* probability that a UART byte has one bit flipped */
+    double drop_rate;    /* probability that a UART byte is lost */
+    double corrupt_rate; /* probability that a UART byte has one bit flipped */
     modem_fault_direction fault_direction;
-    uint64_t close_after_bytes;     /* every socket is closed by the "server" after carrying this
-                                       many bytes from the network; 0 = never */
-    uint64_t reset_after_bytes;     /* the modem resets itself after this many bytes from the
-                                       network since it booted; 0 = never */
-    int64_t lose_registration_at_ms; /* virtual time (since create) of a registration loss; <0 = never */
+    uint64_t close_after_bytes;      /* every socket is closed by the "server" after carrying this
+                                        many bytes from the network; 0 = never */
+    uint64_t reset_after_bytes;      /* the modem resets itself after this many bytes from the
+                                        network since it booted; 0 = never */
+    int64_t lose_registration_at_ms; /* virtual time (since create) of a registration loss; <0 =
+                                        never */
     uint32_t lose_registration_for_ms;
-    double quirk_rate;              /* probability of the optional quirks real modems show (extra
-                                       +CIPRXGET: 1 lines, a URC between a read header and its
-                                       data); 0 disables them. Default 0.25 */
+    double quirk_rate; /* probability of the optional quirks real modems show (extra
+                          +CIPRXGET: 1 lines, a URC between a read header and its
+                          data); 0 disables them. Default 0.1 */
 
-    uint32_t boot_ms;               /* power-on to RDY; 0: the model's default */
-    uint32_t sim_ready_ms;          /* RDY to +CPIN: READY (SIM busy meanwhile); 0: default */
-    uint32_t registration_ms;       /* SIM ready to registered (+CREG: 0,2 meanwhile); 0: default */
-    bool roaming;                   /* register as roaming (stat 5) instead of home (stat 1) */
-    bool start_powered_off;         /* wait for the power key instead of booting at create */
+    uint32_t boot_ms;         /* power-on to RDY; 0: the model's default */
+    uint32_t sim_ready_ms;    /* RDY to +CPIN: READY (SIM busy meanwhile); 0: default */
+    uint32_t registration_ms; /* SIM ready to registered (+CREG: 0,2 meanwhile); 0: default */
+    bool roaming;             /* register as roaming (stat 5) instead of home (stat 1) */
+    bool start_powered_off;   /* wait for the power key instead of booting at create */
 
-    size_t device_rx_capacity;      /* the device UART's receive buffer: bytes arriving while it
-                                       is full are lost and flagged as overruns (unless flow
-                                       control is on). 0: 4096 */
-    size_t device_tx_capacity;      /* the device UART's transmit buffer; 0: 4096 */
+    size_t device_rx_capacity; /* the device UART's receive buffer: bytes arriving while it
+                                  is full are lost and flagged as overruns (unless flow
+                                  control is on). 0: 4096 */
+    size_t device_tx_capacity; /* the device UART's transmit buffer; 0: 4096 */
 
-    const char *fs_dir;             /* SIM7600 file system in this directory; NULL: in memory */
-    uint64_t fs_capacity;           /* bytes; 0: 8 MiB */
-    const char *tls_ca_file;        /* PEM bundle to verify servers with when the device asks the
-                                       modem to verify; NULL: the modem never verifies */
-    bool network_disabled;          /* sockets fail at once (fuzzing: no real connections) */
-    uint64_t seed;                  /* fault and quirk generator seed */
+    const char *fs_dir;      /* SIM7600 file system in this directory; NULL: in memory */
+    uint64_t fs_capacity;    /* bytes; 0: 8 MiB */
+    const char *tls_ca_file; /* PEM bundle to verify servers with when the device asks the
+                                modem to verify; NULL: the modem never verifies */
+    bool network_disabled;   /* sockets fail at once (fuzzing: no real connections) */
+    uint64_t seed;           /* fault and quirk generator seed */
 
     /* Optional tap on everything the modem sends and receives. */
     void (*log)(void *user, uint64_t now_ms, modem_log_direction direction, const uint8_t *data,
@@ -110,17 +111,17 @@ typedef struct modem_emulator modem_emulator;
 
 /* Counters for tests and benchmarks. */
 typedef struct modem_emulator_stats {
-    uint64_t bytes_to_device;       /* bytes the line carried to the device (after faults) */
-    uint64_t bytes_from_device;     /* bytes the line carried from the device */
-    uint64_t bytes_dropped;         /* lost to the drop fault */
-    uint64_t bytes_corrupted;       /* bit-flipped by the corrupt fault */
-    uint64_t device_overruns;       /* lost because the device's receive buffer was full */
-    uint64_t modem_overruns;        /* lost because the modem's receive buffer was full */
-    uint64_t network_bytes_down;    /* payload bytes sockets received from servers */
-    uint64_t network_bytes_up;      /* payload bytes sockets sent to servers */
-    uint32_t boots;                 /* times the modem booted (power on, resets) */
-    uint32_t fault_resets;          /* resets injected by reset_after_bytes */
-    uint32_t fault_closes;          /* sockets closed by close_after_bytes */
+    uint64_t bytes_to_device;    /* bytes the line carried to the device (after faults) */
+    uint64_t bytes_from_device;  /* bytes the line carried from the device */
+    uint64_t bytes_dropped;      /* lost to the drop fault */
+    uint64_t bytes_corrupted;    /* bit-flipped by the corrupt fault */
+    uint64_t device_overruns;    /* lost because the device's receive buffer was full */
+    uint64_t modem_overruns;     /* lost because the modem's receive buffer was full */
+    uint64_t network_bytes_down; /* payload bytes sockets received from servers */
+    uint64_t network_bytes_up;   /* payload bytes sockets sent to servers */
+    uint32_t boots;              /* times the modem booted (power on, resets) */
+    uint32_t fault_resets;       /* resets injected by reset_after_bytes */
+    uint32_t fault_closes;       /* sockets closed by close_after_bytes */
     uint32_t registration_losses;
 } modem_emulator_stats;
 
@@ -179,8 +180,7 @@ uint64_t modem_emulator_next_event_ms(const modem_emulator *emulator);
 
 /* The emulator's socket descriptors with the events worth waiting for; returns how many were
  * written (at most `capacity`). */
-size_t modem_emulator_poll_fds(const modem_emulator *emulator, struct pollfd *fds,
-                               size_t capacity);
+size_t modem_emulator_poll_fds(const modem_emulator *emulator, struct pollfd *fds, size_t capacity);
 
 /* Parameters the device changed with AT commands, for a pty program or a harness that must
  * follow them (AT+IPR, AT+ICF). */

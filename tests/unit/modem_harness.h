@@ -28,13 +28,13 @@ typedef struct test_server {
     uint16_t port;
     const uint8_t *payload; /* sent to every client */
     size_t payload_length;
-    bool wait_for_request;  /* send only after the client sent something */
-    bool close_after;       /* close once the payload is out */
-    bool echo;              /* send back what the client sends */
+    bool wait_for_request; /* send only after the client sent something */
+    bool close_after;      /* close once the payload is out */
+    bool echo;             /* send back what the client sends */
     int clients[SERVER_CLIENTS];
     size_t sent[SERVER_CLIENTS];
     bool heard[SERVER_CLIENTS];
-    char received[8192];    /* what clients sent, all together */
+    char received[8192]; /* what clients sent, all together */
     size_t received_length;
     int accepted;
 } test_server;
@@ -134,7 +134,8 @@ typedef struct harness {
     test_server *server;
 } harness;
 
-static inline void harness_start(harness *h, modem_model model, const modem_emulator_options *options)
+static inline void harness_start(harness *h, modem_model model,
+                                 const modem_emulator_options *options)
 {
     memset(h, 0, sizeof(*h));
     h->now = 1000;
@@ -143,6 +144,39 @@ static inline void harness_start(harness *h, modem_model model, const modem_emul
         fprintf(stderr, "harness: no emulator\n");
         exit(2);
     }
+}
+
+/* The default options without the random quirks: for tests that compare exact transcripts. */
+static inline modem_emulator_options exact_options(void)
+{
+    modem_emulator_options options;
+    modem_emulator_default_options(&options);
+    options.quirk_rate = 0;
+    return options;
+}
+
+/* Starts `server` serving `payload` (after the client's first bytes when `on_request`) and a
+ * harness on `model` wired to it. */
+static inline void harness_start_served(harness *h, test_server *server, modem_model model,
+                                        const modem_emulator_options *options, const void *payload,
+                                        size_t length, bool on_request)
+{
+    server_start(server);
+    server->payload = payload;
+    server->payload_length = length;
+    server->wait_for_request = on_request;
+    harness_start(h, model, options);
+    h->server = server;
+}
+
+/* Test data that is not all the same byte. */
+static inline uint8_t *test_pattern(size_t length)
+{
+    uint8_t *data = malloc(length);
+    size_t index;
+    for (index = 0; index < length; index++)
+        data[index] = (uint8_t)(index * 7 + index / 251);
+    return data;
 }
 
 static inline void harness_collect(harness *h)
@@ -272,6 +306,16 @@ static inline bool harness_ready(harness *h)
         harness_advance(h, 200);
     }
     return false;
+}
+
+/* A SIM7600 socket 0 to 127.0.0.1:`port` with manual receive, once the modem is registered. */
+static inline bool harness_open_sim7600_socket(harness *h, uint16_t port)
+{
+    char line[128];
+    snprintf(line, sizeof(line), "AT+CIPOPEN=0,\"TCP\",\"127.0.0.1\",%u", port);
+    return harness_ready(h) && harness_command(h, "AT+CIPRXGET=1", "OK\r\n", 1000) &&
+           harness_command(h, "AT+NETOPEN", "+NETOPEN: 0\r\n", 3000) &&
+           harness_command(h, line, "+CIPOPEN: 0,0\r\n", 3000);
 }
 
 static inline void harness_stop(harness *h)

@@ -3,25 +3,6 @@
  * the power key, overruns of the device's receive buffer, and the baud-rate pacing itself. */
 #include "modem_harness.h"
 
-static uint8_t *pattern(size_t length)
-{
-    uint8_t *data = malloc(length);
-    size_t index;
-    for (index = 0; index < length; index++)
-        data[index] = (uint8_t)(index * 7 + index / 251);
-    return data;
-}
-
-/* Opens a SIM7600 socket to `server` with manual receive. */
-static bool open_socket(harness *h, test_server *server)
-{
-    char line[128];
-    snprintf(line, sizeof(line), "AT+CIPOPEN=0,\"TCP\",\"127.0.0.1\",%u", server->port);
-    return harness_ready(h) && harness_command(h, "AT+CIPRXGET=1", "OK\r\n", 1000) &&
-           harness_command(h, "AT+NETOPEN", "+NETOPEN: 0\r\n", 3000) &&
-           harness_command(h, line, "+CIPOPEN: 0,0\r\n", 3000);
-}
-
 /* Reads the socket with CIPRXGET=2 until `total` bytes came or the modem holds nothing more
  * after the server closed; returns how many were read. */
 static size_t read_all(harness *h, uint8_t *out, size_t total)
@@ -56,7 +37,7 @@ static void test_line_pacing(void)
     for (index = 0; index < 2; index++) {
         harness h;
         modem_emulator_options options;
-        uint8_t *data = pattern(11520);
+        uint8_t *data = test_pattern(11520);
         uint64_t start, took;
         size_t before;
         modem_emulator_default_options(&options);
@@ -90,7 +71,7 @@ static void test_parity_slows_the_line(void)
 {
     harness h;
     modem_emulator_options options;
-    uint8_t *data = pattern(11000);
+    uint8_t *data = test_pattern(11000);
     uint64_t start;
     modem_emulator_default_options(&options);
     harness_start(&h, MODEM_MODEL_SIM7600, &options);
@@ -129,7 +110,7 @@ static void test_drop_and_corrupt(void)
     modem_emulator_get_stats(h.emulator, &stats);
     CHECK(stats.bytes_dropped > 200); /* ~5% of ~8000 bytes */
     CHECK(stats.bytes_dropped < 700);
-    CHECK_EQ_INT(h.errors, 0);        /* a lost byte is not flagged */
+    CHECK_EQ_INT(h.errors, 0); /* a lost byte is not flagged */
     CHECK_EQ_INT(stats.bytes_to_device + stats.bytes_dropped, h.length + stats.bytes_dropped);
     harness_stop(&h);
 
@@ -199,16 +180,11 @@ static void test_close_after_bytes(void)
     harness h;
     test_server server;
     modem_emulator_options options;
-    uint8_t *data = pattern(20000), got[20000];
-    modem_emulator_default_options(&options);
-    options.quirk_rate = 0;
+    uint8_t *data = test_pattern(20000), got[20000];
+    options = exact_options();
     options.close_after_bytes = 7000;
-    server_start(&server);
-    server.payload = data;
-    server.payload_length = 20000;
-    harness_start(&h, MODEM_MODEL_SIM7600, &options);
-    h.server = &server;
-    CHECK(open_socket(&h, &server));
+    harness_start_served(&h, &server, MODEM_MODEL_SIM7600, &options, data, 20000, false);
+    CHECK(harness_open_sim7600_socket(&h, server.port));
     CHECK(harness_wait_for(&h, "\r\n+IPCLOSE: 0,1\r\n", 5000));
     CHECK_EQ_INT(read_all(&h, got, 20000), 7000);
     CHECK_EQ_MEM(got, data, 7000);
@@ -223,24 +199,19 @@ static void test_reset_after_bytes(void)
     test_server server;
     modem_emulator_options options;
     modem_emulator_stats stats;
-    uint8_t *data = pattern(20000), got[20000];
-    modem_emulator_default_options(&options);
-    options.quirk_rate = 0;
+    uint8_t *data = test_pattern(20000);
+    options = exact_options();
     options.reset_after_bytes = 5000;
-    server_start(&server);
-    server.payload = data;
-    server.payload_length = 20000;
-    harness_start(&h, MODEM_MODEL_SIM7600, &options);
-    h.server = &server;
-    CHECK(open_socket(&h, &server));
+    harness_start_served(&h, &server, MODEM_MODEL_SIM7600, &options, data, 20000, false);
+    CHECK(harness_open_sim7600_socket(&h, server.port));
     /* the modem resets on its own: boot lines again, the socket gone, echo back on */
     CHECK(harness_wait_for(&h, "\r\nRDY\r\n", 10000));
-    CHECK(harness_command(&h, "AT+CIPRXGET=4,0", "AT+CIPRXGET=4,0\r\r\n+IP ERROR: No data\r\n", 1000));
+    CHECK(harness_command(&h, "AT+CIPRXGET=4,0", "AT+CIPRXGET=4,0\r\r\n+IP ERROR: No data\r\n",
+                          1000));
     CHECK(harness_wait_for(&h, "PB DONE", 10000));
     modem_emulator_get_stats(h.emulator, &stats);
     CHECK_EQ_INT(stats.fault_resets, 1);
     CHECK_EQ_INT(stats.boots, 2);
-    (void)got;
     free(data);
     harness_stop(&h);
     server_stop(&server);
@@ -252,16 +223,11 @@ static void test_registration_loss(void)
     test_server server;
     modem_emulator_options options;
     char line[128];
-    modem_emulator_default_options(&options);
-    options.quirk_rate = 0;
+    options = exact_options();
     options.lose_registration_at_ms = 12000;
     options.lose_registration_for_ms = 5000;
-    server_start(&server);
-    server.payload = (const uint8_t *)"x";
-    server.payload_length = 1;
-    harness_start(&h, MODEM_MODEL_SIM7600, &options);
-    h.server = &server;
-    CHECK(open_socket(&h, &server));
+    harness_start_served(&h, &server, MODEM_MODEL_SIM7600, &options, "x", 1, false);
+    CHECK(harness_open_sim7600_socket(&h, server.port));
     CHECK(harness_command(&h, "AT+CREG=1", "OK\r\n", 1000));
     CHECK(harness_wait_for(&h, "\r\n+CREG: 2\r\n", 15000));
     CHECK(harness_wait_for(&h, "\r\n+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY\r\n", 100));

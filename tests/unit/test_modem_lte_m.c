@@ -6,16 +6,9 @@ static const char payload[] = "0123456789abcdefghijklmnopqrstuvwxyzABCD"; /* 40 
 
 static void start(harness *h, test_server *server, modem_model model)
 {
-    modem_emulator_options options;
-    modem_emulator_default_options(&options);
-    options.quirk_rate = 0;
-    server_start(server);
-    server->payload = (const uint8_t *)payload;
-    server->payload_length = 40;
-    server->wait_for_request = true;
+    modem_emulator_options options = exact_options();
+    harness_start_served(h, server, model, &options, payload, 40, true);
     server->close_after = true;
-    harness_start(h, model, &options);
-    h->server = server;
 }
 
 static void test_boot_and_bands(void)

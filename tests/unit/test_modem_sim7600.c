@@ -2,18 +2,10 @@
  * sockets against a real TCP server on 127.0.0.1, and the replies real logs show. */
 #include "modem_harness.h"
 
-static modem_emulator_options quiet_options(void)
-{
-    modem_emulator_options options;
-    modem_emulator_default_options(&options);
-    options.quirk_rate = 0;
-    return options;
-}
-
 static void test_boot_lines_and_sim_busy(void)
 {
     harness h;
-    modem_emulator_options options = quiet_options();
+    modem_emulator_options options = exact_options();
     harness_start(&h, MODEM_MODEL_SIM7600, &options);
     /* nothing answers before RDY */
     harness_send(&h, "AT\r");
@@ -40,7 +32,7 @@ static void test_boot_lines_and_sim_busy(void)
 static void test_registration(void)
 {
     harness h;
-    modem_emulator_options options = quiet_options();
+    modem_emulator_options options = exact_options();
     harness_start(&h, MODEM_MODEL_SIM7600, &options);
     CHECK(harness_wait_for(&h, "RDY", 10000));
     CHECK(harness_command(&h, "ATE0", "OK\r\n", 1000));
@@ -64,7 +56,7 @@ static void test_socket_round_trip(void)
     test_server server;
     char line[160];
     uint8_t data[64];
-    modem_emulator_options options = quiet_options();
+    modem_emulator_options options = exact_options();
     server_start(&server);
     server.payload = (const uint8_t *)"hello from the server, 40 bytes long!!\r\n";
     server.payload_length = 40;
@@ -73,10 +65,12 @@ static void test_socket_round_trip(void)
     h.server = &server;
     CHECK(harness_ready(&h));
     CHECK(harness_command(&h, "AT+CIPRXGET=1", "OK\r\n", 1000));
-    CHECK(harness_command(&h, "AT+CIPOPEN=0,\"TCP\",\"127.0.0.1\",80", "\r\n+CIPOPEN: 0,2\r\n\r\nERROR\r\n", 1000));
+    CHECK(harness_command(&h, "AT+CIPOPEN=0,\"TCP\",\"127.0.0.1\",80",
+                          "\r\n+CIPOPEN: 0,2\r\n\r\nERROR\r\n", 1000));
     CHECK(harness_command(&h, "AT+NETOPEN", "\r\nOK\r\n", 1000));
     CHECK(harness_wait_for(&h, "\r\n+NETOPEN: 0\r\n", 2000));
-    CHECK(harness_command(&h, "AT+NETOPEN", "\r\n+IP ERROR: Network is already opened\r\n\r\nERROR\r\n", 1000));
+    CHECK(harness_command(&h, "AT+NETOPEN",
+                          "\r\n+IP ERROR: Network is already opened\r\n\r\nERROR\r\n", 1000));
     CHECK(harness_command(&h, "AT+IPADDR", "\r\n+IPADDR: 10.64.12.7\r\n\r\nOK\r\n", 1000));
     snprintf(line, sizeof(line), "AT+CIPOPEN=0,\"TCP\",\"127.0.0.1\",%u", server.port);
     CHECK(harness_command(&h, line, "\r\nOK\r\n", 1000));
@@ -86,7 +80,8 @@ static void test_socket_round_trip(void)
     CHECK(harness_wait_for(&h, "\r\nOK\r\n\r\n+CIPSEND: 0,5,5\r\n", 1000));
     CHECK(harness_wait_for(&h, "\r\n+CIPRXGET: 1,0\r\n", 2000));
     CHECK(harness_command(&h, "AT+CIPRXGET=4,0", "\r\n+CIPRXGET: 4,0,40\r\n\r\nOK\r\n", 1000));
-    CHECK(harness_command(&h, "AT+CIPRXGET=2,0,1501", "\r\n+IP ERROR: Invalid parameter\r\n\r\nERROR\r\n", 1000));
+    CHECK(harness_command(&h, "AT+CIPRXGET=2,0,1501",
+                          "\r\n+IP ERROR: Invalid parameter\r\n\r\nERROR\r\n", 1000));
     CHECK(harness_command(&h, "AT+CIPRXGET=2,0,10", "\r\n+CIPRXGET: 2,0,10,30\r\n", 1000));
     CHECK(harness_take(&h, data, 10, 1000));
     CHECK_EQ_MEM(data, "hello from", 10);
@@ -94,7 +89,8 @@ static void test_socket_round_trip(void)
     CHECK(harness_command(&h, "AT+CIPRXGET=2,0,1500", "\r\n+CIPRXGET: 2,0,30,0\r\n", 1000));
     CHECK(harness_take(&h, data, 30, 1000));
     CHECK_EQ_MEM(data, " the server, 40 bytes long!!\r\n", 30);
-    CHECK(harness_command(&h, "AT+CIPRXGET=2,0,1500", "\r\n+IP ERROR: No data\r\n\r\nERROR\r\n", 1000));
+    CHECK(harness_command(&h, "AT+CIPRXGET=2,0,1500", "\r\n+IP ERROR: No data\r\n\r\nERROR\r\n",
+                          1000));
     CHECK(server.received_length == 5 && memcmp(server.received, "hello", 5) == 0);
     CHECK(harness_command(&h, "AT+CIPCLOSE=0", "\r\nOK\r\n", 1000));
     CHECK(harness_wait_for(&h, "\r\n+CIPCLOSE: 0,0\r\n", 1000));

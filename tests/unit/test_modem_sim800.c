@@ -6,15 +6,8 @@ static const char payload[] = "0123456789abcdefghijklmnopqrstuvwxyzABCD"; /* 40 
 
 static void start(harness *h, test_server *server)
 {
-    modem_emulator_options options;
-    modem_emulator_default_options(&options);
-    options.quirk_rate = 0;
-    server_start(server);
-    server->payload = (const uint8_t *)payload;
-    server->payload_length = 40;
-    server->wait_for_request = true;
-    harness_start(h, MODEM_MODEL_SIM800, &options);
-    h->server = server;
+    modem_emulator_options options = exact_options();
+    harness_start_served(h, server, MODEM_MODEL_SIM800, &options, payload, 40, true);
 }
 
 static void test_boot(void)
@@ -65,7 +58,8 @@ static void test_multi_connection(void)
     CHECK(harness_take(&h, data, 16, 1000));
     CHECK_EQ_MEM(data, payload, 16);
     CHECK(harness_wait_for(&h, "\r\nOK\r\n", 100));
-    CHECK(harness_command(&h, "AT+CIPRXGET=3,0,4", "\r\n+CIPRXGET: 3,0,4,20\r\n6768696A\r\nOK\r\n", 1000));
+    CHECK(harness_command(&h, "AT+CIPRXGET=3,0,4", "\r\n+CIPRXGET: 3,0,4,20\r\n6768696A\r\nOK\r\n",
+                          1000));
     CHECK(harness_command(&h, "AT+CIPSTATUS=0", "+CIPSTATUS: 0,0,\"TCP\",\"127.0.0.1\"", 1000));
     CHECK(harness_command(&h, "AT+CIPCLOSE=0", "\r\n0, CLOSE OK\r\n", 1000));
     CHECK(harness_command(&h, "AT+CIPCLOSE=0", "\r\nERROR\r\n", 1000));

@@ -6,15 +6,6 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
-static uint8_t *pattern(size_t length)
-{
-    uint8_t *data = malloc(length);
-    size_t index;
-    for (index = 0; index < length; index++)
-        data[index] = (uint8_t)(index * 13 + index / 256);
-    return data;
-}
-
 static void start(harness *h, const char *directory)
 {
     modem_emulator_options options;
@@ -26,7 +17,7 @@ static void start(harness *h, const char *directory)
 
 static void exercise_files(harness *h)
 {
-    uint8_t *data = pattern(5000), back[5000];
+    uint8_t *data = test_pattern(5000), back[5000];
     CHECK(harness_ready(h));
     CHECK(harness_command(h, "AT+FSCD=C:", "\r\n+FSCD: C:/\r\n\r\nOK\r\n", 1000));
     CHECK(harness_command(h, "AT+FSCD=E:", "\r\nERROR\r\n", 1000));
@@ -41,7 +32,8 @@ static void exercise_files(harness *h)
     harness_send(h, " world");
     CHECK(harness_wait_for(h, "\r\nOK\r\n", 1000));
     CHECK(harness_command(h, "AT+CFTRANRX=\"c:/note.txt\",1,99", "\r\nERROR\r\n", 1000));
-    CHECK(harness_command(h, "AT+FSLS", "\r\n+FSLS: SUBDIRECTORIES:\r\n\r\n+FSLS: FILES:\r\n", 1000));
+    CHECK(
+        harness_command(h, "AT+FSLS", "\r\n+FSLS: SUBDIRECTORIES:\r\n\r\n+FSLS: FILES:\r\n", 1000));
     CHECK(harness_wait_for(h, "\r\n\r\nOK\r\n", 100));
     CHECK(find_bytes(h->output, h->length, "image.bin\r\n") != NULL);
     CHECK(find_bytes(h->output, h->length, "note.txt\r\n") != NULL);
@@ -109,11 +101,12 @@ static void test_http_get(void)
 {
     harness h;
     test_server server;
-    uint8_t *body = pattern(70000), back[1024];
+    uint8_t *body = test_pattern(70000), back[1024];
     char line[160], head[128];
     size_t offset;
     server_start(&server);
-    snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: 70000\r\nServer: test\r\n\r\n");
+    snprintf(head, sizeof(head),
+             "HTTP/1.1 200 OK\r\nContent-Length: 70000\r\nServer: test\r\n\r\n");
     serve(&server, head, body, 70000);
     start(&h, NULL);
     h.server = &server;
@@ -179,7 +172,8 @@ static void test_http_chunked_and_errors(void)
     CHECK(harness_command(&h, line, "\r\nOK\r\n", 1000));
     CHECK(harness_command(&h, "AT+HTTPACTION=0", "\r\nOK\r\n", 1000));
     CHECK(harness_wait_for(&h, "\r\n+HTTPACTION: 0,404,12\r\n", 5000));
-    CHECK(harness_command(&h, "AT+HTTPREAD=0,100", "\r\n+HTTPREAD: DATA,12\r\nhello, world\r\n+HTTPREAD: 0\r\n", 1000));
+    CHECK(harness_command(&h, "AT+HTTPREAD=0,100",
+                          "\r\n+HTTPREAD: DATA,12\r\nhello, world\r\n+HTTPREAD: 0\r\n", 1000));
     port = server.port;
     server_stop(&server);
     h.server = NULL;
