@@ -11,9 +11,16 @@
 nginx_pid=""
 mosquitto_pid=""
 
-# A port number to try; the server's own bind decides whether it was free.
+# A port on 127.0.0.1 that nothing listens on now (the server's own bind still decides). Not
+# awk's srand: a seed of many digits loses precision and two calls can draw the same port.
 random_port() {
-    awk -v seed="$$$(date +%N)$1" 'BEGIN { srand(seed); print 20000 + int(rand() * 40000) }'
+    while :; do
+        port=$(shuf -i 20000-60999 -n 1)
+        if ! ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then
+            echo "$port"
+            return 0
+        fi
+    done
 }
 
 # start_nginx ROOT STATE_DIR [EXTRA_SERVER_CONFIG]: nginx serving ROOT; sets nginx_port.

@@ -100,11 +100,11 @@ check "poll: progress shown" sh -c "tr '\r' '\n' <'$w/poll.out' | grep -q 'downl
 check "poll: status downloading over MQTT" lib_wait_for "$status_log" 'cellota/poll/status {"state":"downloading"' 5
 check "poll: status confirmed over MQTT" lib_wait_for "$status_log" 'cellota/poll/status {"state":"confirmed","version":"1.1.0"' 5
 check "poll: online announced" contains "$status_log" "cellota/poll/online online"
-images_before=$(grep -c '^/1.1.0/image.ebin' "$nginx_log" || true)
+images_before=$(grep -c 'GET /1.1.0/image.ebin' "$nginx_log" || true)
 device poll --once
 check "again: --once exits 0" [ "$device_status" -eq 0 ]
 check "again: up to date" lib_wait_for "$status_log" 'cellota/poll/status {"state":"up_to_date","version":"1.1.0"' 5
-images_after=$(grep -c '^/1.1.0/image.ebin' "$nginx_log" || true)
+images_after=$(grep -c 'GET /1.1.0/image.ebin' "$nginx_log" || true)
 check "again: nothing downloaded ($images_before then $images_after image requests)" \
     [ "$images_before" -eq "$images_after" ]
 echo "$MODEL: poll: updated to 1.1.0 and confirmed; second run up to date, 0 image bytes"
