@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include "agent/agent.h"
+#include "device_boot.h"
 #include "at/modem.h"
 #include "boot/boot.h"
 #include "common/cli.h"
@@ -22,7 +23,6 @@
 #include "operator/keys.h"
 
 #include <errno.h>
-#include <mbedtls/sha256.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -179,63 +179,6 @@ static size_t traced_write(void *context, const uint8_t *data, size_t length)
 static uint32_t traced_errors(void *context)
 {
     return linux_serial_take_errors(&((device *)context)->linux_port.serial);
-}
-
-/* --- factory provisioning ----------------------------------------------------------------- */
-
-#define FACTORY_SIZE 16384u
-
-static void factory_image(uint8_t *image)
-{
-    uint32_t index, state = 0x00c0ffeeu;
-    memset(image, 0, FACTORY_SIZE);
-    snprintf((char *)image, FACTORY_SIZE, "cellota-device factory application, version 0.0.0\n");
-    for (index = 64; index < FACTORY_SIZE; index++) {
-        state = state * 1664525u + 1013904223u;
-        image[index] = (uint8_t)(state >> 24);
-    }
-}
-
-/* Writes the factory image into the first application slot and records it in the journal. */
-static int provision(device *d)
-{
-    static uint8_t image[FACTORY_SIZE];
-    const cellota_boot_region *slot =
-        cellota_boot_layout_region(d->layout, CELLOTA_BOOT_REGION_APPLICATION, 0);
-    cellota_boot_image application;
-    uint32_t offset;
-    int result;
-
-    factory_image(image);
-    for (offset = 0; offset < FACTORY_SIZE; offset += slot->area.erase_size) {
-        result = d->port.flash_erase(d->port.context, slot->area.address + offset,
-                                     slot->area.erase_size);
-        if (result != CELLOTA_OK)
-            return result;
-    }
-    result = d->port.flash_write(d->port.context, slot->area.address, image, FACTORY_SIZE);
-    if (result != CELLOTA_OK)
-        return result;
-    memset(&application, 0, sizeof(application));
-    application.version = 0;
-    application.size = FACTORY_SIZE;
-    mbedtls_sha256_ret(image, FACTORY_SIZE, application.sha256, 0);
-    return cellota_boot_provision(&d->port, d->layout, &application, NULL, NULL);
-}
-
-/* --- the bootloader ----------------------------------------------------------------------- */
-
-static int run_bootloader(device *d, cellota_boot_decision *decision)
-{
-    static cellota_boot boot; /* large, and one at a time */
-    int result;
-    cellota_boot_init(&boot, &d->port, d->layout, NULL);
-    do {
-        result = cellota_boot_step(&boot);
-    } while (result == CELLOTA_IN_PROGRESS);
-    if (result == CELLOTA_OK)
-        *decision = *cellota_boot_result(&boot);
-    return result;
 }
 
 /* --- the application ---------------------------------------------------------------------- */
@@ -476,7 +419,7 @@ static int configure(device *d, const host_arguments *arguments)
     if (!d->config.device_id)
         d->config.device_id = "cellota-device";
     d->config.server = host_option_value(arguments, "server");
-    d->config.factory_version = "0.0.0";
+    d->config.factory_version = DEVICE_FACTORY_VERSION;
     d->config.network_poll = network_poll;
     d->config.self_test = self_test;
     d->config.on_event = on_event;
@@ -560,12 +503,12 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     for (;;) {
-        result = run_bootloader(&d, &decision);
+        result = device_run_bootloader(&d.port, d.layout, &decision);
         if (result == CELLOTA_BOOT_NOT_PROVISIONED) {
-            say("flash %s is blank: provisioning the factory image (0.0.0)",
+            say("flash %s is blank: provisioning the factory image (" DEVICE_FACTORY_VERSION ")",
                 port_options.flash_path);
-            if ((result = provision(&d)) == CELLOTA_OK)
-                result = run_bootloader(&d, &decision);
+            if ((result = device_provision(&d.port, d.layout)) == CELLOTA_OK)
+                result = device_run_bootloader(&d.port, d.layout, &decision);
         }
         if (result != CELLOTA_OK) {
             linux_port_close(&d.linux_port);
