@@ -11,16 +11,13 @@
 nginx_pid=""
 mosquitto_pid=""
 
-# A port on 127.0.0.1 that nothing listens on now (the server's own bind still decides). Not
-# awk's srand: a seed of many digits loses precision and two calls can draw the same port.
+# A port number to try; the server's own bind decides whether it was free.
 random_port() {
-    while :; do
-        port=$(shuf -i 20000-60999 -n 1)
-        if ! ss -Htln "sport = :$port" 2>/dev/null | grep -q .; then
-            echo "$port"
-            return 0
-        fi
-    done
+    # mawk's srand wants a number it can hold: the concatenated digits overflow to one seed
+    # (and so one port for every caller); keep the seed small.
+    awk -v pid="$$" -v nanoseconds="$(date +%N)" -v attempt="$1" \
+        'BEGIN { srand((pid * 7919 + nanoseconds % 1000000 + attempt * 104729) % 2147483647);
+                 print 20000 + int(rand() * 40000) }'
 }
 
 # start_nginx ROOT STATE_DIR [EXTRA_SERVER_CONFIG]: nginx serving ROOT; sets nginx_port.

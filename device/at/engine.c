@@ -327,6 +327,7 @@ static void begin_step(cellota_at *at)
         at->step_result = CELLOTA_OK;
         at->retry_error = 0;
         at->payload_written = 0;
+        at->blank_due = false;
         at->deadline = at->now + (uint32_t)step->timeout * 100u;
         if (step->command) {
             int result = format_command(at, step->command);
@@ -570,6 +571,13 @@ static void check_inline_header(cellota_at *at)
 
 static void line_byte(cellota_at *at, uint8_t byte)
 {
+    if (at->blank_due) {
+        at->blank_due = false;
+        if (byte != '\r' && byte != '\n' && step_active(at)) {
+            at->framing_errors++;
+            record(at, CELLOTA_AT_DATA_FRAMING);
+        }
+    }
     if (byte == '\r' || byte == '\n') {
         if (at->line_length > 0)
             end_line(at, byte);
@@ -688,6 +696,11 @@ static void data_complete(cellota_at *at)
     /* The trailer is intact, so the framing holds: the block is bad, the lines around it not. */
     if (at->data_damaged && step_active(at))
         record(at, CELLOTA_AT_DATA_DAMAGED);
+    /* Unless two bytes of the block were lost and its own CR LF became its end: then the CR LF
+     * taken as the trailer was the one starting the next line, and that line comes without. */
+    at->blank_due = at->data && at->data_length >= 2 && step_active(at) &&
+                    (current_step(at)->flags & CELLOTA_AT_BLANK_AFTER_DATA) &&
+                    at->data[at->data_length - 2] == '\r' && at->data[at->data_length - 1] == '\n';
     at->data = NULL;
     at->data_length = 0;
     at->receive_state = RECEIVE_LINE;

@@ -90,7 +90,10 @@ enum cellota_at_step_flags {
     CELLOTA_AT_OPTIONAL = 1u << 3,       /* skipped when a parameter it uses is empty or zero */
     CELLOTA_AT_ERROR_OK = 1u << 4,       /* ERROR and +CME ERROR end the step successfully */
     CELLOTA_AT_REPLY_OPTIONAL = 1u << 5, /* OK ends the step even if the reply never came */
-    CELLOTA_AT_SETTLE_FIRST = 1u << 6    /* wait for CELLOTA_AT_SETTLE_MS of silence first */
+    CELLOTA_AT_SETTLE_FIRST = 1u << 6,   /* wait for CELLOTA_AT_SETTLE_MS of silence first */
+    CELLOTA_AT_BLANK_AFTER_DATA = 1u << 7 /* the data's CR LF is followed by the CR LF that
+                                             starts the next line: a block that ends in CR LF
+                                             with no CR LF after it lost two bytes */
 };
 
 /*
@@ -180,6 +183,7 @@ struct cellota_at {
     uint8_t *data; /* NULL: data of this length is skipped */
     uint32_t data_length, data_filled;
     bool data_damaged;
+    bool blank_due;  /* the next line must start with CR or LF (CELLOTA_AT_BLANK_AFTER_DATA) */
     uint8_t trailer; /* CR LF bytes after the data already checked */
 
     /* what went by, for diagnostics and tests */

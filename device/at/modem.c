@@ -37,7 +37,7 @@ enum operation {
 enum socket_flags {
     SOCKET_LINK_USED = 1u << 0,   /* the modem may hold a connection on the link */
     SOCKET_PEER_CLOSED = 1u << 1, /* the modem said the connection closed: read what is left */
-    SOCKET_DATA_HINT = 1u << 2,   /* data arrived while a read was in flight */
+    SOCKET_DATA_HINT = 1u << 2,   /* data announced while a read or query was in flight */
     SOCKET_COUNT_UNSURE = 1u << 3 /* the last read did not say what is left */
 };
 
@@ -142,10 +142,16 @@ void cellota_modem_data_ready(cellota_modem *modem, int kind, int32_t link, int3
     cellota_modem_socket *socket = find_socket(modem, kind, link);
     if (!socket || !(socket->flags & SOCKET_LINK_USED))
         return;
-    if (modem->operation == OPERATION_RECEIVE && modem->operation_socket == socket) {
-        socket->flags |= SOCKET_DATA_HINT; /* the read's own count may be older */
+    if (modem->operation_socket == socket &&
+        (modem->operation == OPERATION_RECEIVE ||
+         (modem->operation == OPERATION_QUERY && amount < 0))) {
+        socket->flags |= SOCKET_DATA_HINT; /* the command's own count may be older */
         return;
     }
+    /* "Data waits" adds nothing to a count already known: the modem holds at least that much,
+     * and the next read's "left" says the rest. Asking again would cost a command per read. */
+    if (amount < 0 && socket->pending > 0)
+        return;
     socket->pending = amount;
 }
 
@@ -385,9 +391,10 @@ static void socket_done(cellota_modem *modem, cellota_modem_socket *socket, uint
             socket->pending = 0;
         } else {
             socket->receive_end = (uint16_t)(socket->receive_end + socket->received);
-            /* More may have come during the read without a new notice: ask. */
-            if ((socket->flags & SOCKET_DATA_HINT) ||
-                (socket->pending == 0 && (socket->flags & SOCKET_COUNT_UNSURE)))
+            /* The modem holds at least what it said is left, so the next read goes out at once;
+             * only when that is nothing and data came in meanwhile (or the count was a guess)
+             * is it asked. */
+            if (socket->pending == 0 && (socket->flags & (SOCKET_DATA_HINT | SOCKET_COUNT_UNSURE)))
                 socket->pending = -1;
         }
         socket->flags &= (uint8_t) ~(SOCKET_DATA_HINT | SOCKET_COUNT_UNSURE);
@@ -408,6 +415,11 @@ static void socket_done(cellota_modem *modem, cellota_modem_socket *socket, uint
             else
                 socket->pending = 0;
         }
+        /* Data announced while the answer was on its way: the answer may predate it. */
+        if (socket->pending == 0 && (socket->flags & SOCKET_DATA_HINT) &&
+            socket->state != CELLOTA_SOCKET_STATE_CLOSING)
+            socket->pending = -1;
+        socket->flags &= (uint8_t)~SOCKET_DATA_HINT;
         break;
     case OPERATION_CLOSE:
         socket->state = CELLOTA_SOCKET_STATE_CLOSED;

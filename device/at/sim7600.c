@@ -300,7 +300,7 @@ static const cellota_at_step send_tls[] = {
 };
 
 static const cellota_at_step receive_tcp[] = {
-    {"AT+CIPRXGET=2,%l,%n", "+CIPRXGET: 2,", on_read, 150, 0, 0},
+    {"AT+CIPRXGET=2,%l,%n", "+CIPRXGET: 2,", on_read, 150, CELLOTA_AT_BLANK_AFTER_DATA, 0},
 };
 
 static const cellota_at_step receive_tls[] = {

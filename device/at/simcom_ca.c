@@ -24,7 +24,7 @@ static int on_pending(void *user, cellota_at *at, const char *arguments);
 /* "+CARECV: 0" (nothing) is a complete line: REPLY_OPTIONAL lets OK end the step without it. */
 const cellota_at_step cellota_simcom_ca_receive[1] = {
     {"AT+CARECV=%l,%n", "+CARECV: ", on_read, 150,
-     CELLOTA_AT_INLINE_DATA | CELLOTA_AT_REPLY_OPTIONAL, 0},
+     CELLOTA_AT_INLINE_DATA | CELLOTA_AT_REPLY_OPTIONAL | CELLOTA_AT_BLANK_AFTER_DATA, 0},
 };
 
 const cellota_at_step cellota_simcom_ca_query[1] = {

@@ -31,6 +31,7 @@ static const host_option fetch_options[] = {
     {"lose-registration-for", "MS", "how long the registration stays lost (default 5000)", false},
     {"max-faults", "N", "socket failures to resume from before giving up (default 100)", false},
     {"seed", "S", "fault generator seed (default 1)", false},
+    {"log", "FILE", "write the AT exchange to FILE (virtual ms, direction, bytes)", false},
     {NULL, NULL, NULL, false}};
 
 static const host_command fetch_command = {
@@ -86,6 +87,39 @@ static bool option_rate(const host_arguments *arguments, const char *name, doubl
     return !text || (host_parse_decimal(text, value) && *value <= 1.0);
 }
 
+/* The emulator's tap, as text: ">" device to modem, "<" modem to device, "#" notes. Payload
+ * runs are shown by their length so a 512 KiB transfer stays readable. */
+static void log_exchange(void *user, uint64_t now_ms, modem_log_direction direction,
+                         const uint8_t *data, size_t length)
+{
+    FILE *file = user;
+    size_t index, binary = 0;
+    fprintf(file, "%8" PRIu64 " %c ", now_ms,
+            direction == MODEM_LOG_FROM_DEVICE ? '>'
+            : direction == MODEM_LOG_TO_DEVICE ? '<'
+                                               : '#');
+    for (index = 0; index <= length; index++) {
+        bool text = index < length && ((data[index] >= 0x20 && data[index] < 0x7f) ||
+                                       data[index] == '\r' || data[index] == '\n');
+        if (index < length && !text) {
+            binary++;
+            continue;
+        }
+        if (binary)
+            fprintf(file, "[%zu bytes]", binary);
+        binary = 0;
+        if (index == length)
+            break;
+        if (data[index] == '\r')
+            fputs("\\r", file);
+        else if (data[index] == '\n')
+            fputs("\\n", file);
+        else
+            fputc(data[index], file);
+    }
+    fputc('\n', file);
+}
+
 static int run_fetch(int argc, char **argv)
 {
     host_arguments arguments;
@@ -102,6 +136,7 @@ static int run_fetch(int argc, char **argv)
     uint64_t lose_at = 0, lose_for = 5000;
     int status;
     double line_rate, goodput;
+    FILE *log_file = NULL;
 
     if (!host_parse_arguments(&fetch_command, argc, argv, &arguments, &status))
         return status;
@@ -134,6 +169,14 @@ static int run_fetch(int argc, char **argv)
         options.lose_registration_at_ms = (int64_t)lose_at;
         options.lose_registration_for_ms = (uint32_t)lose_for;
     }
+    if (host_option_given(&arguments, "log")) {
+        log_file = fopen(host_option_value(&arguments, "log"), "w");
+        if (!log_file)
+            return host_error(HOST_EXIT_IO, "cannot write %s",
+                              host_option_value(&arguments, "log"));
+        options.log = log_exchange;
+        options.log_user = log_file;
+    }
     status = host_read_file(host_option_value(&arguments, "expect"), 0, &expected, &length);
     if (status != HOST_EXIT_OK)
         return status;
@@ -143,18 +186,18 @@ static int run_fetch(int argc, char **argv)
         free(expected);
         return host_error(HOST_EXIT_INTERNAL, "cannot set up the link");
     }
-    status = link_rig_fetch(rig, host, port, path, expected, length, (uint32_t)max_faults,
-                            600000, &result);
+    status = link_rig_fetch(rig, host, port, path, expected, length, (uint32_t)max_faults, 600000,
+                            &result);
     line_rate = (double)modem_emulator_baud(rig->emulator) /
                 (modem_emulator_parity(rig->emulator) ? 11.0 : 10.0);
-    goodput = result.elapsed_ms
-                  ? 100.0 * (double)result.body_bytes * 1000.0 / (double)result.elapsed_ms / line_rate
-                  : 0.0;
-    printf("fetch: model=%s baud=%" PRIu64 " radio=%s bytes=%" PRIu64 " faults=%u elapsed_ms=%" PRIu64
-           " goodput=%.1f%% result=%s",
+    goodput = result.elapsed_ms ? 100.0 * (double)result.body_bytes * 1000.0 /
+                                      (double)result.elapsed_ms / line_rate
+                                : 0.0;
+    printf("fetch: model=%s baud=%" PRIu64 " radio=%s bytes=%" PRIu64
+           " faults=%u elapsed_ms=%" PRIu64 " goodput=%.1f%% result=%s",
            modem_model_name(model), baud,
            host_option_value(&arguments, "radio") ? host_option_value(&arguments, "radio")
-                                                   : "default",
+                                                  : "default",
            result.body_bytes, result.faults, result.elapsed_ms, goodput,
            status == 0 ? "ok" : (result.corrupt ? "corrupt" : "failed"));
     if (result.faults)
@@ -163,6 +206,8 @@ static int run_fetch(int argc, char **argv)
     link_rig_destroy(rig);
     free(rig);
     free(expected);
+    if (log_file)
+        fclose(log_file);
     return status == 0 ? HOST_EXIT_OK : HOST_EXIT_FAILED;
 }
 

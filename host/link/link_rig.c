@@ -109,17 +109,30 @@ static bool network_ready(link_rig *rig, int wait_ms)
 void link_rig_step(link_rig *rig, uint32_t max_step)
 {
     uint64_t next;
-    unsigned same_instant = 0;
+    unsigned same_instant = 0, index;
 
     for (;;) {
+        modem_emulator_stats before, after;
+        modem_emulator_get_stats(rig->emulator, &before);
         cellota_modem_poll(&rig->modem, (uint32_t)rig->now);
         modem_emulator_poll(rig->emulator, rig->now);
-        /* Network traffic is real: take it at this instant rather than let virtual time pass
-         * while a loopback server answers. */
-        if (same_instant++ < SAME_INSTANT_LIMIT && network_ready(rig, 0))
+        modem_emulator_get_stats(rig->emulator, &after);
+        if (same_instant++ >= SAME_INSTANT_LIMIT)
+            break;
+        /* A device polls its driver continuously: bytes the line delivered at this instant are
+         * read at this instant, not at the next step. Network traffic is real: take it now
+         * rather than let virtual time pass while a loopback server answers. */
+        if (after.bytes_to_device != before.bytes_to_device || network_ready(rig, 0))
             continue;
         break;
     }
+    /* Received bytes wait for the application: it takes them before time moves on. */
+    for (index = 0; index < CELLOTA_MODEM_SOCKETS; index++)
+        if (rig->sockets[index].receive_end != rig->sockets[index].receive_start &&
+            rig->sockets[index].state == CELLOTA_SOCKET_STATE_OPEN &&
+            rig->idle_steps++ < SAME_INSTANT_LIMIT)
+            return;
+    rig->idle_steps = 0;
     next = modem_emulator_next_event_ms(rig->emulator);
     if (next > rig->now + max_step) {
         /* Nothing scheduled soon: give a server a moment, for real, before time moves. */
@@ -281,8 +294,8 @@ failed:
 }
 
 int link_rig_fetch(link_rig *rig, const char *host, uint16_t port, const char *path,
-                   const uint8_t *expected, size_t length, uint32_t max_faults,
-                   uint64_t timeout_ms, link_fetch_result *result)
+                   const uint8_t *expected, size_t length, uint32_t max_faults, uint64_t timeout_ms,
+                   link_fetch_result *result)
 {
     uint64_t deadline, started;
     memset(result, 0, sizeof(*result));

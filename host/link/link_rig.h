@@ -7,6 +7,11 @@
  * Virtual time advances to the next moment either side has work; while sockets wait for a
  * server, the rig waits on the emulator's descriptors for real (a few milliseconds at most) and
  * lets no virtual time pass for it, so loopback latency never shows up in a measured goodput.
+ * Like a device that polls its driver in a loop, the rig polls the driver again at the same
+ * instant while the line delivers bytes, and returns to the application (without moving time)
+ * while a socket holds received bytes, so neither side waits for the next step. Time moves in
+ * whole milliseconds (the driver's clock), which rounds each command's turnaround up to the
+ * next millisecond; the emulator itself answers a command the moment its CR arrives.
  */
 #ifndef CELLOTA_HOST_LINK_RIG_H
 #define CELLOTA_HOST_LINK_RIG_H
@@ -30,7 +35,8 @@ typedef struct link_rig {
     cellota_modem_socket sockets[CELLOTA_MODEM_SOCKETS];
     uint8_t receive_buffers[CELLOTA_MODEM_SOCKETS][LINK_RIG_RECEIVE_SIZE];
     uint8_t send_buffers[CELLOTA_MODEM_SOCKETS][LINK_RIG_SEND_SIZE];
-    uint64_t now; /* virtual milliseconds */
+    uint64_t now;        /* virtual milliseconds */
+    unsigned idle_steps; /* steps in a row that left time alone for the application */
 } link_rig;
 
 /* The driver profile for an emulator model. */
@@ -49,11 +55,11 @@ cellota_socket link_rig_socket(link_rig *rig, unsigned index);
 
 /* What a fetch did. */
 typedef struct link_fetch_result {
-    uint64_t body_bytes;     /* body bytes received (across resumes) */
-    uint64_t elapsed_ms;     /* virtual time from the first open to the last byte */
-    uint32_t faults;         /* socket failures reported, each resumed with a Range request */
-    int last_fault;          /* the cellota_error of the last one */
-    bool corrupt;            /* a byte passed up differed from `expected` */
+    uint64_t body_bytes; /* body bytes received (across resumes) */
+    uint64_t elapsed_ms; /* virtual time from the first open to the last byte */
+    uint32_t faults;     /* socket failures reported, each resumed with a Range request */
+    int last_fault;      /* the cellota_error of the last one */
+    bool corrupt;        /* a byte passed up differed from `expected` */
 } link_fetch_result;
 
 /*
@@ -64,7 +70,7 @@ typedef struct link_fetch_result {
  * reason on stderr otherwise (result filled either way).
  */
 int link_rig_fetch(link_rig *rig, const char *host, uint16_t port, const char *path,
-                   const uint8_t *expected, size_t length, uint32_t max_faults,
-                   uint64_t timeout_ms, link_fetch_result *result);
+                   const uint8_t *expected, size_t length, uint32_t max_faults, uint64_t timeout_ms,
+                   link_fetch_result *result);
 
 #endif

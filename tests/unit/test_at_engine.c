@@ -293,6 +293,8 @@ static void test_data(void)
     static const cellota_at_step read[] = {{"AT+R", "+R: ", on_header, 50, 0, 0}};
     static const cellota_at_step inline_read[] = {
         {"AT+R", "+R: ", on_header, 50, CELLOTA_AT_INLINE_DATA, 0}};
+    static const cellota_at_step blank_read[] = {
+        {"AT+R", "+R: ", on_header, 50, CELLOTA_AT_BLANK_AFTER_DATA, 0}};
     uint32_t seed;
     for (seed = 0; seed < 10; seed++) {
         uint8_t split = seed == 0 ? SPLIT_ALL : seed == 1 ? SPLIT_ONE : SPLIT_RANDOM;
@@ -322,6 +324,21 @@ static void test_data(void)
 
         begin("> AT+R|< +R: 500|< OK", split, seed);
         CHECK_EQ_INT(run(read, 1, NULL), CELLOTA_AT_UNEXPECTED_REPLY);
+
+        /* Modems that end the data with its own CR LF before the final result's: two bytes
+         * lost from "abcdefg" make "acdfg" + CR LF a 7-byte block and the blank line its
+         * trailer. Only the missing blank line before OK tells; a block that really ends in
+         * CR LF is followed by one. */
+        begin("> AT+R|< +R: 7|<< acdfg\r\n|< OK", split, seed);
+        CHECK_EQ_INT(run(read, 1, NULL), CELLOTA_OK); /* without the flag it goes unnoticed */
+        begin("> AT+R|< +R: 7|<< acdfg\r\n|< OK", split, seed);
+        CHECK_EQ_INT(run(blank_read, 1, NULL), CELLOTA_AT_DATA_FRAMING);
+        begin("> AT+R|< +R: 5|<< abc\r\n\r\n|< +URC: 3|< OK", split, seed);
+        CHECK_EQ_INT(run(blank_read, 1, NULL), CELLOTA_OK);
+        CHECK_EQ_MEM(data, "abc\r\n", 5);
+        CHECK_EQ_INT(urc_count, 1);
+        begin("> AT+R|< +R: 5|<< hello\r\n|< OK", split, seed);
+        CHECK_EQ_INT(run(blank_read, 1, NULL), CELLOTA_OK);
     }
 }
 
