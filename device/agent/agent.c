@@ -39,13 +39,13 @@ static const char *const file_names[2] = {"cellota_a.bin", "cellota_b.bin"};
 static void emit(cellota_agent *agent, cellota_agent_event_type type, int result, uint32_t delay_ms)
 {
     cellota_agent_event event;
-    if (!agent->config.on_event)
+    if (!agent->config->on_event)
         return;
     event.type = type;
     event.result = result;
     event.delay_ms = delay_ms;
     event.report = &agent->report;
-    agent->config.on_event(agent->config.context, &event);
+    agent->config->on_event(agent->config->context, &event);
 }
 
 static void set_state(cellota_agent *agent, cellota_agent_state state)
@@ -76,9 +76,9 @@ static bool valid_id(const char *id)
 /* "cellota/<id>/<leaf>" into a CELLOTA_AGENT_TOPIC_SIZE buffer (the id was checked). */
 static void topic(const cellota_agent *agent, const char *leaf, char *out)
 {
-    size_t length = strlen(agent->config.device_id);
+    size_t length = strlen(agent->config->device_id);
     memcpy(out, "cellota/", 8);
-    memcpy(out + 8, agent->config.device_id, length);
+    memcpy(out + 8, agent->config->device_id, length);
     out[8 + length] = '/';
     strcpy(out + 9 + length, leaf);
 }
@@ -96,12 +96,12 @@ static uint32_t next_random(cellota_agent *agent)
 /* Exponential back-off with jitter: [delay/2, delay], delay = min * 2^(failures-1) <= max. */
 static uint32_t backoff(cellota_agent *agent)
 {
-    uint32_t delay = agent->config.retry_min_ms;
+    uint32_t delay = agent->retry_min_ms;
     uint8_t doubling;
-    for (doubling = 1; doubling < agent->failures && delay < agent->config.retry_max_ms; doubling++)
+    for (doubling = 1; doubling < agent->failures && delay < agent->retry_max_ms; doubling++)
         delay *= 2;
-    if (delay > agent->config.retry_max_ms)
-        delay = agent->config.retry_max_ms;
+    if (delay > agent->retry_max_ms)
+        delay = agent->retry_max_ms;
     return delay / 2 + next_random(agent) % (delay / 2 + 1);
 }
 
@@ -123,7 +123,7 @@ static void copy_text(char *out, size_t size, const char *text)
 static const cellota_flash_area *slot_area(const cellota_agent *agent, unsigned slot)
 {
     const cellota_boot_region *region =
-        cellota_boot_layout_region(agent->config.layout, CELLOTA_BOOT_REGION_APPLICATION, slot);
+        cellota_boot_layout_region(agent->config->layout, CELLOTA_BOOT_REGION_APPLICATION, slot);
     return region ? &region->area : NULL;
 }
 
@@ -154,7 +154,7 @@ static bool same_image(const cellota_fw_info *a, const cellota_fw_info *b)
 
 static int save_job(cellota_agent *agent)
 {
-    return cellota_agent_job_save(agent->config.port, &agent->job, &agent->info);
+    return cellota_agent_job_save(agent->config->port, &agent->job, &agent->info);
 }
 
 /* --- outcomes ----------------------------------------------------------------------------- */
@@ -165,8 +165,8 @@ static void settle(cellota_agent *agent, int result)
     agent->step = STEP_IDLE;
     agent->http_step = HTTP_NONE;
     agent->failures = 0;
-    if (agent->config.server && agent->config.poll_interval_ms)
-        agent->check_at = agent->now + agent->config.poll_interval_ms;
+    if (agent->config->server && agent->config->poll_interval_ms)
+        agent->check_at = agent->now + agent->config->poll_interval_ms;
     emit(agent, CELLOTA_AGENT_EVENT_CHECKED, result, 0);
 }
 
@@ -244,18 +244,18 @@ static int take_image(cellota_agent *agent, const uint8_t *data, size_t length)
     uint32_t size = agent->report.size, percent_before, percent_after;
     int result;
 
-    if (agent->config.strategy == CELLOTA_AGENT_STAGE_MODEM) {
+    if (agent->config->strategy == CELLOTA_AGENT_STAGE_MODEM) {
         /* The throttled socket never lets in more than the staging buffer has room for. */
-        if (length > agent->config.buffers.staging_size - agent->staging_length)
+        if (length > agent->config->buffers.staging_size - agent->staging_length)
             return CELLOTA_BUFFER_TOO_SMALL;
-        memcpy(agent->config.buffers.staging + agent->staging_length, data, length);
+        memcpy(agent->config->buffers.staging + agent->staging_length, data, length);
         agent->staging_length += (uint32_t)length;
     }
     result = cellota_pipeline_feed(&agent->pipeline, data, length);
     if (result != CELLOTA_OK)
         return result;
     count_bytes(agent, before, length);
-    if (agent->config.strategy == CELLOTA_AGENT_STAGE_AB &&
+    if (agent->config->strategy == CELLOTA_AGENT_STAGE_AB &&
         agent->pipeline.checkpoint.offset != agent->saved_offset) {
         /* One journal record per erase page: a reset costs at most a page. */
         result = cellota_boot_save_progress(&agent->control, &agent->pipeline);
@@ -284,9 +284,9 @@ static int on_body(void *context, const uint8_t *data, size_t length)
         agent->answer[agent->answer_length] = '\0';
         return CELLOTA_OK;
     case HTTP_REQUEST:
-        if (agent->request_length + length > agent->config.buffers.request_size)
+        if (agent->request_length + length > agent->config->buffers.request_size)
             return CELLOTA_AGENT_REQUEST_TOO_LARGE;
-        memcpy(agent->config.buffers.request + agent->request_length, data, length);
+        memcpy(agent->config->buffers.request + agent->request_length, data, length);
         agent->request_length += length;
         return CELLOTA_OK;
     case HTTP_IMAGE:
@@ -326,12 +326,12 @@ static int http_get(cellota_agent *agent, const char *url, uint32_t first)
 static int server_get(cellota_agent *agent, const char *path)
 {
     char url[CELLOTA_REQUEST_URL_MAX + 1];
-    size_t length = strlen(agent->config.server), extra = strlen(path);
-    while (length > 0 && agent->config.server[length - 1] == '/')
+    size_t length = strlen(agent->config->server), extra = strlen(path);
+    while (length > 0 && agent->config->server[length - 1] == '/')
         length--;
     if (length + extra >= sizeof(url))
         return CELLOTA_NET_URL_TOO_LONG;
-    memcpy(url, agent->config.server, length);
+    memcpy(url, agent->config->server, length);
     memcpy(url + length, path, extra + 1);
     return http_get(agent, url, 0);
 }
@@ -383,7 +383,7 @@ static int open_pipeline(cellota_agent *agent, bool fresh)
     int result;
 
     agent->pipeline_ready = false;
-    if (agent->config.strategy == CELLOTA_AGENT_STAGE_AB) {
+    if (agent->config->strategy == CELLOTA_AGENT_STAGE_AB) {
         if (state->operation == CELLOTA_BOOT_OPERATION_STAGING) {
             if (!fresh &&
                 memcmp(&state->images[CELLOTA_BOOT_CANDIDATE].info, info, sizeof(*info)) == 0)
@@ -396,7 +396,7 @@ static int open_pipeline(cellota_agent *agent, bool fresh)
     } else {
         uint8_t saved[CELLOTA_PIPELINE_STATE_SIZE];
         result = CELLOTA_IMAGE_STATE_INVALID;
-        if (!fresh && cellota_agent_checkpoint_load(agent->config.port, saved) == CELLOTA_OK)
+        if (!fresh && cellota_agent_checkpoint_load(agent->config->port, saved) == CELLOTA_OK)
             result = cellota_pipeline_restore(&agent->pipeline, NULL, NULL, info, saved);
         if (result == CELLOTA_IMAGE_STATE_INVALID)
             result = cellota_pipeline_begin(&agent->pipeline, NULL, NULL, info);
@@ -432,9 +432,9 @@ static void begin_job(cellota_agent *agent, const cellota_update_request *reques
         agent->urls_present =
             (uint8_t)((request->url[0] ? 1u : 0u) | (request->alt_url[0] ? 2u : 0u));
         agent->info = request->fw_info;
-        if ((result = cellota_agent_text_save(agent->config.port, CELLOTA_AGENT_URL_KEY,
+        if ((result = cellota_agent_text_save(agent->config->port, CELLOTA_AGENT_URL_KEY,
                                               request->url)) == CELLOTA_OK)
-            result = cellota_agent_text_save(agent->config.port, CELLOTA_AGENT_ALT_URL_KEY,
+            result = cellota_agent_text_save(agent->config->port, CELLOTA_AGENT_ALT_URL_KEY,
                                              request->alt_url);
     }
     job->state = CELLOTA_AGENT_JOB_DOWNLOADING;
@@ -486,7 +486,7 @@ static void start_download(cellota_agent *agent)
     }
     agent->http_step = HTTP_IMAGE;
     agent->skip = 0;
-    result = cellota_agent_text_load(agent->config.port,
+    result = cellota_agent_text_load(agent->config->port,
                                      agent->url_index == 0 ? CELLOTA_AGENT_URL_KEY
                                                            : CELLOTA_AGENT_ALT_URL_KEY,
                                      url, sizeof(url));
@@ -550,7 +550,7 @@ static void download_ended(cellota_agent *agent, int result)
         agent->failures = 0;
     agent->failed_at = offset;
     agent->failures++;
-    if (agent->failures > agent->config.retries && !switch_url(agent)) {
+    if (agent->failures > agent->retries && !switch_url(agent)) {
         fail_job(agent, result);
         return;
     }
@@ -561,14 +561,14 @@ static void download_ended(cellota_agent *agent, int result)
  * once the file holds every byte before it. True when nothing is left to write. */
 static bool pump_staging(cellota_agent *agent)
 {
-    const cellota_agent_files *files = agent->config.files;
+    const cellota_agent_files *files = agent->config->files;
     int result;
 
-    if (agent->config.strategy != CELLOTA_AGENT_STAGE_MODEM || !agent->pipeline_ready)
+    if (agent->config->strategy != CELLOTA_AGENT_STAGE_MODEM || !agent->pipeline_ready)
         return true;
     if (agent->staging_length > 0) {
         result = files->write(files->context, modem_file(agent), agent->staged_offset,
-                              agent->config.buffers.staging, agent->staging_length);
+                              agent->config->buffers.staging, agent->staging_length);
         if (result == CELLOTA_IN_PROGRESS)
             return false;
         if (result != CELLOTA_OK) {
@@ -582,7 +582,7 @@ static bool pump_staging(cellota_agent *agent)
         agent->pipeline.checkpoint.offset <= agent->staged_offset) {
         uint8_t state[CELLOTA_PIPELINE_STATE_SIZE];
         cellota_pipeline_save(&agent->pipeline, state);
-        if (cellota_agent_checkpoint_save(agent->config.port, state) == CELLOTA_OK)
+        if (cellota_agent_checkpoint_save(agent->config->port, state) == CELLOTA_OK)
             agent->saved_offset = agent->pipeline.checkpoint.offset;
     }
     return true;
@@ -593,11 +593,11 @@ static void forget_download(cellota_agent *agent)
 {
     uint8_t nothing[CELLOTA_PIPELINE_STATE_SIZE];
     agent->pipeline_ready = false;
-    if (agent->config.strategy == CELLOTA_AGENT_STAGE_AB) {
+    if (agent->config->strategy == CELLOTA_AGENT_STAGE_AB) {
         cellota_boot_cancel(&agent->control);
     } else {
         memset(nothing, 0, sizeof(nothing)); /* fails restore's checksum: starts afresh */
-        cellota_agent_checkpoint_save(agent->config.port, nothing);
+        cellota_agent_checkpoint_save(agent->config->port, nothing);
     }
 }
 
@@ -612,7 +612,7 @@ static void finish(cellota_agent *agent)
             int error = agent->staging_error;
             agent->staging_error = CELLOTA_OK;
             agent->failures++;
-            if (agent->failures > agent->config.retries)
+            if (agent->failures > agent->retries)
                 fail_job(agent, CELLOTA_AGENT_STAGING_FAILED);
             else
                 wait_then(agent, STEP_FINISH, error);
@@ -637,7 +637,7 @@ static void finish(cellota_agent *agent)
         return;
     }
     set_state(agent, CELLOTA_AGENT_STAGING);
-    if (agent->config.strategy == CELLOTA_AGENT_STAGE_AB)
+    if (agent->config->strategy == CELLOTA_AGENT_STAGE_AB)
         result = cellota_boot_mark_ready(&agent->control);
     else
         result = cellota_boot_stage_modem(&agent->control, info, modem_file(agent), 0);
@@ -646,9 +646,9 @@ static void finish(cellota_agent *agent)
         return;
     }
     /* The journal now boots it on trial: remember its version for when it runs. */
-    if (cellota_agent_versions_load(agent->config.port, &versions) == CELLOTA_OK) {
+    if (cellota_agent_versions_load(agent->config->port, &versions) == CELLOTA_OK) {
         cellota_agent_versions_put(&versions, info->plain_sha256, agent->job.version);
-        cellota_agent_versions_save(agent->config.port, &versions);
+        cellota_agent_versions_save(agent->config->port, &versions);
     }
     agent->job.state = CELLOTA_AGENT_JOB_STAGED;
     agent->job.downloaded = agent->report.downloaded;
@@ -682,8 +682,8 @@ static int check_request(cellota_agent *agent, const cellota_update_request *req
     int result;
 
     *current = false;
-    if (agent->config.public_key && (request->has_signature || !agent->config.accept_unsigned)) {
-        result = cellota_request_verify(request, agent->config.public_key);
+    if (agent->config->public_key && (request->has_signature || !agent->accept_unsigned)) {
+        result = cellota_request_verify(request, agent->config->public_key);
         if (result != CELLOTA_OK)
             return result;
     }
@@ -706,7 +706,7 @@ static int check_request(cellota_agent *agent, const cellota_update_request *req
         return CELLOTA_AGENT_VERSION_REJECTED;
     if (!cellota_boot_version_allowed(state->security_version, info->version, 0))
         return CELLOTA_BOOT_VERSION_TOO_OLD;
-    if (agent->config.strategy == CELLOTA_AGENT_STAGE_AB) {
+    if (agent->config->strategy == CELLOTA_AGENT_STAGE_AB) {
         area = slot_area(agent, state->active ^ 1u);
         if (!area)
             return CELLOTA_BOOT_NO_SECOND_SLOT;
@@ -742,7 +742,7 @@ static void take_request(cellota_agent *agent, bool polled)
     cellota_update_request request; /* on the stack: only its fw_info outlives the check */
     bool current;
     int result =
-        cellota_request_parse(&request, agent->config.buffers.request, agent->request_length);
+        cellota_request_parse(&request, agent->config->buffers.request, agent->request_length);
     agent->request_pending = false;
     if (result == CELLOTA_OK)
         result = check_request(agent, &request, polled, &current);
@@ -784,7 +784,7 @@ static void check_ended(cellota_agent *agent, int result)
 
     agent->http_step = HTTP_NONE;
     if (result != CELLOTA_OK) {
-        if (url_fault(result) || device_fault(result) || ++agent->failures > agent->config.retries)
+        if (url_fault(result) || device_fault(result) || ++agent->failures > agent->retries)
             refuse(agent, result);
         else
             wait_then(agent, STEP_CHECK, result);
@@ -824,10 +824,10 @@ static void load_running_version(cellota_agent *agent)
 {
     cellota_agent_versions versions;
     const char *version = NULL;
-    if (cellota_agent_versions_load(agent->config.port, &versions) == CELLOTA_OK)
+    if (cellota_agent_versions_load(agent->config->port, &versions) == CELLOTA_OK)
         version = cellota_agent_versions_find(&versions, running_sha256(agent));
     copy_text(agent->running_version, sizeof(agent->running_version),
-              version ? version : agent->config.factory_version);
+              version ? version : agent->factory_version);
 }
 
 /* The saved job's image and URLs, for a job resumed after a reset. */
@@ -837,12 +837,12 @@ static int reload_job(cellota_agent *agent)
     int result = CELLOTA_OK;
     agent->urls_present = 0;
     if (result == CELLOTA_OK &&
-        (result = cellota_agent_text_load(agent->config.port, CELLOTA_AGENT_URL_KEY, url,
+        (result = cellota_agent_text_load(agent->config->port, CELLOTA_AGENT_URL_KEY, url,
                                           sizeof(url))) == CELLOTA_OK &&
         url[0])
         agent->urls_present |= 1u;
     if (result == CELLOTA_OK &&
-        (result = cellota_agent_text_load(agent->config.port, CELLOTA_AGENT_ALT_URL_KEY, url,
+        (result = cellota_agent_text_load(agent->config->port, CELLOTA_AGENT_ALT_URL_KEY, url,
                                           sizeof(url))) == CELLOTA_OK &&
         url[0])
         agent->urls_present |= 2u;
@@ -856,18 +856,18 @@ static void start(cellota_agent *agent)
     cellota_agent_job *job = &agent->job;
     cellota_boot_status status;
     int result =
-        cellota_boot_control_open(&agent->control, agent->config.port, agent->config.layout);
+        cellota_boot_control_open(&agent->control, agent->config->port, agent->config->layout);
     if (result == CELLOTA_OK)
-        result = cellota_agent_job_load(agent->config.port, job, &agent->info);
+        result = cellota_agent_job_load(agent->config->port, job, &agent->info);
     if (result != CELLOTA_OK) {
         fatal(agent, result);
         return;
     }
     cellota_boot_control_status(&agent->control, &status);
     load_running_version(agent);
-    if (agent->config.mqtt_socket)
+    if (agent->config->mqtt_socket)
         cellota_mqtt_start(&agent->mqtt, agent->now);
-    agent->check_wanted = agent->config.server != NULL;
+    agent->check_wanted = agent->config->server != NULL;
 
     if (status.on_trial) {
         agent->report.target = agent->running_version;
@@ -894,7 +894,7 @@ static void start(cellota_agent *agent)
             agent->report.error = job->error;
             agent->report.target = job->version;
             set_state(agent, CELLOTA_AGENT_ROLLED_BACK);
-            if (!agent->config.server)
+            if (!agent->config->server)
                 settle(agent, job->error);
         }
         return;
@@ -915,8 +915,8 @@ static void start(cellota_agent *agent)
 
 static void self_test(cellota_agent *agent)
 {
-    int result = agent->config.self_test
-                     ? agent->config.self_test(agent->config.context, agent->now)
+    int result = agent->config->self_test
+                     ? agent->config->self_test(agent->config->context, agent->now)
                      : CELLOTA_OK;
     if (result == CELLOTA_IN_PROGRESS)
         return;
@@ -933,7 +933,7 @@ static void self_test(cellota_agent *agent)
         agent->report.offset = agent->report.size = 0;
         agent->step = STEP_IDLE;
         set_state(agent, CELLOTA_AGENT_CONFIRMED);
-        if (!agent->config.server)
+        if (!agent->config->server)
             settle(agent, CELLOTA_OK);
         return;
     }
@@ -994,11 +994,11 @@ static void on_mqtt_event(void *context, const cellota_mqtt_event *event)
          * sees the busy device's status. */
         if (!request_buffer_free(agent))
             break;
-        if (event->message.payload_length > agent->config.buffers.request_size) {
+        if (event->message.payload_length > agent->config->buffers.request_size) {
             agent->request_too_large = true;
             break;
         }
-        memcpy(agent->config.buffers.request, event->message.payload,
+        memcpy(agent->config->buffers.request, event->message.payload,
                event->message.payload_length);
         agent->request_length = event->message.payload_length;
         agent->request_pending = true;
@@ -1017,21 +1017,21 @@ static void publish_status(cellota_agent *agent)
     /* State changes are queued even while disconnected (QoS 1 goes out after the CONNACK), so
      * the broker hears "confirmed" even if the next check is done before it connects; progress
      * alone waits for a connection. */
-    if (!agent->config.mqtt_socket || !agent->status_dirty ||
+    if (!agent->config->mqtt_socket || !agent->status_dirty ||
         (!agent->mqtt_connected && !agent->status_urgent))
         return;
     if (!agent->status_urgent &&
         !cellota_time_reached(agent->now, agent->status_sent_at + PROGRESS_STATUS_MS))
         return;
-    if (cellota_agent_status_json(&agent->report, agent->job.id, agent->config.buffers.status,
-                                  agent->config.buffers.status_size, &length) != CELLOTA_OK) {
+    if (cellota_agent_status_json(&agent->report, agent->job.id, agent->config->buffers.status,
+                                  agent->config->buffers.status_size, &length) != CELLOTA_OK) {
         agent->status_dirty = false;
         return;
     }
     topic(agent, "status", status_topic);
     result =
         cellota_mqtt_publish(&agent->mqtt, status_topic,
-                             (const uint8_t *)agent->config.buffers.status, length, 1, true, NULL);
+                             (const uint8_t *)agent->config->buffers.status, length, 1, true, NULL);
     if (result == CELLOTA_BUSY)
         return; /* the send buffer is full: try again at the next poll */
     agent->status_dirty = false;
@@ -1042,7 +1042,7 @@ static void publish_status(cellota_agent *agent)
 /* Last status out, "offline" published, MQTT and HTTP closed. True when done. */
 static bool shut_down(cellota_agent *agent)
 {
-    bool mqtt = agent->config.mqtt_socket != NULL;
+    bool mqtt = agent->config->mqtt_socket != NULL;
     switch (agent->stop_step) {
     case 0:
         agent->timer = agent->now + CELLOTA_AGENT_REBOOT_GRACE_MS;
@@ -1079,7 +1079,7 @@ static bool shut_down(cellota_agent *agent)
  * the bytes, TCP slows the server) while the modem's file system catches up. */
 static const cellota_socket *inner_socket(void *context)
 {
-    return ((cellota_agent *)context)->config.http_socket;
+    return ((cellota_agent *)context)->config->http_socket;
 }
 
 static int throttle_open(void *context, cellota_socket_kind kind, const char *host, uint16_t port)
@@ -1098,7 +1098,7 @@ static int throttle_receive(void *context, uint8_t *buffer, size_t capacity, siz
 {
     cellota_agent *agent = context;
     const cellota_socket *inner = inner_socket(context);
-    size_t room = agent->config.buffers.staging_size - agent->staging_length;
+    size_t room = agent->config->buffers.staging_size - agent->staging_length;
     if (capacity > room)
         capacity = room;
     if (capacity == 0) {
@@ -1127,7 +1127,7 @@ static cellota_socket_state throttle_state(void *context, int *error)
     cellota_socket_state state = inner->operations->state(inner->context, error);
     /* While the staging buffer is full, a closed peer's last bytes are still to be read. */
     if (state == CELLOTA_SOCKET_STATE_FAILED &&
-        agent->staging_length >= agent->config.buffers.staging_size)
+        agent->staging_length >= agent->config->buffers.staging_size)
         return CELLOTA_SOCKET_STATE_OPEN;
     return state;
 }
@@ -1161,23 +1161,19 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
     if (config->strategy == CELLOTA_AGENT_STAGE_MODEM &&
         (!config->files || !buffers->staging || buffers->staging_size < buffers->http_size))
         return config->files ? CELLOTA_INVALID_ARGUMENT : CELLOTA_AGENT_NO_MODEM_FILES;
-    agent->config = *config;
-    if (!agent->config.factory_version)
-        agent->config.factory_version = "0.0.0";
-    if (!is_semver(agent->config.factory_version, &factory))
+    agent->config = config;
+    agent->factory_version = config->factory_version ? config->factory_version : "0.0.0";
+    if (!is_semver(agent->factory_version, &factory))
         return CELLOTA_IMAGE_SEMVER_INVALID;
-    if (!agent->config.retries)
-        agent->config.retries = CELLOTA_AGENT_RETRIES;
-    if (!agent->config.retry_min_ms)
-        agent->config.retry_min_ms = CELLOTA_AGENT_RETRY_MIN_MS;
-    if (agent->config.retry_max_ms < agent->config.retry_min_ms)
-        agent->config.retry_max_ms = agent->config.retry_min_ms > CELLOTA_AGENT_RETRY_MAX_MS
-                                         ? agent->config.retry_min_ms
-                                         : CELLOTA_AGENT_RETRY_MAX_MS;
-    if (!agent->config.mqtt_keepalive_s)
-        agent->config.mqtt_keepalive_s = CELLOTA_AGENT_MQTT_KEEPALIVE_S;
-    if (!agent->config.public_key)
-        agent->config.accept_unsigned = true;
+    agent->retries = config->retries ? config->retries : CELLOTA_AGENT_RETRIES;
+    agent->retry_min_ms = config->retry_min_ms ? config->retry_min_ms : CELLOTA_AGENT_RETRY_MIN_MS;
+    agent->retry_max_ms = config->retry_max_ms;
+    if (agent->retry_max_ms < agent->retry_min_ms)
+        agent->retry_max_ms = agent->retry_min_ms > CELLOTA_AGENT_RETRY_MAX_MS
+                                  ? agent->retry_min_ms
+                                  : CELLOTA_AGENT_RETRY_MAX_MS;
+    /* Without a key nothing can be checked: requests are taken as they come. */
+    agent->accept_unsigned = config->accept_unsigned || !config->public_key;
     {
         /* FNV-1a of the id: each device draws different back-off jitter. */
         const char *c;
@@ -1208,8 +1204,9 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
         mqtt.kind = CELLOTA_SOCKET_TCP;
         mqtt.host = config->mqtt_host;
         mqtt.port = config->mqtt_port;
-        mqtt.connect.client_id = agent->config.device_id;
-        mqtt.connect.keepalive_s = agent->config.mqtt_keepalive_s;
+        mqtt.connect.client_id = agent->config->device_id;
+        mqtt.connect.keepalive_s =
+            (config->mqtt_keepalive_s ? config->mqtt_keepalive_s : CELLOTA_AGENT_MQTT_KEEPALIVE_S);
         mqtt.connect.clean_session = false; /* requests sent while it reboots wait for it */
         mqtt.connect.will = &agent->will;
         mqtt.receive_buffer = buffers->mqtt_receive;
@@ -1232,16 +1229,16 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
 
 void cellota_agent_check(cellota_agent *agent)
 {
-    agent->check_wanted = agent->config.server != NULL;
+    agent->check_wanted = agent->config->server != NULL;
 }
 
 int cellota_agent_submit(cellota_agent *agent, const char *json, size_t length)
 {
     if (!request_buffer_free(agent))
         return CELLOTA_AGENT_BUSY;
-    if (length > agent->config.buffers.request_size)
+    if (length > agent->config->buffers.request_size)
         return CELLOTA_AGENT_REQUEST_TOO_LARGE;
-    memcpy(agent->config.buffers.request, json, length);
+    memcpy(agent->config->buffers.request, json, length);
     agent->request_length = length;
     agent->request_pending = true;
     return CELLOTA_OK;
@@ -1267,15 +1264,15 @@ int cellota_agent_poll(cellota_agent *agent, uint32_t now_ms)
     int result;
 
     agent->now = now_ms;
-    if (agent->config.port->watchdog_kick)
-        agent->config.port->watchdog_kick(agent->config.port->context);
+    if (agent->config->port->watchdog_kick)
+        agent->config->port->watchdog_kick(agent->config->port->context);
     if (agent->step == STEP_DONE)
         return CELLOTA_OK;
     if (agent->step == STEP_FATAL)
         return agent->result;
-    if (agent->config.network_poll)
-        agent->config.network_poll(agent->config.network_context, now_ms);
-    if (agent->config.mqtt_socket && agent->step != STEP_START) {
+    if (agent->config->network_poll)
+        agent->config->network_poll(agent->config->network_context, now_ms);
+    if (agent->config->mqtt_socket && agent->step != STEP_START) {
         result = cellota_mqtt_poll(&agent->mqtt, now_ms);
         agent->mqtt_connected = result == CELLOTA_OK;
         agent->mqtt_running = result != CELLOTA_NET_MQTT_NOT_CONNECTED;
@@ -1297,8 +1294,8 @@ int cellota_agent_poll(cellota_agent *agent, uint32_t now_ms)
     case STEP_IDLE:
         if (agent->request_pending) {
             take_request(agent, false);
-        } else if (agent->config.server &&
-                   (agent->check_wanted || (agent->config.poll_interval_ms &&
+        } else if (agent->config->server &&
+                   (agent->check_wanted || (agent->config->poll_interval_ms &&
                                             cellota_time_reached(agent->now, agent->check_at)))) {
             start_check(agent);
         }
@@ -1338,7 +1335,7 @@ int cellota_agent_poll(cellota_agent *agent, uint32_t now_ms)
             set_state(agent, CELLOTA_AGENT_REBOOTING);
         if (shut_down(agent)) {
             agent->step = STEP_DONE;
-            agent->config.port->reboot(agent->config.port->context);
+            agent->config->port->reboot(agent->config->port->context);
             return CELLOTA_OK; /* a simulator's reboot returned: this agent is finished */
         }
         break;

@@ -177,7 +177,11 @@ typedef struct cellota_agent_config {
 
 /* Everything is inside; do not move an agent after init. Fields are private. */
 typedef struct cellota_agent {
-    cellota_agent_config config;
+    const cellota_agent_config *config; /* the caller's, kept as given */
+    const char *factory_version;
+    uint32_t retry_min_ms, retry_max_ms;
+    uint8_t retries;
+    bool accept_unsigned;
     cellota_boot_control control;
     cellota_pipeline pipeline;
     cellota_http_client http;
@@ -203,7 +207,8 @@ typedef struct cellota_agent {
 } cellota_agent;
 
 /*
- * Prepares an agent. Checks the configuration: CELLOTA_INVALID_ARGUMENT (no port, layout,
+ * Prepares an agent. `config` and everything it points to must outlive the agent (it is not
+ * copied). Checks the configuration: CELLOTA_INVALID_ARGUMENT (no port, layout,
  * http_socket or buffers below their minimums), CELLOTA_AGENT_BAD_DEVICE_ID,
  * CELLOTA_AGENT_NOT_CONFIGURED (neither server nor MQTT), CELLOTA_AGENT_NO_MODEM_FILES (modem
  * strategy without files), CELLOTA_IMAGE_SEMVER_INVALID (factory_version). Touches nothing.
