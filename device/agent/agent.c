@@ -557,16 +557,21 @@ static void download_ended(cellota_agent *agent, int result)
     wait_then(agent, STEP_DOWNLOAD, result);
 }
 
-/* Modem strategy: moves staged ciphertext into the modem's file, then records the checkpoint
- * once the file holds every byte before it. True when nothing is left to write. */
+/* Modem strategy: moves staged ciphertext into the modem's file one whole staging buffer at a
+ * time (the last one when the image is complete), so every write starts at a multiple of the
+ * buffer's size; records the checkpoint once the file holds every byte before it and it falls on
+ * such a boundary, so a resumed download rewrites whole pieces. True when nothing waits. */
 static bool pump_staging(cellota_agent *agent)
 {
     const cellota_agent_files *files = agent->config->files;
+    uint32_t size = (uint32_t)agent->config->buffers.staging_size;
+    uint32_t checkpoint = agent->pipeline.checkpoint.offset;
+    bool whole = cellota_pipeline_offset(&agent->pipeline) >= agent->info.encrypted_size;
     int result;
 
     if (agent->config->strategy != CELLOTA_AGENT_STAGE_MODEM || !agent->pipeline_ready)
         return true;
-    if (agent->staging_length > 0) {
+    if (agent->staging_length > 0 && (agent->staging_length == size || whole)) {
         result = files->write(files->context, modem_file(agent), agent->staged_offset,
                               agent->config->buffers.staging, agent->staging_length);
         if (result == CELLOTA_IN_PROGRESS)
@@ -578,14 +583,14 @@ static bool pump_staging(cellota_agent *agent)
         agent->staged_offset += agent->staging_length;
         agent->staging_length = 0;
     }
-    if (agent->pipeline.checkpoint.offset != agent->saved_offset &&
-        agent->pipeline.checkpoint.offset <= agent->staged_offset) {
+    if (checkpoint != agent->saved_offset && checkpoint <= agent->staged_offset &&
+        checkpoint % size == 0) {
         uint8_t state[CELLOTA_PIPELINE_STATE_SIZE];
         cellota_pipeline_save(&agent->pipeline, state);
         if (cellota_agent_checkpoint_save(agent->config->port, state) == CELLOTA_OK)
-            agent->saved_offset = agent->pipeline.checkpoint.offset;
+            agent->saved_offset = checkpoint;
     }
-    return true;
+    return agent->staging_length == 0;
 }
 
 /* Drops the saved progress of a download whose bytes turned out bad. */
@@ -1159,7 +1164,8 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
     if (!config->server && !config->mqtt_socket)
         return CELLOTA_AGENT_NOT_CONFIGURED;
     if (config->strategy == CELLOTA_AGENT_STAGE_MODEM &&
-        (!config->files || !buffers->staging || buffers->staging_size < buffers->http_size))
+        (!config->files || !buffers->staging || buffers->staging_size < buffers->http_size ||
+         buffers->staging_size % CELLOTA_PIPELINE_HASH_ONLY_INTERVAL != 0))
         return config->files ? CELLOTA_INVALID_ARGUMENT : CELLOTA_AGENT_NO_MODEM_FILES;
     agent->config = config;
     agent->factory_version = config->factory_version ? config->factory_version : "0.0.0";

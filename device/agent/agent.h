@@ -18,11 +18,11 @@
  *     the agent backs off and asks for the rest with Range from the byte the pipeline reached
  *     (nothing valid is fetched twice);
  *   - a reset or power cut: the pipeline's checkpoint, saved at every erase page (A/B: in the
- *     install journal through the boot module; modem-staged: in the port's key-value store every
- *     CELLOTA_PIPELINE_HASH_ONLY_INTERVAL bytes), lets the next start go on from there, so at
- *     most one erase page is fetched again. The job (URLs, version) is in the key-value store.
- * A download that fails without progress `retries` times in a row ends the job with an error
- * (reported); a later check or request for the same image resumes it.
+ *     install journal through the boot module; modem-staged: in the port's key-value store at
+ *     every staging buffer written to the modem), lets the next start go on from there, so at
+ *     most one erase page (one staging buffer) is fetched again. The job (URLs, version) is in the
+ * key-value store. A download that fails without progress `retries` times in a row ends the job
+ * with an error (reported); a later check or request for the same image resumes it.
  *
  * Status message (JSON, QoS 1, on cellota/<id>/status), see docs/agent.md:
  *   {"state":"downloading","version":"1.0.0","target":"1.1.0","progress":42,"offset":28672,
@@ -88,13 +88,13 @@ typedef enum cellota_agent_state {
  * is made again with the same arguments until it returns CELLOTA_OK or an error. */
 typedef struct cellota_agent_files {
     void *context;
-    /* Writes `length` bytes (1..the staging buffer) at `offset` of file `name`. offset 0 starts
-     * the file afresh; otherwise offset is at most the file's size and whatever lay at or after
-     * it is replaced (a resumed download rewrites the bytes after its checkpoint). */
+    /* Writes `length` bytes at `offset` of file `name`. `offset` is always a multiple of the
+     * staging buffer's size and `length` at most that size: the agent writes the image in
+     * whole pieces of it (the last may be shorter). A write at `offset` replaces whatever lay at
+     * or after it (a resumed download rewrites the pieces after its checkpoint); a write at 0
+     * starts the file afresh. */
     int (*write)(void *context, const char *name, uint32_t offset, const uint8_t *data,
                  size_t length);
-    /* Deletes `name`; a missing file is not an error. */
-    int (*remove)(void *context, const char *name);
 } cellota_agent_files;
 
 /* Buffers the caller owns (sizes for a microcontroller in brackets). */
@@ -111,8 +111,8 @@ typedef struct cellota_agent_buffers {
     size_t request_size;
     char *status; /* a status message while it is composed [512] */
     size_t status_size;
-    uint8_t *staging; /* modem strategy: ciphertext on its way to the modem's file
-                         [>= http_size]; unused for A/B */
+    uint8_t *staging; /* modem strategy: ciphertext on its way to the modem's file, written
+                         whole; a multiple of 1024, >= http_size [4096]; unused for A/B */
     size_t staging_size;
 } cellota_agent_buffers;
 
