@@ -8,8 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A recognisable, reproducible "application": a text line, then pseudo-random bytes. */
-static void factory_image(uint8_t *image)
+void device_factory_image(uint8_t image[DEVICE_FACTORY_SIZE])
 {
     uint32_t index, state = 0x00c0ffeeu;
     memset(image, 0, DEVICE_FACTORY_SIZE);
@@ -21,7 +20,8 @@ static void factory_image(uint8_t *image)
     }
 }
 
-int device_provision(const cellota_port *port, const cellota_boot_layout *layout)
+int device_provision(const cellota_port *port, const cellota_boot_layout *layout,
+                     const cellota_boot_known *modem_image)
 {
     static uint8_t image[DEVICE_FACTORY_SIZE];
     const cellota_boot_region *slot =
@@ -32,10 +32,10 @@ int device_provision(const cellota_port *port, const cellota_boot_layout *layout
 
     if (!slot)
         return CELLOTA_BOOT_LAYOUT_INVALID;
-    factory_image(image);
+    device_factory_image(image);
     for (offset = 0; offset < DEVICE_FACTORY_SIZE; offset += slot->area.erase_size) {
-        result = port->flash_erase(port->context, slot->area.address + offset,
-                                   slot->area.erase_size);
+        result =
+            port->flash_erase(port->context, slot->area.address + offset, slot->area.erase_size);
         if (result != CELLOTA_OK)
             return result;
     }
@@ -46,15 +46,15 @@ int device_provision(const cellota_port *port, const cellota_boot_layout *layout
     application.version = 0;
     application.size = DEVICE_FACTORY_SIZE;
     mbedtls_sha256_ret(image, DEVICE_FACTORY_SIZE, application.sha256, 0);
-    return cellota_boot_provision(port, layout, &application, NULL, NULL);
+    return cellota_boot_provision(port, layout, &application, NULL, modem_image);
 }
 
 int device_run_bootloader(const cellota_port *port, const cellota_boot_layout *layout,
-                          cellota_boot_decision *decision)
+                          const cellota_boot_source *source, cellota_boot_decision *decision)
 {
     static cellota_boot boot; /* large, and one at a time */
     int result;
-    cellota_boot_init(&boot, port, layout, NULL);
+    cellota_boot_init(&boot, port, layout, source);
     do {
         result = cellota_boot_step(&boot);
     } while (result == CELLOTA_IN_PROGRESS);

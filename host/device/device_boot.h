@@ -14,13 +14,19 @@
 #define DEVICE_FACTORY_SIZE 16384u
 #define DEVICE_FACTORY_VERSION "0.0.0"
 
-/* Writes the built-in factory application into the first application slot and records it in
- * the install journal. CELLOTA_OK or a flash or journal error. */
-int device_provision(const cellota_port *port, const cellota_boot_layout *layout);
+/* The built-in factory application: a text line, then reproducible pseudo-random bytes. */
+void device_factory_image(uint8_t image[DEVICE_FACTORY_SIZE]);
 
-/* Runs the bootloader core to its decision. CELLOTA_OK with *decision filled, or its error
- * (CELLOTA_BOOT_NOT_PROVISIONED for a blank flash). */
+/* Writes the factory application into the first application slot and records it in the install
+ * journal, with `modem_image` (NULL: none) as its encrypted copy kept in the modem for the
+ * modem-staged strategy. CELLOTA_OK or a flash or journal error. */
+int device_provision(const cellota_port *port, const cellota_boot_layout *layout,
+                     const cellota_boot_known *modem_image);
+
+/* Runs the bootloader core to its decision, reading staged images from `source` (NULL: none).
+ * CELLOTA_OK with *decision filled, or its error (CELLOTA_BOOT_NOT_PROVISIONED for a blank
+ * flash). */
 int device_run_bootloader(const cellota_port *port, const cellota_boot_layout *layout,
-                          cellota_boot_decision *decision);
+                          const cellota_boot_source *source, cellota_boot_decision *decision);
 
 #endif

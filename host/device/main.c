@@ -15,6 +15,8 @@
 #define _GNU_SOURCE
 #include "agent/agent.h"
 #include "device_boot.h"
+#include "modem_files.h"
+#include "operator/package.h"
 #include "at/modem.h"
 #include "boot/boot.h"
 #include "common/cli.h"
@@ -105,6 +107,13 @@ typedef struct device {
     uint8_t mqtt_receive[CELLOTA_REQUEST_JSON_MAX + 128], mqtt_send[2048], staging[4096];
     cellota_agent_config config;
     cellota_agent agent;
+    /* modem strategy: the image's pieces in the SIM7600's files, written by the agent through
+     * the modem driver's engine and read by the bootloader through an engine of its own */
+    cellota_sim7600_fs fs, boot_fs;
+    cellota_at boot_at;
+    modem_files files, boot_files;
+    cellota_agent_files agent_files;
+    cellota_boot_source source;
     uint8_t public_key[CELLOTA_PUBLIC_KEY_SIZE];
     char mqtt_host[256];
     bool rebooted, once, self_test_fail, checked, announced;
@@ -279,11 +288,10 @@ static void on_event(void *context, const cellota_agent_event *event)
     }
 }
 
-/* Sets up the modem, its two sockets and the agent for one run of the application. */
-static int start_application(device *d, const host_arguments *arguments)
+/* Sets up the modem driver and its two sockets (MQTT on link 0, HTTP on link 1). */
+static int start_modem(device *d)
 {
     int result = cellota_modem_init(&d->modem, &d->port, d->profile, &d->modem_config);
-    (void)arguments;
     if (result == CELLOTA_OK)
         result = cellota_modem_socket_init(&d->sockets[0], &d->modem, 0, d->receive_buffers[0],
                                            sizeof(d->receive_buffers[0]), d->send_buffers[0],
@@ -296,13 +304,60 @@ static int start_application(device *d, const host_arguments *arguments)
         return result;
     d->handles[0] = cellota_modem_socket_handle(&d->sockets[0]);
     d->handles[1] = cellota_modem_socket_handle(&d->sockets[1]);
+    cellota_sim7600_fs_init(&d->fs, cellota_modem_at(&d->modem));
+    modem_files_init(&d->files, &d->fs, &d->port, network_poll, &d->modem);
+    result = cellota_modem_start(&d->modem, linux_now_ms(NULL));
+    return result == CELLOTA_IN_PROGRESS ? CELLOTA_OK : result;
+}
+
+/* Sets up the agent for one run of the application (the modem started). */
+static int start_application(device *d)
+{
     d->config.http_socket = &d->handles[1];
     d->config.mqtt_socket = d->config.mqtt_host ? &d->handles[0] : NULL;
     d->config.network_context = &d->modem;
-    result = cellota_agent_init(&d->agent, &d->config);
+    /* The agent's modem driver polls the engine: the files need not. */
+    d->files.pump = NULL;
+    modem_files_agent(&d->files, &d->agent_files);
+    d->config.files = d->config.strategy == CELLOTA_AGENT_STAGE_MODEM ? &d->agent_files : NULL;
+    return cellota_agent_init(&d->agent, &d->config);
+}
+
+/* A blank flash: the factory image into the first slot, and for the modem strategy its
+ * encrypted copy into the modem's files (the image a failed trial is restored from). */
+static int provision(device *d)
+{
+    static uint8_t plain[DEVICE_FACTORY_SIZE];
+    static const uint8_t key[16] = "cellota factory", iv[16] = "factory image iv";
+    cellota_boot_known known;
+    uint8_t *cipher = NULL;
+    uint32_t started;
+    int result;
+
+    if (d->config.strategy == CELLOTA_AGENT_STAGE_AB)
+        return device_provision(&d->port, d->layout, NULL);
+    memset(&known, 0, sizeof(known));
+    device_factory_image(plain);
+    if (operator_encrypt(plain, sizeof(plain), key, iv, &known.info, &cipher) != HOST_EXIT_OK)
+        return CELLOTA_CRYPTO_FAILED;
+    snprintf(known.name, sizeof(known.name), "cellota_f.bin");
+    result = start_modem(d);
+    started = linux_now_ms(NULL);
+    while (result == CELLOTA_OK &&
+           cellota_modem_status(&d->modem, &result) != CELLOTA_MODEM_READY) {
+        if (linux_now_ms(NULL) - started > 180000)
+            result = CELLOTA_TIMEOUT;
+        if (result == CELLOTA_OK)
+            network_poll(&d->modem, linux_now_ms(NULL));
+    }
+    if (result == CELLOTA_OK) {
+        d->files.pump = network_poll;
+        result = modem_files_put(&d->files, known.name, cipher, known.info.encrypted_size);
+    }
+    free(cipher);
     if (result == CELLOTA_OK)
-        result = cellota_modem_start(&d->modem, linux_now_ms(NULL));
-    return result == CELLOTA_IN_PROGRESS ? CELLOTA_OK : result;
+        result = device_provision(&d->port, d->layout, &known);
+    return result;
 }
 
 /* Waits for the modem's bytes (or a few milliseconds): the agent never blocks, this loop may. */
@@ -379,10 +434,12 @@ static int configure(device *d, const host_arguments *arguments)
     if (!value || strcmp(value, "ab") == 0)
         d->config.strategy = CELLOTA_AGENT_STAGE_AB;
     else if (strcmp(value, "modem") == 0)
-        return host_error(HOST_EXIT_USAGE, "--strategy modem is not available in "
-                                           "cellota-device yet: use ab");
+        d->config.strategy = CELLOTA_AGENT_STAGE_MODEM;
     else
         return host_usage_error(&command, "--strategy: expected ab or modem, not '%s'", value);
+    if (d->config.strategy == CELLOTA_AGENT_STAGE_MODEM && d->profile != &cellota_sim7600)
+        return host_usage_error(&command, "--strategy modem keeps the image in the modem's file "
+                                          "system, which only the SIM7600 has");
     if (d->config.strategy == CELLOTA_AGENT_STAGE_AB &&
         cellota_boot_layout_count_of(d->layout, CELLOTA_BOOT_REGION_APPLICATION) < 2)
         return host_usage_error(&command,
@@ -502,13 +559,20 @@ int main(int argc, char **argv)
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);
 
+    /* The bootloader reads staged images over the UART with an AT engine of its own. */
+    cellota_at_init(&d.boot_at, &d.port, NULL, 0, NULL);
+    cellota_sim7600_fs_init(&d.boot_fs, &d.boot_at);
+    modem_files_init(&d.boot_files, &d.boot_fs, &d.port, NULL, NULL);
+    modem_files_source(&d.boot_files, &d.source);
     for (;;) {
-        result = device_run_bootloader(&d.port, d.layout, &decision);
+        const cellota_boot_source *source =
+            d.config.strategy == CELLOTA_AGENT_STAGE_MODEM ? &d.source : NULL;
+        result = device_run_bootloader(&d.port, d.layout, source, &decision);
         if (result == CELLOTA_BOOT_NOT_PROVISIONED) {
             say("flash %s is blank: provisioning the factory image (" DEVICE_FACTORY_VERSION ")",
                 port_options.flash_path);
-            if ((result = device_provision(&d.port, d.layout)) == CELLOTA_OK)
-                result = device_run_bootloader(&d.port, d.layout, &decision);
+            if ((result = provision(&d)) == CELLOTA_OK)
+                result = device_run_bootloader(&d.port, d.layout, source, &decision);
         }
         if (result != CELLOTA_OK) {
             linux_port_close(&d.linux_port);
@@ -520,7 +584,9 @@ int main(int argc, char **argv)
         d.checked = false;
         d.announced = false;
         d.progress_open = false;
-        result = start_application(&d, &arguments);
+        result = start_modem(&d);
+        if (result == CELLOTA_OK)
+            result = start_application(&d);
         if (result != CELLOTA_OK) {
             linux_port_close(&d.linux_port);
             return host_cellota_error("cannot start the agent", result);

@@ -216,8 +216,8 @@ int main(int argc, char **argv)
     b.port.store_set = bench_store_set;
     b.port.now_ms = bench_now;
     b.port.reboot = bench_reboot;
-    if ((result = device_provision(&b.port, b.layout)) != CELLOTA_OK ||
-        (result = device_run_bootloader(&b.port, b.layout, &decision)) != CELLOTA_OK)
+    if ((result = device_provision(&b.port, b.layout, NULL)) != CELLOTA_OK ||
+        (result = device_run_bootloader(&b.port, b.layout, NULL, &decision)) != CELLOTA_OK)
         return host_cellota_error("provisioning", result);
 
     b.http_socket = link_rig_socket(&b.rig, 1);
@@ -245,8 +245,7 @@ int main(int argc, char **argv)
     /* The modem comes up first (boot, SIM, registration, data context): not the update's time. */
     cellota_modem_start(&b.rig.modem, (uint32_t)b.rig.now);
     deadline = b.rig.now + (uint64_t)timeout_s * 1000u;
-    while (cellota_modem_status(&b.rig.modem, NULL) != CELLOTA_MODEM_READY &&
-           b.rig.now < deadline)
+    while (cellota_modem_status(&b.rig.modem, NULL) != CELLOTA_MODEM_READY && b.rig.now < deadline)
         link_rig_step(&b.rig, 10);
 
     while (!b.rebooted && !b.checked && b.rig.now < deadline) {

@@ -8,7 +8,9 @@
 #      bytes, a registration loss, a power cut (kill -9) in the middle of the download -- each
 #      update completes, the installed image is byte-exact, and the bytes fetched again are
 #      printed (at most one erase page each);
-#   4. a failing self-test rolls back to the factory image and is reported.
+#   4. a failing self-test rolls back to the factory image and is reported;
+#   5. (SIM7600) the modem-staged strategy: the image downloaded into the modem's file system,
+#      installed by the bootloader into the one slot of nrf52840-1mb, and a rollback from there.
 : "${MODEL:?MODEL must name the modem}"
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
 
@@ -205,6 +207,48 @@ check "self-test: not taken again (status $device_status)" [ "$device_status" -e
 check "self-test: rejected version named" contains "$w/selftest.out" "AGENT_VERSION_REJECTED"
 lib_stop_modem
 echo "$MODEL: self-test failure: rolled back to 0.0.0 and reported"
+
+# --- 5. modem-staged (SIM7600 only: the image waits in the modem's own files) ---------------
+if [ "$MODEL" = sim7600 ]; then
+    mkdir -p "$w/www/nrf" "$w/modemfs"
+    # nrf52840-1mb: one application slot at 0x1000 (cellota pack's default load address)
+    "$cellota" pack "$w/firmware-1.1.0.bin" --version 1.1.0 --out "$w/www/nrf/1.1.0" \
+        --sign "$w/operator.pem" --url "$base/nrf/1.1.0/image.ebin" >/dev/null
+    cp "$w/www/nrf/1.1.0/ota.json" "$w/www/nrf/ota.json"
+    echo 1.1.0 >"$w/www/nrf/version"
+    chmod -R a+rX "$w/www/nrf"
+    slot0_holds() {
+        dd if="$1" bs=$PAGE skip=1 count=17 2>/dev/null | head -c 65636 | cmp -s - "$2"
+    }
+    modem_device() {
+        name=$1
+        shift
+        set +e
+        timeout 600 "$device_bin" --port "$modem_pty" --modem sim7600 --flash "$w/$name.flash" \
+            --server "$base/nrf" --mqtt "127.0.0.1:$mosquitto_port" --id "$name" \
+            --pub "$w/operator.pub.pem" --layout nrf52840-1mb --strategy modem "$@" \
+            >>"$w/$name.out" 2>&1
+        device_status=$?
+        set -e
+    }
+    lib_start_modem sim7600 --fs-dir "$w/modemfs"
+    modem_device staged --once
+    check "modem-staged: --once exits 0 (status $device_status)" [ "$device_status" -eq 0 ]
+    check "modem-staged: runs 1.1.0" contains "$w/staged.out" "running 1.1.0, the newest version, confirmed"
+    check "modem-staged: installed by the bootloader into the one slot" slot0_holds "$w/staged.flash" "$w/firmware-1.1.0.bin"
+    check "modem-staged: the image waits in the modem's files" [ -f "$w/modemfs/cellota_a.bin.0" ]
+    check "modem-staged: the factory image too, for rollback" [ -f "$w/modemfs/cellota_f.bin.0" ]
+    echo "$MODEL: modem-staged: 1.1.0 downloaded into the modem's files, installed by the bootloader, confirmed"
+
+    # A failing self-test: the bootloader reinstalls the factory image from the modem.
+    modem_device staged_rollback --once --self-test-fail
+    check "modem-staged rollback: --once fails" [ "$device_status" -eq 1 ]
+    check "modem-staged rollback: back on 0.0.0" contains "$w/staged_rollback.out" "application: version 0.0.0"
+    check "modem-staged rollback: reported" contains "$w/staged_rollback.out" "AGENT_SELF_TEST_FAILED"
+    check "modem-staged rollback: the slot no longer holds 1.1.0" sh -c "! dd if='$w/staged_rollback.flash' bs=$PAGE skip=1 count=17 2>/dev/null | head -c 65636 | cmp -s - '$w/firmware-1.1.0.bin'"
+    lib_stop_modem
+    echo "$MODEL: modem-staged: a failing self-test reinstalled the factory image from the modem"
+fi
 
 if [ "$failures" -ne 0 ]; then
     echo "$MODEL: $failures of $checks checks failed; device outputs:" >&2
