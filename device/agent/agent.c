@@ -1073,8 +1073,14 @@ static bool shut_down(cellota_agent *agent)
         agent->timer = agent->now + STOP_LINGER_MS;
         agent->stop_step = 3;
         return false;
-    default:
-        return !mqtt || !agent->mqtt_running || cellota_time_reached(agent->now, agent->timer);
+    default: { /* both sockets closed, so a reset does not leave the modem holding them */
+        int error;
+        const cellota_socket *http = agent->config->http_socket;
+        bool http_closed =
+            http->operations->state(http->context, &error) == CELLOTA_SOCKET_STATE_CLOSED;
+        return ((!mqtt || !agent->mqtt_running) && http_closed) ||
+               cellota_time_reached(agent->now, agent->timer);
+    }
     }
 }
 

@@ -974,6 +974,7 @@ static void test_bad_url_then_alt_url(void)
     device_destroy(d);
 
     /* Only the damaged copy: fails, nothing is marked bootable. */
+    test_image_free(&r.image);
     d = device_create("esp32-4mb", CELLOTA_AGENT_STAGE_AB);
     release_make(&r, "1.1.0", 2, 12, IMAGE_URL, "");
     serve_release(d, &r);
@@ -986,6 +987,7 @@ static void test_bad_url_then_alt_url(void)
     CHECK_EQ_INT(d->agent.control.state.operation, CELLOTA_BOOT_OPERATION_NONE);
     CHECK(device_boot(d).slot == 0);
     device_destroy(d);
+    test_image_free(&r.image);
 
     /* url 404: alt_url. */
     d = device_create("esp32-4mb", CELLOTA_AGENT_STAGE_AB);
