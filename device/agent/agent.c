@@ -1239,6 +1239,24 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
     return CELLOTA_OK;
 }
 
+void cellota_agent_use_memory(cellota_agent_buffers *buffers, cellota_agent_memory *memory)
+{
+    buffers->http = memory->http;
+    buffers->http_size = sizeof(memory->http);
+    buffers->url = memory->url;
+    buffers->url_size = sizeof(memory->url);
+    buffers->request = memory->request;
+    buffers->request_size = sizeof(memory->request);
+    buffers->status = memory->status;
+    buffers->status_size = sizeof(memory->status);
+    buffers->mqtt_receive = memory->mqtt_receive;
+    buffers->mqtt_receive_size = sizeof(memory->mqtt_receive);
+    buffers->mqtt_send = memory->mqtt_send;
+    buffers->mqtt_send_size = sizeof(memory->mqtt_send);
+    buffers->staging = memory->staging;
+    buffers->staging_size = sizeof(memory->staging);
+}
+
 void cellota_agent_check(cellota_agent *agent)
 {
     agent->check_wanted = agent->config->server != NULL;

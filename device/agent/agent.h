@@ -116,6 +116,37 @@ typedef struct cellota_agent_buffers {
     size_t staging_size;
 } cellota_agent_buffers;
 
+/* Buffer sizes that suit a cellular device; override any at build time. */
+#ifndef CELLOTA_AGENT_HTTP_SIZE
+#define CELLOTA_AGENT_HTTP_SIZE 1460 /* one TCP segment per receive */
+#endif
+#ifndef CELLOTA_AGENT_REQUEST_SIZE
+#define CELLOTA_AGENT_REQUEST_SIZE 1024 /* a signed request is about 700 bytes */
+#endif
+#ifndef CELLOTA_AGENT_STATUS_SIZE
+#define CELLOTA_AGENT_STATUS_SIZE 640
+#endif
+#ifndef CELLOTA_AGENT_MQTT_SEND_SIZE
+#define CELLOTA_AGENT_MQTT_SEND_SIZE 1024
+#endif
+#ifndef CELLOTA_AGENT_STAGING_SIZE
+#define CELLOTA_AGENT_STAGING_SIZE 4096
+#endif
+
+/* Every buffer at those sizes in one struct, for a caller that does not need to share them. */
+typedef struct cellota_agent_memory {
+    char http[CELLOTA_AGENT_HTTP_SIZE];
+    char url[CELLOTA_REQUEST_URL_MAX + 1];
+    char request[CELLOTA_AGENT_REQUEST_SIZE];
+    char status[CELLOTA_AGENT_STATUS_SIZE];
+    uint8_t mqtt_receive[CELLOTA_AGENT_REQUEST_SIZE + 128]; /* a request and its topic */
+    uint8_t mqtt_send[CELLOTA_AGENT_MQTT_SEND_SIZE];
+    uint8_t staging[CELLOTA_AGENT_STAGING_SIZE];
+} cellota_agent_memory;
+
+/* Points every buffer of `buffers` into `memory` (which must outlive the agent). */
+void cellota_agent_use_memory(cellota_agent_buffers *buffers, cellota_agent_memory *memory);
+
 typedef struct cellota_agent_report {
     cellota_agent_state state;
     const char *version;   /* running semver */

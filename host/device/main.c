@@ -102,9 +102,7 @@ typedef struct device {
     cellota_socket handles[2];
     uint8_t receive_buffers[2][1500];
     uint8_t send_buffers[2][1024];
-    char http_buffer[1460], url[CELLOTA_REQUEST_URL_MAX + 1], request[CELLOTA_REQUEST_JSON_MAX];
-    char status[640];
-    uint8_t mqtt_receive[CELLOTA_REQUEST_JSON_MAX + 128], mqtt_send[2048], staging[4096];
+    cellota_agent_memory memory;
     cellota_agent_config config;
     cellota_agent agent;
     /* modem strategy: the image's pieces in the SIM7600's files, written by the agent through
@@ -481,20 +479,7 @@ static int configure(device *d, const host_arguments *arguments)
     d->config.self_test = self_test;
     d->config.on_event = on_event;
     d->config.context = d;
-    d->config.buffers.http = d->http_buffer;
-    d->config.buffers.http_size = sizeof(d->http_buffer);
-    d->config.buffers.url = d->url;
-    d->config.buffers.url_size = sizeof(d->url);
-    d->config.buffers.request = d->request;
-    d->config.buffers.request_size = sizeof(d->request);
-    d->config.buffers.status = d->status;
-    d->config.buffers.status_size = sizeof(d->status);
-    d->config.buffers.mqtt_receive = d->mqtt_receive;
-    d->config.buffers.mqtt_receive_size = sizeof(d->mqtt_receive);
-    d->config.buffers.mqtt_send = d->mqtt_send;
-    d->config.buffers.mqtt_send_size = sizeof(d->mqtt_send);
-    d->config.buffers.staging = d->staging;
-    d->config.buffers.staging_size = sizeof(d->staging);
+    cellota_agent_use_memory(&d->config.buffers, &d->memory);
 
     memset(&d->modem_config, 0, sizeof(d->modem_config));
     d->modem_config.apn = host_option_value(arguments, "apn");

@@ -57,8 +57,7 @@ typedef struct bench {
     cellota_port port;
     const cellota_boot_layout *layout;
     cellota_socket http_socket;
-    char http_buffer[1460], url[CELLOTA_REQUEST_URL_MAX + 1], request[CELLOTA_REQUEST_JSON_MAX];
-    char status[640];
+    cellota_agent_memory memory;
     cellota_agent agent;
     bool rebooted, checked, failed;
     int result;
@@ -231,14 +230,7 @@ int main(int argc, char **argv)
     config.http_socket = &b.http_socket;
     config.on_event = on_event;
     config.context = &b;
-    config.buffers.http = b.http_buffer;
-    config.buffers.http_size = sizeof(b.http_buffer);
-    config.buffers.url = b.url;
-    config.buffers.url_size = sizeof(b.url);
-    config.buffers.request = b.request;
-    config.buffers.request_size = sizeof(b.request);
-    config.buffers.status = b.status;
-    config.buffers.status_size = sizeof(b.status);
+    cellota_agent_use_memory(&config.buffers, &b.memory);
     if ((result = cellota_agent_init(&b.agent, &config)) != CELLOTA_OK)
         return host_cellota_error("agent", result);
 

@@ -343,8 +343,8 @@ typedef struct device {
     fake_web web;
     fake_broker broker;
     fake_files files;
-    char http_buffer[1024], url[256], request[1024], status[640];
-    uint8_t mqtt_receive[1024], mqtt_send[1024], staging[2048];
+    cellota_agent_memory memory;
+    uint8_t staging[2048];
     cellota_agent_config config;
     cellota_agent agent;
     int self_test_result;
@@ -489,19 +489,8 @@ static device *device_create(const char *layout_name, cellota_agent_strategy str
     d->config.context = d;
     d->config.retry_min_ms = 100;
     d->config.retry_max_ms = 1000;
-    d->config.buffers.http = d->http_buffer;
-    d->config.buffers.http_size = sizeof(d->http_buffer);
-    d->config.buffers.url = d->url;
-    d->config.buffers.url_size = sizeof(d->url);
-    d->config.buffers.request = d->request;
-    d->config.buffers.request_size = sizeof(d->request);
-    d->config.buffers.status = d->status;
-    d->config.buffers.status_size = sizeof(d->status);
-    d->config.buffers.mqtt_receive = d->mqtt_receive;
-    d->config.buffers.mqtt_receive_size = sizeof(d->mqtt_receive);
-    d->config.buffers.mqtt_send = d->mqtt_send;
-    d->config.buffers.mqtt_send_size = sizeof(d->mqtt_send);
-    d->config.buffers.staging = d->staging;
+    cellota_agent_use_memory(&d->config.buffers, &d->memory);
+    d->config.buffers.staging = d->staging; /* smaller pieces: more of them in a test image */
     d->config.buffers.staging_size = sizeof(d->staging);
     return d;
 }
