@@ -11,6 +11,7 @@
 # real links with --gc-sections, each of a small entry file in scripts/size/:
 #   first stage  scripts/size/first_stage.c: stage0 and what it calls
 #   bootloader   scripts/size/bootloader.c: the bootloader core and what it calls (pipeline...),
+#                its AT engine built as CELLOTA_AT_FILE_READER_ONLY (at/engine.h; the same source),
 #                with the SIM7600 file reader of the at module as its staged image source (also
 #                printed without it, the reader being the board's)
 #   agent        every public function of every module except the bootloader core and the first
@@ -34,11 +35,13 @@ MODEMS="sim7600 sim7000 sim7070 sim800"
 AGENT_FLASH_BUDGET=16384
 AGENT_RAM_BUDGET=3072
 BOOTLOADER_FLASH_BUDGET=8192
+# The bootloader's build of the AT engine (at/engine.h: parts a build may leave out).
+READER_DEFINES="-DCELLOTA_AT_FILE_READER_ONLY"
 CFLAGS="-mcpu=cortex-m4 -mthumb -Os -ffunction-sections -fdata-sections -std=c99 -Wall -Wextra
 -Werror -Wno-unused-function"
 
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT INT TERM
+work=${SIZE_WORK:-$(mktemp -d)}
+[ -n "${SIZE_WORK:-}" ] || trap 'rm -rf "$work"' EXIT INT TERM
 # mbedTLS's headers and nothing else from the host's /usr/include.
 mkdir -p "$work/include"
 ln -s /usr/include/mbedtls "$work/include/mbedtls"
@@ -149,9 +152,21 @@ bootloader_define=""
 if [ -e device/at/sim7600_fs.h ]; then
     bootloader_define="-DSIZE_HAVE_SIM7600_FS"
 fi
+# The bootloader is its own firmware build: the AT engine without the parts the file reader does
+# not use (URC table, prompt and payload, inline data; at/engine.h), the same source.
+mkdir -p "$work/reader"
+# shellcheck disable=SC2086
+$CC $CFLAGS $INCLUDES $READER_DEFINES -c device/at/engine.c -o "$work/reader/at-engine.o"
+reader_objects=""
+for object in $agent_objects; do
+    case "$(basename "$object")" in
+    at-engine.o) reader_objects="$reader_objects $work/reader/at-engine.o" ;;
+    *) reader_objects="$reader_objects $object" ;;
+    esac
+done
 # shellcheck disable=SC2086
 set -- $(link bootloader size_bootloader_main \
-    "$(entry bootloader bootloader "$bootloader_define")" $core_objects $agent_objects)
+    "$(entry bootloader bootloader "$bootloader_define")" $core_objects $reader_objects)
 bootloader_flash=$1
 bootloader_ram=$2
 

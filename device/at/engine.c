@@ -89,6 +89,8 @@ int cellota_at_start(cellota_at *at, const cellota_at_step *steps, uint8_t count
 
 void cellota_at_set_payload(cellota_at *at, const uint8_t *payload, uint32_t length)
 {
+    if (!CELLOTA_AT_PAYLOADS)
+        return;
     at->payload = payload;
     at->payload_length = length;
 }
@@ -162,8 +164,10 @@ int cellota_at_integers(const char *text, int32_t *values, int capacity)
 
 /* ---- commands --------------------------------------------------------------------------- */
 
-static int letter_index(const char *letters, char letter)
+/* A template letter's place: texts first (0..CELLOTA_AT_TEXTS-1), then numbers; -1: none. */
+static int letter_index(char letter)
 {
+    static const char letters[] = CELLOTA_AT_TEXT_LETTERS CELLOTA_AT_NUMBER_LETTERS;
     int index;
     for (index = 0; letters[index]; index++) {
         if (letters[index] == letter)
@@ -177,17 +181,17 @@ static int letter_index(const char *letters, char letter)
 static bool lacks_setting(const cellota_at_parameters *parameters, const char *template)
 {
     for (; *template; template ++) {
-        int text, number;
+        int letter;
         if (*template != '%' || !template[1])
             continue;
-        template ++;
-        text = letter_index(CELLOTA_AT_TEXT_LETTERS, *template);
-        number = letter_index(CELLOTA_AT_NUMBER_LETTERS, *template);
+        letter = letter_index(*++template);
         if (!parameters)
             return true;
-        if (text >= 0 && (!parameters->text[text] || !parameters->text[text][0]))
+        if (letter >= 0 && letter < CELLOTA_AT_TEXTS &&
+            (!parameters->text[letter] || !parameters->text[letter][0]))
             return true;
-        if (number > CELLOTA_AT_PORT && parameters->number[number] == 0)
+        if (letter > CELLOTA_AT_TEXTS + CELLOTA_AT_PORT &&
+            parameters->number[letter - CELLOTA_AT_TEXTS] == 0)
             return true;
     }
     return false;
@@ -195,10 +199,9 @@ static bool lacks_setting(const cellota_at_parameters *parameters, const char *t
 
 static int format_command(cellota_at *at, const char *template)
 {
-    static const cellota_at_parameters none;
-    const cellota_at_parameters *parameters = at->parameters ? at->parameters : &none;
+    const cellota_at_parameters *parameters = at->parameters;
     size_t used = 0;
-    int text, number;
+    int letter;
     const size_t room = sizeof(at->command) - 1; /* the final CR */
 
     for (; *template; template ++) {
@@ -213,8 +216,8 @@ static int format_command(cellota_at *at, const char *template)
             digits[0] = '%';
             length = 1;
             template += template[1] ? 1 : 0;
-        } else if ((number = letter_index(CELLOTA_AT_NUMBER_LETTERS, *++template)) >= 0) {
-            uint32_t value = parameters->number[number];
+        } else if ((letter = letter_index(*++template)) >= CELLOTA_AT_TEXTS) {
+            uint32_t value = parameters ? parameters->number[letter - CELLOTA_AT_TEXTS] : 0;
             size_t index = sizeof(digits);
             do {
                 digits[--index] = (char)('0' + value % 10);
@@ -222,9 +225,9 @@ static int format_command(cellota_at *at, const char *template)
             } while (value);
             insert = digits + index;
             length = sizeof(digits) - index;
-        } else if ((text = letter_index(CELLOTA_AT_TEXT_LETTERS, *template)) >= 0) {
+        } else if (letter >= 0) {
             const char *scan;
-            insert = parameters->text[text] ? parameters->text[text] : "";
+            insert = parameters && parameters->text[letter] ? parameters->text[letter] : "";
             for (scan = insert; *scan; scan++) {
                 /* A quote or control character would end or split the command. */
                 if (*scan == '"' || (unsigned char)*scan < 0x20 || *scan == 0x7f)
@@ -289,7 +292,8 @@ static void end_step(cellota_at *at)
             finish(at, CELLOTA_OK);
         return;
     }
-    if (retryable(result) && at->attempt + 1 < (step->attempts ? step->attempts : 1)) {
+    if (CELLOTA_AT_RETRIES && retryable(result) &&
+        at->attempt + 1 < (step->attempts ? step->attempts : 1)) {
         at->attempt++;
         at->phase = PHASE_PAUSE;
         at->deadline = at->now + CELLOTA_AT_RETRY_MS;
@@ -317,7 +321,7 @@ static void begin_step(cellota_at *at)
 {
     while (at->step_index < at->step_count) {
         const cellota_at_step *step = current_step(at);
-        if ((step->flags & CELLOTA_AT_OPTIONAL) && step->command &&
+        if (CELLOTA_AT_OPTIONAL_STEPS && (step->flags & CELLOTA_AT_OPTIONAL) && step->command &&
             lacks_setting(at->parameters, step->command)) {
             at->step_index++;
             continue;
@@ -330,7 +334,10 @@ static void begin_step(cellota_at *at)
         at->blank_due = false;
         at->deadline = at->now + (uint32_t)step->timeout * 100u;
         if (step->command) {
-            int result = format_command(at, step->command);
+            /* Without payloads a PROMPT step cannot run: fail it before anything is sent. */
+            int result = !CELLOTA_AT_PAYLOADS && (step->flags & CELLOTA_AT_PROMPT)
+                             ? CELLOTA_INVALID_ARGUMENT
+                             : format_command(at, step->command);
             if (result != CELLOTA_OK) {
                 finish(at, result);
                 return;
@@ -356,6 +363,10 @@ static int modem_error(cellota_at *at, const char *text)
     int32_t number = -1;
     size_t index;
 
+    if (!CELLOTA_AT_SIM_STATES) {
+        at->modem_error = (int16_t)(cellota_at_integers(text, &number, 1) == 1 ? number : -1);
+        return CELLOTA_AT_MODEM_ERROR;
+    }
     if (cellota_at_integers(text, &number, 1) != 1) {
         number = -1;
         for (index = 0; index < sizeof(known) / sizeof(known[0]); index++) {
@@ -440,7 +451,7 @@ const char *cellota_at_line(const cellota_at *at)
 void cellota_at_dispatch_urc(cellota_at *at, const char *line)
 {
     uint8_t index;
-    for (index = 0; index < at->urc_count; index++) {
+    for (index = 0; CELLOTA_AT_URCS && index < at->urc_count; index++) {
         const char *rest = cellota_at_match(line, at->urcs[index].pattern);
         if (rest) {
             if (at->urcs[index].handler)
@@ -495,7 +506,7 @@ void cellota_at_expect_data(cellota_at *at, uint8_t *destination, uint32_t lengt
      * malformed: its data would be taken from the wrong place. */
     if (length == 0)
         return;
-    if (at->receive_state != RECEIVE_LINE && step_active(at) &&
+    if (CELLOTA_AT_INLINE && at->receive_state != RECEIVE_LINE && step_active(at) &&
         (current_step(at)->flags & CELLOTA_AT_INLINE_DATA)) {
         record(at, CELLOTA_AT_UNEXPECTED_REPLY);
         return;
@@ -551,7 +562,7 @@ static void check_inline_header(cellota_at *at)
     const cellota_at_step *step;
     const char *rest, *after;
 
-    if (at->phase != PHASE_REPLY)
+    if (!CELLOTA_AT_INLINE || at->phase != PHASE_REPLY)
         return;
     step = current_step(at);
     if (!(step->flags & CELLOTA_AT_INLINE_DATA) || !step->reply || at->line_damaged ||
@@ -588,7 +599,7 @@ static void line_byte(cellota_at *at, uint8_t byte)
     if (at->line_length == 0) {
         if (byte == ' ')
             return;
-        if (byte == '>' && at->phase == PHASE_PROMPT) {
+        if (CELLOTA_AT_PAYLOADS && byte == '>' && at->phase == PHASE_PROMPT) {
             at->phase = PHASE_PAYLOAD;
             return;
         }
@@ -599,7 +610,7 @@ static void line_byte(cellota_at *at, uint8_t byte)
         at->line[at->line_length++] = (char)byte;
     else
         at->line_overflow = true;
-    if (byte == ',')
+    if (CELLOTA_AT_INLINE && byte == ',')
         check_inline_header(at);
 }
 
@@ -622,6 +633,8 @@ static bool unsolicited_line_done(cellota_at *at, uint8_t terminator)
 {
     uint8_t index;
     at->line[at->line_length] = '\0';
+    if (!CELLOTA_AT_URCS)
+        return false;
     for (index = 0; index < at->urc_count; index++) {
         if (cellota_at_match(at->line, at->urcs[index].pattern))
             break;
@@ -661,7 +674,8 @@ static void trailer_mismatch(cellota_at *at)
     uint32_t stored = at->data_filled, count = stored + at->trailer, index;
     uint8_t *block = at->data;
 
-    if (!block || at->data_damaged) {
+    /* Without URCs the block cannot have started with one: the framing is lost. */
+    if (!CELLOTA_AT_URCS || !block || at->data_damaged) {
         framing_error(at);
         return;
     }
@@ -698,7 +712,7 @@ static void data_complete(cellota_at *at)
         record(at, CELLOTA_AT_DATA_DAMAGED);
     /* Unless two bytes of the block were lost and its own CR LF became its end: then the CR LF
      * taken as the trailer was the one starting the next line, and that line comes without. */
-    at->blank_due = at->data && at->data_length >= 2 && step_active(at) &&
+    at->blank_due = CELLOTA_AT_BLANK_CHECK && at->data && at->data_length >= 2 && step_active(at) &&
                     (current_step(at)->flags & CELLOTA_AT_BLANK_AFTER_DATA) &&
                     at->data[at->data_length - 2] == '\r' && at->data[at->data_length - 1] == '\n';
     at->data = NULL;
@@ -743,8 +757,10 @@ static void consume(cellota_at *at, const uint8_t *bytes, size_t count)
                 trailer_mismatch(at); /* the byte is looked at again in the new state */
             }
             break;
-        case RECEIVE_URC_LINE:
-            unsolicited_byte(at, bytes[index++]);
+        case RECEIVE_URC_LINE: /* only ever entered with URCs */
+            if (CELLOTA_AT_URCS)
+                unsolicited_byte(at, bytes[index]);
+            index++;
             break;
         default:
             line_byte(at, bytes[index++]);
@@ -793,7 +809,7 @@ size_t cellota_at_write_payload(cellota_at *at, const uint8_t *data, size_t leng
 {
     size_t written;
     uint32_t total;
-    if (at->phase != PHASE_PAYLOAD || at->payload || !at->parameters)
+    if (!CELLOTA_AT_PAYLOADS || at->phase != PHASE_PAYLOAD || at->payload || !at->parameters)
         return 0;
     total = at->parameters->number[CELLOTA_AT_LENGTH];
     if (length > total - at->payload_written)
@@ -837,7 +853,7 @@ static bool advance(cellota_at *at)
         return true;
     }
     case PHASE_PAYLOAD:
-        if (at->payload && at->parameters &&
+        if (CELLOTA_AT_PAYLOADS && at->payload && at->parameters &&
             at->payload_written < at->parameters->number[CELLOTA_AT_LENGTH]) {
             uint32_t wanted = at->parameters->number[CELLOTA_AT_LENGTH] - at->payload_written;
             size_t written;
@@ -851,8 +867,8 @@ static bool advance(cellota_at *at)
                 return true;
         }
         break;
-    case PHASE_PAUSE:
-        if (cellota_time_reached(at->now, at->deadline))
+    case PHASE_PAUSE: /* only ever entered with retries */
+        if (CELLOTA_AT_RETRIES && cellota_time_reached(at->now, at->deadline))
             at->phase = PHASE_BEGIN;
         break;
     case PHASE_SETTLE:

@@ -50,6 +50,60 @@
 #define CELLOTA_AT_COMMAND_SIZE 112
 #endif
 
+/*
+ * Parts of the engine a build may leave out (build-time settings, 1 = built). The agent needs
+ * all of them; a bootloader that only reads the staged image from the modem's file system
+ * (sim7600_fs's size and read) needs none, and leaving them out is what fits it in its flash
+ * budget (docs/boot.md); CELLOTA_AT_FILE_READER_ONLY defined leaves them all out (the
+ * bootloader's build, in scripts/size.sh and tests/unit/test_at_reader.c). Leaving one out
+ * changes nothing else:
+ *   CELLOTA_AT_URCS         0: the URC table is never consulted (cellota_at_init's urcs are
+ *                           ignored), as if its count were 0; bytes after a data block that are
+ *                           not its CR LF are a framing error at once (no URC can have come
+ *                           between header and data), so the step fails without replaying them
+ *   CELLOTA_AT_PAYLOADS     0: a PROMPT step fails its script with CELLOTA_INVALID_ARGUMENT
+ *                           before its command is sent, cellota_at_set_payload is ignored and
+ *                           cellota_at_write_payload takes nothing
+ *   CELLOTA_AT_INLINE       0: INLINE_DATA steps read the reply as a plain line (no data)
+ *   CELLOTA_AT_SIM_STATES   0: every +CME ERROR is CELLOTA_AT_MODEM_ERROR (its number is still
+ *                           kept in modem_error; the SIM_* codes and AT+CMEE=2's texts are not
+ *                           told apart)
+ *   CELLOTA_AT_RETRIES      0: a step runs once whatever its attempts; a handler's
+ *                           CELLOTA_AT_AGAIN ends it with its give-up error at once
+ *   CELLOTA_AT_OPTIONAL_STEPS 0: the OPTIONAL flag is ignored (the step always runs)
+ *   CELLOTA_AT_BLANK_CHECK  0: the BLANK_AFTER_DATA flag is ignored (socket reads use it)
+ */
+#ifdef CELLOTA_AT_FILE_READER_ONLY
+#define CELLOTA_AT_URCS 0
+#define CELLOTA_AT_PAYLOADS 0
+#define CELLOTA_AT_INLINE 0
+#define CELLOTA_AT_SIM_STATES 0
+#define CELLOTA_AT_RETRIES 0
+#define CELLOTA_AT_OPTIONAL_STEPS 0
+#define CELLOTA_AT_BLANK_CHECK 0
+#endif
+#ifndef CELLOTA_AT_URCS
+#define CELLOTA_AT_URCS 1
+#endif
+#ifndef CELLOTA_AT_PAYLOADS
+#define CELLOTA_AT_PAYLOADS 1
+#endif
+#ifndef CELLOTA_AT_INLINE
+#define CELLOTA_AT_INLINE 1
+#endif
+#ifndef CELLOTA_AT_SIM_STATES
+#define CELLOTA_AT_SIM_STATES 1
+#endif
+#ifndef CELLOTA_AT_RETRIES
+#define CELLOTA_AT_RETRIES 1
+#endif
+#ifndef CELLOTA_AT_OPTIONAL_STEPS
+#define CELLOTA_AT_OPTIONAL_STEPS 1
+#endif
+#ifndef CELLOTA_AT_BLANK_CHECK
+#define CELLOTA_AT_BLANK_CHECK 1
+#endif
+
 /* A handler's answer meaning "ask again later": the step repeats after CELLOTA_AT_RETRY_MS
  * while it has attempts left (see cellota_at_retry). Never returned by a public function. */
 #define CELLOTA_AT_AGAIN (-1)

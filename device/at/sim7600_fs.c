@@ -172,10 +172,35 @@ static uint32_t port_now(const cellota_sim7600_fs *fs)
     return port->now_ms ? port->now_ms(port->context) : fs->at->now;
 }
 
-/* Pumps the engine; when the polled call ended, returns its result and forgets it. */
-static int pump(cellota_sim7600_fs *fs, uint32_t *count)
+/*
+ * One poll of a source call: starts the call (`polled`: its size, or a read of `length` bytes at
+ * `offset` into `buffer`) unless it is the one already running, then pumps the engine. When the
+ * call ended, returns its result and forgets it.
+ */
+static int source_call(cellota_sim7600_fs *fs, uint8_t polled, const char *name, uint32_t offset,
+                       uint8_t *buffer, size_t length, uint32_t *count)
 {
     int result;
+    if (fs->polled != polled || fs->parameters.text[CELLOTA_AT_FILE] != name ||
+        (polled == POLLED_READ && (fs->parameters.number[CELLOTA_AT_OFFSET] != offset ||
+                                   fs->buffer != buffer || fs->capacity != length))) {
+        if (fs->polled != POLLED_NONE)
+            cellota_sim7600_fs_source_cancel(fs);
+        if (polled == POLLED_SIZE)
+            result = cellota_sim7600_fs_size(fs, name, port_now(fs));
+        else if (length > UINT32_MAX)
+            result = CELLOTA_INVALID_ARGUMENT;
+        else
+            result =
+                cellota_sim7600_fs_read(fs, name, offset, buffer, (uint32_t)length, port_now(fs));
+        if (result == CELLOTA_BUSY) {
+            cellota_at_poll(fs->at, port_now(fs)); /* a cancelled call still settling */
+            return CELLOTA_IN_PROGRESS;
+        }
+        if (result != CELLOTA_IN_PROGRESS)
+            return result;
+        fs->polled = polled;
+    }
     cellota_at_poll(fs->at, port_now(fs));
     result = cellota_sim7600_fs_status(fs, count);
     if (result != CELLOTA_IN_PROGRESS)
@@ -185,46 +210,14 @@ static int pump(cellota_sim7600_fs *fs, uint32_t *count)
 
 int cellota_sim7600_fs_source_size(void *context, const char *name, uint32_t *size)
 {
-    cellota_sim7600_fs *fs = context;
-    if (fs->polled != POLLED_SIZE || fs->parameters.text[CELLOTA_AT_FILE] != name) {
-        int result;
-        if (fs->polled != POLLED_NONE)
-            cellota_sim7600_fs_source_cancel(fs);
-        result = cellota_sim7600_fs_size(fs, name, port_now(fs));
-        if (result == CELLOTA_BUSY) {
-            cellota_at_poll(fs->at, port_now(fs)); /* a cancelled call still settling */
-            return CELLOTA_IN_PROGRESS;
-        }
-        if (result != CELLOTA_IN_PROGRESS)
-            return result;
-        fs->polled = POLLED_SIZE;
-    }
-    return pump(fs, size);
+    return source_call(context, POLLED_SIZE, name, 0, NULL, 0, size);
 }
 
 int cellota_sim7600_fs_source_read(void *context, const char *name, uint32_t offset,
                                    uint8_t *buffer, size_t length)
 {
-    cellota_sim7600_fs *fs = context;
     uint32_t count = 0;
-    int result;
-    if (fs->polled != POLLED_READ || fs->parameters.text[CELLOTA_AT_FILE] != name ||
-        fs->parameters.number[CELLOTA_AT_OFFSET] != offset || fs->buffer != buffer ||
-        fs->capacity != length) {
-        if (fs->polled != POLLED_NONE)
-            cellota_sim7600_fs_source_cancel(fs);
-        if (length == 0 || length > UINT32_MAX)
-            return CELLOTA_INVALID_ARGUMENT;
-        result = cellota_sim7600_fs_read(fs, name, offset, buffer, (uint32_t)length, port_now(fs));
-        if (result == CELLOTA_BUSY) {
-            cellota_at_poll(fs->at, port_now(fs)); /* a cancelled call still settling */
-            return CELLOTA_IN_PROGRESS;
-        }
-        if (result != CELLOTA_IN_PROGRESS)
-            return result;
-        fs->polled = POLLED_READ;
-    }
-    result = pump(fs, &count);
+    int result = source_call(context, POLLED_READ, name, offset, buffer, length, &count);
     if (result == CELLOTA_OK && count != length)
         result = CELLOTA_AT_FILE_FAILED; /* past the end of the file */
     return result;

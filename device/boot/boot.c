@@ -77,6 +77,15 @@ static int start(cellota_boot *boot, uint8_t slot, bool trial)
     return CELLOTA_OK;
 }
 
+/* Installs the current image again from the modem (the slot that held it is unusable). */
+static int reinstall(cellota_boot *boot)
+{
+    boot->state.operation = CELLOTA_BOOT_OPERATION_MODEM_VERIFY;
+    boot->state.operation_slot = CELLOTA_BOOT_CURRENT;
+    boot->state.flags = CELLOTA_BOOT_RESTORE;
+    return commit_and_decide(boot);
+}
+
 /* --- verifying a slot before it is started ------------------------------------------------ */
 
 static int verified(cellota_boot *boot, bool matches)
@@ -108,12 +117,8 @@ static int verified(cellota_boot *boot, bool matches)
         state->active = other;
         return commit_and_decide(boot);
     }
-    if (state->images[CELLOTA_BOOT_CURRENT].name[0] != '\0') {
-        state->operation = CELLOTA_BOOT_OPERATION_MODEM_VERIFY;
-        state->operation_slot = CELLOTA_BOOT_CURRENT;
-        state->flags = CELLOTA_BOOT_RESTORE;
-        return commit_and_decide(boot);
-    }
+    if (state->images[CELLOTA_BOOT_CURRENT].name[0] != '\0')
+        return reinstall(boot);
     return CELLOTA_BOOT_NO_BOOTABLE_IMAGE;
 }
 
@@ -272,10 +277,7 @@ static int modem_finish(cellota_boot *boot)
         result = commit_and_decide(boot);
         return result == CELLOTA_IN_PROGRESS ? CELLOTA_BOOT_NO_BOOTABLE_IMAGE : result;
     }
-    state->operation = CELLOTA_BOOT_OPERATION_MODEM_VERIFY;
-    state->operation_slot = CELLOTA_BOOT_CURRENT;
-    state->flags = CELLOTA_BOOT_RESTORE;
-    return commit_and_decide(boot);
+    return reinstall(boot);
 }
 
 static int modem_step(cellota_boot *boot)

@@ -12,7 +12,9 @@
 #include "at/sim7600_fs.h"
 static cellota_at at;
 static cellota_sim7600_fs files;
-static cellota_boot_source modem_source;
+static const cellota_boot_source modem_source = {&files, cellota_sim7600_fs_source_size,
+                                                 cellota_sim7600_fs_source_read,
+                                                 cellota_sim7600_fs_source_cancel};
 #else
 extern const cellota_boot_source modem_source;
 #endif
@@ -28,10 +30,6 @@ void size_bootloader_main(void)
 #ifdef SIZE_HAVE_SIM7600_FS
     cellota_at_init(&at, &size_board_port, NULL, 0, NULL);
     cellota_sim7600_fs_init(&files, &at);
-    modem_source.context = &files;
-    modem_source.size = cellota_sim7600_fs_source_size;
-    modem_source.read = cellota_sim7600_fs_source_read;
-    modem_source.cancel = cellota_sim7600_fs_source_cancel;
 #endif
     cellota_boot_init(&boot, &size_board_port, &cellota_boot_layout_nrf52840_1mb, &modem_source);
     while (cellota_boot_step(&boot) == CELLOTA_IN_PROGRESS)
