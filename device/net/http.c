@@ -398,8 +398,8 @@ static void poll_receiving(cellota_http_client *client)
     for (round = 0; round < RECEIVES_PER_POLL && client->state == STATE_RECEIVING; round++) {
         size_t room, received = 0, consumed = 0;
         char *space = cellota_http_parser_space(&client->parser, &room);
-        int error, result = client->socket->operations->receive(client->socket->context,
-                                                                (uint8_t *)space, room, &received);
+        int result = client->socket->operations->receive(client->socket->context, (uint8_t *)space,
+                                                         room, &received);
         if (result == CELLOTA_SOCKET_CLOSED) {
             stream_ended(client, CELLOTA_SOCKET_CLOSED);
             return;
@@ -408,11 +408,10 @@ static void poll_receiving(cellota_http_client *client)
             stream_ended(client, result);
             return;
         }
-        if (received == 0) {
-            if (socket_state(client, &error) == CELLOTA_SOCKET_STATE_FAILED)
-                stream_ended(client, error != CELLOTA_OK ? error : CELLOTA_SOCKET_CLOSED);
+        /* Nothing now. A failed socket may still deliver what the peer sent before it closed
+         * (a modem reads it out of its buffer): receive itself reports the end (socket.h). */
+        if (received == 0)
             return;
-        }
         client->last_activity = client->now;
         result =
             cellota_http_parser_feed(&client->parser, (const uint8_t *)space, received, &consumed);

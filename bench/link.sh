@@ -1,0 +1,34 @@
+#!/bin/sh
+# Link efficiency of a whole update (issue 5): for each modem, UART rate and radio, one device
+# updates itself -- GET /version, GET /ota.json, the 512 KiB image with Range through the image
+# pipeline into its inactive slot -- over the modem emulator on virtual time, against nginx on
+# loopback (cellota-update-bench). Efficiency = image bytes per second from the start of the
+# check to the staged image, as a percentage of min(UART line rate at 8N1, radio downlink rate).
+# One line per case: link: model=M baud=B radio=R efficiency=P%
+set -eu
+: "${CELLOTA_BIN:?}" "${CELLOTA_SOURCE:?}"
+. "$CELLOTA_SOURCE/tests/integration/lib.sh"
+www=$lib_scratch/www
+mkdir -p "$www"
+head -c 524288 /dev/urandom >"$lib_scratch/firmware.bin"
+lib_start_nginx "$www"
+"$CELLOTA_BIN/cellota" pack "$lib_scratch/firmware.bin" --version 1.0.0 --out "$www/1.0.0" \
+    --url "http://127.0.0.1:$nginx_port/1.0.0/image.ebin" --load-addr 0 >/dev/null
+cp "$www/1.0.0/ota.json" "$www/ota.json"
+echo 1.0.0 >"$www/version"
+chmod -R a+rX "$www"
+status=0
+for model in sim7600 sim7000 sim7070 sim800; do
+    for baud in 115200 921600; do
+        for radio in cat1 catm1 gprs; do
+            if ! "$CELLOTA_BIN/cellota-update-bench" --model "$model" --baud "$baud" \
+                --radio "$radio" --server "http://127.0.0.1:$nginx_port" \
+                2>"$lib_scratch/details"; then
+                echo "link: model=$model baud=$baud radio=$radio failed:" >&2
+                cat "$lib_scratch/details" >&2
+                status=1
+            fi
+        done
+    done
+done
+exit $status

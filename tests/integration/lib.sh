@@ -1,0 +1,106 @@
+# Shared by the end-to-end tests and the demo (sourced, not a test itself): a scratch folder and
+# everything a device test runs on 127.0.0.1 -- nginx and mosquitto on random free ports (through
+# scripts/servers.sh), an emulated modem on a pty, background processes -- all stopped on exit.
+# POSIX sh.
+#
+#   . "$CELLOTA_SOURCE/tests/integration/lib.sh"
+#   lib_start_nginx "$root"          -> $nginx_port       (serves $root, Range and all)
+#   lib_start_mosquitto              -> $mosquitto_port
+#   lib_start_modem sim7600 [OPTS]   -> $modem_pty, $modem_pid (cellota-modem's options)
+#   lib_stop_modem
+# Every started process is killed by lib_cleanup (the EXIT trap); a test that sets its own EXIT
+# trap calls lib_cleanup from it.
+set -eu
+: "${CELLOTA_BIN:?CELLOTA_BIN must name the folder holding the binaries}"
+: "${CELLOTA_SOURCE:?CELLOTA_SOURCE must name the source tree}"
+. "$CELLOTA_SOURCE/scripts/servers.sh"
+lib_scratch=$(mktemp -d "${TMPDIR:-/tmp}/cellota-e2e.XXXXXX")
+lib_pids=""
+
+lib_cleanup() {
+    for pid in $lib_pids; do kill "$pid" 2>/dev/null || true; done
+    for pid in $lib_pids; do
+        # wait only for our own children; nginx daemonises, so it is not one
+        wait "$pid" 2>/dev/null || true
+    done
+    stop_servers
+    if [ -z "${KEEP_SCRATCH:-}" ]; then rm -rf "$lib_scratch"; else echo "kept $lib_scratch" >&2; fi
+}
+trap lib_cleanup EXIT
+trap 'exit 1' INT TERM
+
+# lib_start_nginx ROOT: nginx serving ROOT (HTTP/1.1, keep-alive, Range, as Debian builds it).
+# Sets nginx_port and nginx_log (its access log).
+lib_start_nginx() {
+    root=$(cd "$1" && pwd)
+    # nginx's workers run as another user: every folder down to ROOT must let them through.
+    folder=$root
+    while [ "$folder" != "/" ] && [ "$folder" != "$(dirname "$lib_scratch")" ]; do
+        chmod o+x "$folder"
+        folder=$(dirname "$folder")
+    done
+    start_nginx "$root" "$lib_scratch"
+    nginx_log=$lib_scratch/nginx/access.log
+}
+
+# lib_start_mosquitto: an anonymous broker on 127.0.0.1 without persistence. Sets mosquitto_port.
+lib_start_mosquitto() {
+    # Started as root, mosquitto drops to its own user before it opens its log.
+    mkdir -p "$lib_scratch/mosquitto"
+    chmod o+x "$lib_scratch"
+    chmod 1777 "$lib_scratch/mosquitto"
+    start_mosquitto "$lib_scratch"
+}
+
+# lib_start_modem MODEL [cellota-modem options]: the emulator on a pty. Sets modem_pty and
+# modem_pid; its output goes to $lib_scratch/modem.out.
+lib_start_modem() {
+    model=$1
+    shift
+    : >"$lib_scratch/modem.out"
+    "$CELLOTA_BIN/cellota-modem" --model "$model" "$@" >"$lib_scratch/modem.out" 2>&1 &
+    modem_pid=$!
+    lib_pids="$lib_pids $modem_pid"
+    tries=0
+    modem_pty=""
+    while [ $tries -lt 50 ]; do
+        modem_pty=$(head -n 1 "$lib_scratch/modem.out" 2>/dev/null || true)
+        case $modem_pty in /dev/*) return 0 ;; esac
+        if ! kill -0 "$modem_pid" 2>/dev/null; then break; fi
+        tries=$((tries + 1))
+        sleep 0.1
+    done
+    echo "lib: cellota-modem did not start:" >&2
+    cat "$lib_scratch/modem.out" >&2
+    return 1
+}
+
+lib_stop_modem() {
+    if [ -n "${modem_pid:-}" ]; then
+        kill "$modem_pid" 2>/dev/null || true
+        wait "$modem_pid" 2>/dev/null || true
+        modem_pid=""
+    fi
+}
+
+# lib_background NAME COMMAND...: starts COMMAND with its output in $lib_scratch/NAME.log;
+# sets background_pid. Killed at exit.
+lib_background() {
+    name=$1
+    shift
+    "$@" >"$lib_scratch/$name.log" 2>&1 &
+    background_pid=$!
+    lib_pids="$lib_pids $background_pid"
+}
+
+# lib_wait_for FILE TEXT SECONDS: true once FILE contains TEXT.
+lib_wait_for() {
+    tries=0
+    limit=$(($3 * 10))
+    while [ $tries -lt "$limit" ]; do
+        if grep -qF -- "$2" "$1" 2>/dev/null; then return 0; fi
+        tries=$((tries + 1))
+        sleep 0.1
+    done
+    return 1
+}

@@ -1,0 +1,4 @@
+#!/bin/sh
+# cellota-device updating itself end to end over an emulated SIM7070 (see device_e2e.sh).
+MODEL=sim7070
+. "$CELLOTA_SOURCE/tests/integration/device_e2e.sh"
