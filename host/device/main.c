@@ -60,7 +60,7 @@ static const host_option options[] = {
     {"apn", "APN", "the SIM's access point name (default internet)", false},
     {"baud", "RATE", "UART rate (default 115200)", false},
     {"parity", NULL, "run the UART 8E1, so damaged bytes are flagged (the modem's too)", false},
-    {"flow-control", NULL, "RTS/CTS hardware flow control (the modem's too)", false},
+    {"flow-control", NULL, "RTS/CTS wired (AT+IFC=2,2); a SIM7600 then pushes its data", false},
     {"trace", "FILE", "append every byte to and from the modem to FILE", false},
     {NULL, NULL, NULL, false},
 };
@@ -486,8 +486,11 @@ static int configure(device *d, const host_arguments *arguments)
     if (!d->modem_config.apn)
         d->modem_config.apn = "internet";
     d->modem_config.flow_control = host_option_given(arguments, "flow-control");
-    /* With RTS/CTS the SIM7600 pushes its data (docs/agent.md, Link efficiency). */
-    if (d->modem_config.flow_control && d->profile == &cellota_sim7600)
+    /* With RTS/CTS the SIM7600 pushes its data (docs/agent.md, Link efficiency) -- not while
+     * the image goes into the modem's own files: each 4 KiB piece written there stops the
+     * download's reading, and pushed data would hold the line, the write's reply behind it. */
+    if (d->modem_config.flow_control && d->profile == &cellota_sim7600 &&
+        d->config.strategy == CELLOTA_AGENT_STAGE_AB)
         d->profile = &cellota_sim7600_pushed;
     d->once = host_option_given(arguments, "once");
     d->self_test_fail = host_option_given(arguments, "self-test-fail");

@@ -32,7 +32,7 @@ static const host_option options[] = {
     {"baud", "B", "UART rate (default 115200)", false},
     {"radio", "R", "cat1, catm1 or gprs (default: the model's usual radio)", false},
     {"parity", NULL, "run the UART 8E1", false},
-    {"flow-control", NULL, "RTS/CTS hardware flow control", false},
+    {"flow-control", NULL, "RTS/CTS hardware flow control (a SIM7600 then pushes its data)", false},
     {"timeout", "SECONDS", "virtual seconds before giving up (default 3600)", false},
     {"log", "FILE", "write the AT exchange to FILE (virtual ms, direction, bytes)", false},
     {NULL, NULL, NULL, false},
@@ -40,7 +40,7 @@ static const host_option options[] = {
 
 static const host_command command = {
     NULL,
-    "--model MODEL --server URL [--baud B] [--radio R] [--parity] [--flow-control]",
+    "--model MODEL --server URL [--baud B] [--radio R] [--parity] [--flow-control] [--log FILE]",
     "Measures one whole update over an emulated modem on virtual time: link efficiency.",
     options,
     NULL,

@@ -22,7 +22,7 @@ static const host_option fetch_options[] = {
     {"baud", "B", "UART rate (default 115200)", false},
     {"radio", "R", "cat1, catm1 or gprs (default: the model's usual radio)", false},
     {"parity", NULL, "run the UART 8E1, so the device's UART flags bit errors", false},
-    {"flow-control", NULL, "RTS/CTS hardware flow control", false},
+    {"flow-control", NULL, "RTS/CTS hardware flow control (a SIM7600 then pushes its data)", false},
     {"drop-rate", "P", "probability a UART byte is lost", false},
     {"corrupt-rate", "P", "probability a UART byte has a bit flipped", false},
     {"close-after", "N", "the server side closes every socket after N bytes", false},
