@@ -264,9 +264,25 @@ static void break_pushed_streams(cellota_modem *modem, int error)
     }
 }
 
+/* A pushed block's header lost to damage leaves only a damaged, binary or unframed line behind:
+ * after any such line no pushed stream can be trusted to be whole. */
+static void watch_pushed_line(cellota_modem *modem)
+{
+    const cellota_at *at = &modem->at;
+    uint32_t faults = at->damaged_lines + at->binary_lines + at->framing_errors;
+    if (faults == modem->line_faults)
+        return;
+    modem->line_faults = faults;
+    if (modem->profile->flags & CELLOTA_MODEM_PUSHED_DATA)
+        break_pushed_streams(modem, CELLOTA_AT_DATA_DAMAGED);
+}
+
 void cellota_modem_pushed(cellota_modem *modem, int kind, int32_t link, int32_t length)
 {
-    cellota_modem_socket *socket = find_socket(modem, kind, link);
+    cellota_modem_socket *socket;
+    /* A hole may have opened since the last poll: no block after it may pass. */
+    watch_pushed_line(modem);
+    socket = find_socket(modem, kind, link);
     if (length <= 0 || length > 65535 ||
         !cellota_at_expect_pushed_data(&modem->at, (uint32_t)length, pushed_block_end, modem)) {
         break_pushed_streams(modem, CELLOTA_AT_DATA_FRAMING);
@@ -281,19 +297,6 @@ void cellota_modem_pushed(cellota_modem *modem, int kind, int32_t link, int32_t 
     modem->pushed_socket = socket;
     modem->pushed_length = (uint16_t)length;
     take_pushed_block(modem);
-}
-
-/* A pushed block's header lost to damage leaves only a damaged, binary or unframed line behind:
- * after any such line no pushed stream can be trusted to be whole. */
-static void watch_pushed_line(cellota_modem *modem)
-{
-    const cellota_at *at = &modem->at;
-    uint32_t faults = at->damaged_lines + at->binary_lines + at->framing_errors;
-    if (faults == modem->line_faults)
-        return;
-    modem->line_faults = faults;
-    if (modem->profile->flags & CELLOTA_MODEM_PUSHED_DATA)
-        break_pushed_streams(modem, CELLOTA_AT_DATA_DAMAGED);
 }
 
 void cellota_modem_network_lost(cellota_modem *modem)
