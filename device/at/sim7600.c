@@ -298,16 +298,24 @@ static const cellota_at_step open_tcp[] = {
     {"AT+CIPOPEN=%l,\"TCP\",\"%h\",%p", NULL, NULL, 100, 0, 0},
 };
 
+/* The SSL service (CCH): receive mode and start -- AT+CCHSET=1,<mode> reports each send's
+ * result, and is only taken before AT+CCHSTART, which answers ERROR when the service runs
+ * already -- then the TLS context of a session. */
+/* clang-format off */
+#define CCH_START(mode)                                                                            \
+    {"AT+CCHSET=1," mode, NULL, NULL, 50, CELLOTA_AT_ERROR_OK, 0},                                 \
+    {"AT+CCHSTART", "+CCHSTART: ", NULL, 1200, CELLOTA_AT_ERROR_OK, 0}
+#define CCH_TLS_CONTEXT                                                                            \
+    {"AT+CSSLCFG=\"sslversion\",0,4", NULL, NULL, 50, 0, 0},                                       \
+    {"AT+CSSLCFG=\"authmode\",0,%v", NULL, NULL, 50, 0, 0},                                        \
+    {"AT+CSSLCFG=\"cacert\",0,\"%k\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},                    \
+    {"AT+CSSLCFG=\"enableSNI\",0,1", NULL, NULL, 50, 0, 0},                                        \
+    {"AT+CCHSSLCFG=%l,0", NULL, NULL, 50, 0, 0}
+/* clang-format on */
+
 static const cellota_at_step open_tls[] = {
-    /* Report each send's result, manual receive; only taken before AT+CCHSTART. */
-    {"AT+CCHSET=1,1", NULL, NULL, 50, CELLOTA_AT_ERROR_OK, 0},
-    /* ERROR when the SSL service runs already. */
-    {"AT+CCHSTART", "+CCHSTART: ", NULL, 1200, CELLOTA_AT_ERROR_OK, 0},
-    {"AT+CSSLCFG=\"sslversion\",0,4", NULL, NULL, 50, 0, 0},
-    {"AT+CSSLCFG=\"authmode\",0,%v", NULL, NULL, 50, 0, 0},
-    {"AT+CSSLCFG=\"cacert\",0,\"%k\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},
-    {"AT+CSSLCFG=\"enableSNI\",0,1", NULL, NULL, 50, 0, 0},
-    {"AT+CCHSSLCFG=%l,0", NULL, NULL, 50, 0, 0},
+    CCH_START("1"), /* manual receive */
+    CCH_TLS_CONTEXT,
     {"AT+CCHOPEN=%l,\"%h\",%p,2", NULL, NULL, 100, 0, 0},
 };
 
@@ -315,19 +323,13 @@ static const cellota_at_step open_tls[] = {
  * whose service a manual-mode run started keeps manual mode until it restarts: the driver then
  * sees "+CCHEVENT: <session>,RECV EVENT" and nothing pushed -- restart the modem to switch). */
 static const cellota_at_step open_pushed_tcp[] = {
-    {"AT+CCHSET=1,0", NULL, NULL, 50, CELLOTA_AT_ERROR_OK, 0},
-    {"AT+CCHSTART", "+CCHSTART: ", NULL, 1200, CELLOTA_AT_ERROR_OK, 0},
+    CCH_START("0"), /* push */
     {"AT+CCHOPEN=%l,\"%h\",%p,1", NULL, NULL, 100, 0, 0},
 };
 
 static const cellota_at_step open_pushed_tls[] = {
-    {"AT+CCHSET=1,0", NULL, NULL, 50, CELLOTA_AT_ERROR_OK, 0},
-    {"AT+CCHSTART", "+CCHSTART: ", NULL, 1200, CELLOTA_AT_ERROR_OK, 0},
-    {"AT+CSSLCFG=\"sslversion\",0,4", NULL, NULL, 50, 0, 0},
-    {"AT+CSSLCFG=\"authmode\",0,%v", NULL, NULL, 50, 0, 0},
-    {"AT+CSSLCFG=\"cacert\",0,\"%k\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},
-    {"AT+CSSLCFG=\"enableSNI\",0,1", NULL, NULL, 50, 0, 0},
-    {"AT+CCHSSLCFG=%l,0", NULL, NULL, 50, 0, 0},
+    CCH_START("0"),
+    CCH_TLS_CONTEXT,
     {"AT+CCHOPEN=%l,\"%h\",%p,2", NULL, NULL, 100, 0, 0},
 };
 
@@ -364,22 +366,19 @@ static const cellota_at_step close_tls[] = {
     {"AT+CCHCLOSE=%l", NULL, NULL, 150, CELLOTA_AT_ERROR_OK, 0},
 };
 
+/* What both SIM7600 profiles share. */
+#define SIM7600_PROFILE                                                                            \
+    .urcs = urcs, .urc_count = sizeof(urcs) / sizeof(urcs[0]), .tls_links = 2,                     \
+    .power_key_ms = 500, .max_send = 1500, .max_read = 1500, .open_s = 120,                        \
+    .probe = {cellota_modem_probe_steps, 1}, .boot = {cellota_modem_boot_steps, 1},                \
+    .setup = {cellota_modem_setup_steps, CELLOTA_MODEM_SETUP_MODE},                                \
+    .registration = {cellota_modem_registration_steps, 3}, .attach = CELLOTA_AT_SCRIPT(attach),    \
+    .detach = CELLOTA_AT_SCRIPT(detach)
+
 const cellota_modem_profile cellota_sim7600 = {
+    SIM7600_PROFILE,
     .name = "sim7600",
-    .urcs = urcs,
-    .urc_count = sizeof(urcs) / sizeof(urcs[0]),
     .links = 10,
-    .tls_links = 2,
-    .power_key_ms = 500,
-    .max_send = 1500,
-    .max_read = 1500,
-    .open_s = 120,
-    .probe = {cellota_modem_probe_steps, 1},
-    .boot = {cellota_modem_boot_steps, 1},
-    .setup = {cellota_modem_setup_steps, CELLOTA_MODEM_SETUP_MODE},
-    .registration = {cellota_modem_registration_steps, 3},
-    .attach = CELLOTA_AT_SCRIPT(attach),
-    .detach = CELLOTA_AT_SCRIPT(detach),
     .open = {CELLOTA_AT_SCRIPT(open_tcp), CELLOTA_AT_SCRIPT(open_tls)},
     .send = {CELLOTA_AT_SCRIPT(send_tcp), CELLOTA_AT_SCRIPT(send_tls)},
     .receive = {CELLOTA_AT_SCRIPT(receive_tcp), CELLOTA_AT_SCRIPT(receive_tls)},
@@ -389,22 +388,10 @@ const cellota_modem_profile cellota_sim7600 = {
 
 /* No receive or query scripts: the modem pushes (CELLOTA_MODEM_PUSHED_DATA). */
 const cellota_modem_profile cellota_sim7600_pushed = {
+    SIM7600_PROFILE,
     .name = "sim7600-pushed",
-    .urcs = urcs,
-    .urc_count = sizeof(urcs) / sizeof(urcs[0]),
     .flags = CELLOTA_MODEM_PUSHED_DATA,
-    .links = 2,
-    .tls_links = 2,
-    .power_key_ms = 500,
-    .max_send = 1500,
-    .max_read = 1500,
-    .open_s = 120,
-    .probe = {cellota_modem_probe_steps, 1},
-    .boot = {cellota_modem_boot_steps, 1},
-    .setup = {cellota_modem_setup_steps, CELLOTA_MODEM_SETUP_MODE},
-    .registration = {cellota_modem_registration_steps, 3},
-    .attach = CELLOTA_AT_SCRIPT(attach),
-    .detach = CELLOTA_AT_SCRIPT(detach),
+    .links = 2, /* the CCH sessions */
     .open = {CELLOTA_AT_SCRIPT(open_pushed_tcp), CELLOTA_AT_SCRIPT(open_pushed_tls)},
     .send = {CELLOTA_AT_SCRIPT(send_tls), CELLOTA_AT_SCRIPT(send_tls)},
     .receive = {CELLOTA_AT_NO_SCRIPT, CELLOTA_AT_NO_SCRIPT},
