@@ -52,55 +52,18 @@ static const host_command command = {
     "Exit 0 when the update was staged, 1 when it failed, 2 for usage errors."};
 
 typedef struct bench {
-    link_rig rig;
+    link_rig rig; /* its port is the device's: UART, flash, store, clock, reboot */
     flash_sim flash;
     store_sim store;
-    cellota_port port;
     const cellota_boot_layout *layout;
     cellota_socket http_socket;
     cellota_agent_memory memory;
     cellota_agent agent;
-    bool rebooted, checked, failed;
+    bool checked, failed;
     int result;
     uint64_t check_started, download_started, download_ended;
     uint32_t image_size;
 } bench;
-
-static uint32_t bench_now(void *context)
-{
-    return (uint32_t)((bench *)context)->rig.now;
-}
-
-static int bench_flash_read(void *context, uint32_t address, void *buffer, size_t length)
-{
-    return flash_sim_read(&((bench *)context)->flash, address, buffer, length);
-}
-
-static int bench_flash_write(void *context, uint32_t address, const void *data, size_t length)
-{
-    return flash_sim_write(&((bench *)context)->flash, address, data, length);
-}
-
-static int bench_flash_erase(void *context, uint32_t address, size_t length)
-{
-    return flash_sim_erase(&((bench *)context)->flash, address, length);
-}
-
-static int bench_store_get(void *context, const char *key, void *value, size_t capacity,
-                           size_t *length)
-{
-    return store_sim_get(&((bench *)context)->store, key, value, capacity, length);
-}
-
-static int bench_store_set(void *context, const char *key, const void *value, size_t length)
-{
-    return store_sim_set(&((bench *)context)->store, key, value, length);
-}
-
-static void bench_reboot(void *context)
-{
-    ((bench *)context)->rebooted = true;
-}
 
 static void on_event(void *context, const cellota_agent_event *event)
 {
@@ -216,21 +179,14 @@ int main(int argc, char **argv)
     if (flash_sim_create(&b.flash, &b.layout->flash) != CELLOTA_OK ||
         store_sim_open(&b.store, NULL) != CELLOTA_OK)
         return host_error(HOST_EXIT_INTERNAL, "cannot create the simulated flash");
-    b.port.context = &b;
-    b.port.flash_read = bench_flash_read;
-    b.port.flash_write = bench_flash_write;
-    b.port.flash_erase = bench_flash_erase;
-    b.port.store_get = bench_store_get;
-    b.port.store_set = bench_store_set;
-    b.port.now_ms = bench_now;
-    b.port.reboot = bench_reboot;
-    if ((result = device_provision(&b.port, b.layout, NULL)) != CELLOTA_OK ||
-        (result = device_run_bootloader(&b.port, b.layout, NULL, &decision)) != CELLOTA_OK)
+    link_rig_attach_storage(&b.rig, &b.flash, &b.store);
+    if ((result = device_provision(&b.rig.port, b.layout, NULL)) != CELLOTA_OK ||
+        (result = device_run_bootloader(&b.rig.port, b.layout, NULL, &decision)) != CELLOTA_OK)
         return host_cellota_error("provisioning", result);
 
     b.http_socket = link_rig_socket(&b.rig, 1);
     memset(&config, 0, sizeof(config));
-    config.port = &b.port;
+    config.port = &b.rig.port;
     config.layout = b.layout;
     config.strategy = CELLOTA_AGENT_STAGE_AB;
     config.device_id = "bench";
@@ -249,13 +205,13 @@ int main(int argc, char **argv)
     while (cellota_modem_status(&b.rig.modem, NULL) != CELLOTA_MODEM_READY && b.rig.now < deadline)
         link_rig_step(&b.rig, 10);
 
-    while (!b.rebooted && !b.checked && b.rig.now < deadline) {
+    while (!b.rig.rebooted && !b.checked && b.rig.now < deadline) {
         result = cellota_agent_poll(&b.agent, (uint32_t)b.rig.now);
         if (result != CELLOTA_IN_PROGRESS && result != CELLOTA_OK)
             break;
         link_rig_step(&b.rig, 5);
     }
-    if (!b.rebooted || !b.download_ended) {
+    if (!b.rig.rebooted || !b.download_ended) {
         int error = b.checked ? b.result : CELLOTA_TIMEOUT;
         if (b.checked && error == CELLOTA_OK)
             return host_error(HOST_EXIT_FAILED, "the device is already up to date: nothing "

@@ -39,6 +39,49 @@ static void rig_power_key(void *context, bool pressed)
     modem_emulator_power_key(((link_rig *)context)->emulator, pressed);
 }
 
+static int rig_flash_read(void *context, uint32_t address, void *buffer, size_t length)
+{
+    return flash_sim_read(((link_rig *)context)->flash, address, buffer, length);
+}
+
+static int rig_flash_write(void *context, uint32_t address, const void *data, size_t length)
+{
+    return flash_sim_write(((link_rig *)context)->flash, address, data, length);
+}
+
+static int rig_flash_erase(void *context, uint32_t address, size_t length)
+{
+    return flash_sim_erase(((link_rig *)context)->flash, address, length);
+}
+
+static int rig_store_get(void *context, const char *key, void *value, size_t capacity,
+                         size_t *length)
+{
+    return store_sim_get(((link_rig *)context)->store, key, value, capacity, length);
+}
+
+static int rig_store_set(void *context, const char *key, const void *value, size_t length)
+{
+    return store_sim_set(((link_rig *)context)->store, key, value, length);
+}
+
+static void rig_reboot(void *context)
+{
+    ((link_rig *)context)->rebooted = true;
+}
+
+void link_rig_attach_storage(link_rig *rig, flash_sim *flash, store_sim *store)
+{
+    rig->flash = flash;
+    rig->store = store;
+    rig->port.flash_read = flash ? rig_flash_read : NULL;
+    rig->port.flash_write = flash ? rig_flash_write : NULL;
+    rig->port.flash_erase = flash ? rig_flash_erase : NULL;
+    rig->port.store_get = store ? rig_store_get : NULL;
+    rig->port.store_set = store ? rig_store_set : NULL;
+    rig->port.reboot = rig_reboot;
+}
+
 const cellota_modem_profile *link_rig_profile(modem_model model, bool flow_control)
 {
     switch (model) {

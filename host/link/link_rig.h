@@ -18,7 +18,9 @@
 
 #include "at/modem.h"
 #include "core/port.h"
+#include "flash_sim.h"
 #include "modem_emulator.h"
+#include "store_sim.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,6 +39,10 @@ typedef struct link_rig {
     uint8_t send_buffers[CELLOTA_MODEM_SOCKETS][LINK_RIG_SEND_SIZE];
     uint64_t now;        /* virtual milliseconds */
     unsigned idle_steps; /* steps in a row that left time alone for the application */
+    /* the device's storage behind the port (link_rig_attach_storage), and its reboot request */
+    flash_sim *flash;
+    store_sim *store;
+    bool rebooted;
 } link_rig;
 
 /* The emulator's log tap (modem_emulator_options.log, user a FILE *), as text: ">" device to
@@ -52,6 +58,13 @@ const cellota_modem_profile *link_rig_profile(modem_model model, bool flow_contr
  * 0, or -1 with the reason on stderr. */
 int link_rig_create(link_rig *rig, modem_model model, const modem_emulator_options *options);
 void link_rig_destroy(link_rig *rig);
+
+/*
+ * Puts a device's flash and key-value store (either may be NULL) behind the rig's port, so an
+ * agent or a bootloader can run on it; the port's reboot then sets `rebooted`. The rig's port
+ * is the whole device: UART to the emulator, flash, store, clock, power key.
+ */
+void link_rig_attach_storage(link_rig *rig, flash_sim *flash, store_sim *store);
 
 /* Polls both sides once and advances virtual time to the next event (at most `max_step` ms). */
 void link_rig_step(link_rig *rig, uint32_t max_step);

@@ -16,7 +16,7 @@
 #include "core/error.h"
 #include "flash_sim.h"
 #include "image_maker.h"
-#include "modem_emulator.h"
+#include "link_rig.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,42 +25,11 @@
 #define IMAGE_SIZE 30000u
 
 typedef struct rig {
+    link_rig link; /* its port: UART to the emulated SIM7600, the flash below, virtual time */
     flash_sim flash;
-    modem_emulator *modem;
-    uint64_t now;
-    cellota_port port;
     const cellota_boot_layout *layout;
     char directory[64];
 } rig;
-
-static uint32_t rig_now(void *context)
-{
-    return (uint32_t)((rig *)context)->now;
-}
-static int rig_flash_read(void *context, uint32_t address, void *buffer, size_t length)
-{
-    return flash_sim_read(&((rig *)context)->flash, address, buffer, length);
-}
-static int rig_flash_write(void *context, uint32_t address, const void *data, size_t length)
-{
-    return flash_sim_write(&((rig *)context)->flash, address, data, length);
-}
-static int rig_flash_erase(void *context, uint32_t address, size_t length)
-{
-    return flash_sim_erase(&((rig *)context)->flash, address, length);
-}
-static size_t rig_uart_read(void *context, uint8_t *buffer, size_t capacity)
-{
-    return modem_emulator_uart_read(((rig *)context)->modem, buffer, capacity);
-}
-static size_t rig_uart_write(void *context, const uint8_t *data, size_t length)
-{
-    return modem_emulator_uart_write(((rig *)context)->modem, data, length);
-}
-static uint32_t rig_uart_errors(void *context)
-{
-    return modem_emulator_uart_take_errors(((rig *)context)->modem);
-}
 
 static void put_file(rig *r, const char *name, const test_image *image)
 {
@@ -88,23 +57,23 @@ static int boot(rig *r, cellota_boot_decision *decision)
     cellota_boot_source source;
     cellota_boot boot_core;
     int result;
-    uint64_t give_up = r->now + 30u * 60u * 1000u;
+    uint64_t give_up = r->link.now + 30u * 60u * 1000u;
 
-    cellota_at_init(&at, &r->port, NULL, 0, NULL);
+    cellota_at_init(&at, &r->link.port, NULL, 0, NULL);
     cellota_sim7600_fs_init(&files, &at);
     source.context = &files;
     source.size = cellota_sim7600_fs_source_size;
     source.read = cellota_sim7600_fs_source_read;
     source.cancel = cellota_sim7600_fs_source_cancel;
-    cellota_boot_init(&boot_core, &r->port, r->layout, &source);
+    cellota_boot_init(&boot_core, &r->link.port, r->layout, &source);
     do {
         result = cellota_boot_step(&boot_core);
-        modem_emulator_poll(r->modem, r->now);
+        modem_emulator_poll(r->link.emulator, r->link.now);
         if (result == CELLOTA_IN_PROGRESS) {
-            uint64_t next = modem_emulator_next_event_ms(r->modem);
-            r->now = next > r->now && next < r->now + 5 ? next : r->now + 1;
+            uint64_t next = modem_emulator_next_event_ms(r->link.emulator);
+            r->link.now = next > r->link.now && next < r->link.now + 5 ? next : r->link.now + 1;
         }
-    } while (result == CELLOTA_IN_PROGRESS && r->now < give_up);
+    } while (result == CELLOTA_IN_PROGRESS && r->link.now < give_up);
     if (result == CELLOTA_OK)
         *decision = *cellota_boot_result(&boot_core);
     return result;
@@ -120,7 +89,7 @@ static bool application_holds(rig *r, const test_image *image)
 static int stage(rig *r, const test_image *image, const char *name)
 {
     cellota_boot_control control;
-    int result = cellota_boot_control_open(&control, &r->port, r->layout);
+    int result = cellota_boot_control_open(&control, &r->link.port, r->layout);
     return result == CELLOTA_OK ? cellota_boot_stage_modem(&control, &image->info, name, 0)
                                 : result;
 }
@@ -128,7 +97,7 @@ static int stage(rig *r, const test_image *image, const char *name)
 static int confirm(rig *r)
 {
     cellota_boot_control control;
-    int result = cellota_boot_control_open(&control, &r->port, r->layout);
+    int result = cellota_boot_control_open(&control, &r->link.port, r->layout);
     return result == CELLOTA_OK ? cellota_boot_confirm(&control) : result;
 }
 
@@ -164,14 +133,13 @@ static void test_install_over_uart(void)
         put_file(&r, name, &apps[index]);
     }
 
-    r.port.context = &r;
-    r.port.now_ms = rig_now;
-    r.port.flash_read = rig_flash_read;
-    r.port.flash_write = rig_flash_write;
-    r.port.flash_erase = rig_flash_erase;
-    r.port.uart_read = rig_uart_read;
-    r.port.uart_write = rig_uart_write;
-    r.port.uart_take_errors = rig_uart_errors;
+    modem_emulator_default_options(&options);
+    options.fs_dir = r.directory;
+    options.network_disabled = true; /* only the file system is used: no sockets */
+    CHECK_EQ_INT(link_rig_create(&r.link, MODEM_MODEL_SIM7600, &options), 0);
+    if (!r.link.emulator)
+        return;
+    link_rig_attach_storage(&r.link, &r.flash, NULL);
 
     /* The factory: v1 in the application slot and kept in the modem. */
     for (offset = 0; offset < apps[0].plain_size; offset += 256) {
@@ -185,32 +153,26 @@ static void test_install_over_uart(void)
     memset(&known, 0, sizeof(known));
     known.info = apps[0].info;
     strcpy(known.name, "v1.ebin");
-    CHECK_EQ_INT(cellota_boot_provision(&r.port, r.layout, &application, NULL, &known), CELLOTA_OK);
-
-    modem_emulator_default_options(&options);
-    options.fs_dir = r.directory;
-    options.network_disabled = true; /* only the file system is used: no sockets */
-    r.modem = modem_emulator_create(MODEM_MODEL_SIM7600, &options, 0);
-    CHECK(r.modem != NULL);
-    if (!r.modem)
-        return;
+    CHECK_EQ_INT(cellota_boot_provision(&r.link.port, r.layout, &application, NULL, &known),
+                 CELLOTA_OK);
 
     /* v2 is staged in the modem; the bootloader installs it over the UART and starts it on
      * trial; the application confirms. */
     CHECK_EQ_INT(stage(&r, &apps[1], "v2.ebin"), CELLOTA_OK);
-    modem_emulator_get_stats(r.modem, &stats);
+    modem_emulator_get_stats(r.link.emulator, &stats);
     reads_before = stats.bytes_to_device;
     CHECK_EQ_INT(boot(&r, &decision), CELLOTA_OK);
     CHECK_EQ_INT(decision.version, 2);
     CHECK(decision.trial);
     CHECK(application_holds(&r, &apps[1]));
-    modem_emulator_get_stats(r.modem, &stats);
+    modem_emulator_get_stats(r.link.emulator, &stats);
     /* The ciphertext crossed the UART twice: once to check its hash, once to install it. */
     CHECK(stats.bytes_to_device - reads_before >= 2u * apps[1].cipher_size);
     printf("modem-staged install over the UART: %u-byte image, %llu bytes from the modem, "
            "%llu ms virtual\n",
            (unsigned)apps[1].cipher_size,
-           (unsigned long long)(stats.bytes_to_device - reads_before), (unsigned long long)r.now);
+           (unsigned long long)(stats.bytes_to_device - reads_before),
+           (unsigned long long)r.link.now);
     CHECK_EQ_INT(confirm(&r), CELLOTA_OK);
     CHECK_EQ_INT(boot(&r, &decision), CELLOTA_OK);
     CHECK(!decision.trial);
@@ -238,7 +200,7 @@ static void test_install_over_uart(void)
     CHECK(application_holds(&r, &apps[1]));
     CHECK_EQ_INT(r.flash.violations, 0);
 
-    modem_emulator_destroy(r.modem);
+    link_rig_destroy(&r.link);
     for (index = 0; index < 3; index++) {
         char path[128];
         snprintf(path, sizeof(path), "%s/v%u.ebin", r.directory, index + 1);
