@@ -45,11 +45,11 @@ echo 1.4.2 >www/version
 chmod -R a+rX www
 
 heading "5. A device on an emulated SIM7600 learns of 1.4.2, installs it, reboots, confirms"
-lib_start_modem sim7600
-echo "cellota-modem: SIM7600 on $modem_pty (115200 baud, LTE Cat-1)"
+lib_start_modem sim7600 --flow-control
+echo "cellota-modem: SIM7600 on $modem_pty (115200 baud, RTS/CTS: the modem pushes its data; LTE Cat-1)"
 "$CELLOTA_BIN/cellota-device" --port "$modem_pty" --modem sim7600 --flash device.flash \
     --server "$base" --mqtt "127.0.0.1:$mosquitto_port" --id demo-device \
-    --pub operator.pub.pem --once
+    --pub operator.pub.pem --flow-control --once
 sleep 0.5
 echo
 echo "status reports the broker received (cellota/demo-device/...):"
@@ -59,7 +59,7 @@ echo
 echo "run again: the device is up to date and downloads nothing"
 "$CELLOTA_BIN/cellota-device" --port "$modem_pty" --modem sim7600 --flash device.flash \
     --server "$base" --mqtt "127.0.0.1:$mosquitto_port" --id demo-device \
-    --pub operator.pub.pem --once
+    --pub operator.pub.pem --flow-control --once
 lib_stop_modem
 # The device's flash: esp32-4mb, the second application slot (ota_1) at 0x210000.
 if dd if=device.flash bs=4096 skip=528 count=17 2>/dev/null | head -c 67512 | cmp -s - firmware.bin
