@@ -35,10 +35,11 @@ enum operation {
 };
 
 enum socket_flags {
-    SOCKET_LINK_USED = 1u << 0,   /* the modem may hold a connection on the link */
-    SOCKET_PEER_CLOSED = 1u << 1, /* the modem said the connection closed: read what is left */
-    SOCKET_DATA_HINT = 1u << 2,   /* data announced while a read or query was in flight */
-    SOCKET_COUNT_UNSURE = 1u << 3 /* the last read did not say what is left */
+    SOCKET_LINK_USED = 1u << 0,    /* the modem may hold a connection on the link */
+    SOCKET_PEER_CLOSED = 1u << 1,  /* the modem said the connection closed: read what is left */
+    SOCKET_DATA_HINT = 1u << 2,    /* data announced while a read or query was in flight */
+    SOCKET_COUNT_UNSURE = 1u << 3, /* the last read did not say what is left */
+    SOCKET_FLUSHING = 1u << 4      /* closing: what `send` accepted goes out first */
 };
 
 /* Registration: how often to ask, how long a denial may last before it counts. */
@@ -483,6 +484,12 @@ static void socket_done(cellota_modem *modem, cellota_modem_socket *socket, uint
         if (result != CELLOTA_OK) {
             fail_socket(socket,
                         result == CELLOTA_AT_COMMAND_FAILED ? CELLOTA_AT_SEND_FAILED : result);
+            if (socket->state == CELLOTA_SOCKET_STATE_CLOSING)
+                socket->send_length = 0; /* nothing more goes out: close */
+            break;
+        }
+        if (socket->send_in_flight > socket->send_length) {
+            socket->send_length = 0; /* the buffer was let go meanwhile */
             break;
         }
         memmove(socket->send_buffer, socket->send_buffer + socket->send_in_flight,
@@ -563,12 +570,29 @@ static void script_done(void *user, int result)
 
 /* ---- scheduling ------------------------------------------------------------------------- */
 
+/* Sends what the socket's send buffer holds, up to the modem's largest send. */
+static void send_pending(cellota_modem *modem, cellota_modem_socket *socket)
+{
+    uint16_t length = socket->send_length;
+    if (length > modem->profile->max_send)
+        length = modem->profile->max_send;
+    socket->send_in_flight = length;
+    modem->parameters.number[CELLOTA_AT_LENGTH] = length;
+    cellota_at_set_payload(&modem->at, socket->send_buffer, length);
+    run(modem, &modem->profile->send[socket->kind], OPERATION_SEND, socket);
+}
+
 /* Starts the next command for `socket`, if it has one; true when it did. */
 static bool socket_work(cellota_modem *modem, cellota_modem_socket *socket)
 {
     const cellota_modem_profile *profile = modem->profile;
     uint8_t kind = socket->kind;
 
+    if (socket->state == CELLOTA_SOCKET_STATE_CLOSING && (socket->flags & SOCKET_FLUSHING) &&
+        socket->send_length > 0) {
+        send_pending(modem, socket);
+        return true;
+    }
     if (socket->state == CELLOTA_SOCKET_STATE_CLOSING) {
         run(modem, &profile->close[kind], OPERATION_CLOSE, socket);
         if (modem->operation == OPERATION_NONE) {
@@ -588,13 +612,7 @@ static bool socket_work(cellota_modem *modem, cellota_modem_socket *socket)
         return false;
     }
     if (socket->state == CELLOTA_SOCKET_STATE_OPEN && socket->send_length > 0) {
-        uint16_t length = socket->send_length;
-        if (length > profile->max_send)
-            length = profile->max_send;
-        socket->send_in_flight = length;
-        modem->parameters.number[CELLOTA_AT_LENGTH] = length;
-        cellota_at_set_payload(&modem->at, socket->send_buffer, length);
-        run(modem, &profile->send[kind], OPERATION_SEND, socket);
+        send_pending(modem, socket);
         return true;
     }
     if (!reading_state(socket) || (profile->flags & CELLOTA_MODEM_PUSHED_DATA))
@@ -910,8 +928,13 @@ static int socket_close(void *context)
             return CELLOTA_OK;
         }
     }
+    /* As a TCP close: what was accepted for sending goes out first (an MQTT DISCONNECT), unless
+     * the connection is broken. */
+    if (socket->state == CELLOTA_SOCKET_STATE_OPEN && socket->send_length > 0)
+        socket->flags |= SOCKET_FLUSHING;
+    else
+        socket->send_length = 0;
     socket->state = CELLOTA_SOCKET_STATE_CLOSING;
-    socket->send_length = 0;
     return CELLOTA_IN_PROGRESS;
 }
 

@@ -47,7 +47,8 @@ typedef struct cellota_socket_operations {
      * has closed and every byte before the close has been received, or an error. */
     int (*receive)(void *context, uint8_t *buffer, size_t capacity, size_t *received);
 
-    /* Starts closing; always succeeds in returning the socket to CLOSED eventually. */
+    /* Starts closing; always succeeds in returning the socket to CLOSED eventually. As a TCP
+     * close, bytes `send` accepted on an OPEN socket go out before the connection closes. */
     int (*close)(void *context);
 
     /* Advances the socket's work. Call it often; it never waits. */

@@ -48,6 +48,6 @@ void dialects_reset(modem_emulator *emulator)
 void links_close_all(modem_emulator *emulator)
 {
     while (emulator->link_count > 0)
-        link_close(emulator, emulator->links[emulator->link_count - 1]);
+        link_abort(emulator, emulator->links[emulator->link_count - 1]);
     /* the dialects' pointers are cleared by dialects_reset, which always follows */
 }

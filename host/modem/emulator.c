@@ -1226,6 +1226,14 @@ static void poll_network(modem_emulator *emulator)
     for (index = 0; index < emulator->link_count; index++) {
         modem_link *link = emulator->links[index];
         unsigned events = link_poll(emulator, link);
+        if (link_lingering(link)) {
+            /* closed by its owner: only what was written before the close still goes out */
+            if (link_finished_sending(emulator, link)) {
+                link_abort(emulator, link);
+                index--;
+            }
+            continue;
+        }
         if (events) {
             dialect_link_event(emulator, link, events);
             /* the handler may have closed links: the list may have shifted */

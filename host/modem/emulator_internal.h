@@ -219,7 +219,15 @@ typedef struct link_options {
 /* Starts connecting; NULL and *failure when it cannot even start (bad host, no socket). */
 modem_link *link_open(modem_emulator *emulator, link_owner owner, int index, const char *host,
                       uint16_t port, const link_options *options, link_failure *failure);
+/* Closes a link as its owner's close command does: bytes still on their way to the server go
+ * out first (the link lingers, ownerless, until they have, at most 10 s). */
 void link_close(modem_emulator *emulator, modem_link *link);
+/* Drops a link at once, with whatever it holds (a modem reset, a lost network). */
+void link_abort(modem_emulator *emulator, modem_link *link);
+/* True for a closed link still sending what was written before its close. */
+bool link_lingering(const modem_link *link);
+/* A lingering link has sent everything (or failed, or ran out of time): it can go. */
+bool link_finished_sending(const modem_emulator *emulator, const modem_link *link);
 link_state link_get_state(const modem_link *link);
 link_failure link_get_failure(const modem_link *link);
 size_t link_held(const modem_link *link); /* readable bytes the modem holds */

@@ -92,6 +92,11 @@ struct modem_link {
     bool verify;
     char server_name[128];
     int tls_max_minor;
+
+    /* closed by its owner with bytes still on their way up: kept (its owner gone) until they
+     * are out, as a TCP close sends what was written before the FIN */
+    bool lingering;
+    uint64_t linger_until_us;
 };
 
 /* ---- marks -------------------------------------------------------------------------------------
@@ -359,7 +364,34 @@ modem_link *link_open(modem_emulator *emulator, link_owner owner, int index, con
     return link;
 }
 
+/* How long a closed link may take to send what was written before its close. */
+#define LINGER_US 10000000ull
+
 void link_close(modem_emulator *emulator, modem_link *link)
+{
+    if (!link)
+        return;
+    if (link->fd >= 0 && link->state == LINK_OPEN && !link->eof &&
+        (link->up.length > 0 || link->up_plain.length > 0)) {
+        link->lingering = true;
+        link->linger_until_us = emulator->now_us + LINGER_US;
+        return;
+    }
+    link_abort(emulator, link);
+}
+
+bool link_lingering(const modem_link *link)
+{
+    return link->lingering;
+}
+
+bool link_finished_sending(const modem_emulator *emulator, const modem_link *link)
+{
+    return (link->up.length == 0 && link->up_plain.length == 0) || link->eof ||
+           link->state != LINK_OPEN || emulator->now_us >= link->linger_until_us;
+}
+
+void link_abort(modem_emulator *emulator, modem_link *link)
 {
     int index;
     if (!link)
