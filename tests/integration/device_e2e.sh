@@ -137,6 +137,9 @@ set -e
 check "mqtt: stops cleanly on SIGTERM (status $mqtt_status)" [ "$mqtt_status" -eq 0 ]
 check "mqtt: campaign reported" contains "$status_log" '"campaign":"campaign-1.2.0"'
 check "mqtt: offline published on a clean stop" sh -c "tail -n 3 '$status_log' | grep -q 'cellota/poll/online offline'"
+# Every stop of device "poll" was clean: an MQTT DISCONNECT, never a dropped connection that
+# makes the broker publish the last will (a second "offline").
+check "mqtt: every disconnect clean, no last will" sh -c "grep -q 'Client poll disconnected' '$mosquitto_log' && ! grep -q 'Client poll closed its connection' '$mosquitto_log'"
 check "mqtt: slot 0 holds 1.2.0" sh -c "dd if='$w/poll.flash' bs=$PAGE skip=32 count=18 2>/dev/null | head -c 70000 | cmp -s - '$w/firmware-1.2.0.bin'"
 echo "$MODEL: mqtt: request over MQTT (QoS 1) installed 1.2.0 and confirmed"
 lib_stop_modem

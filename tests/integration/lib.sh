@@ -5,7 +5,7 @@
 #
 #   . "$CELLOTA_SOURCE/tests/integration/lib.sh"
 #   lib_start_nginx "$root"          -> $nginx_port       (serves $root, Range and all)
-#   lib_start_mosquitto              -> $mosquitto_port
+#   lib_start_mosquitto              -> $mosquitto_port, $mosquitto_log
 #   lib_start_modem sim7600 [OPTS]   -> $modem_pty, $modem_pid (cellota-modem's options)
 #   lib_stop_modem
 # Every started process is killed by lib_cleanup (the EXIT trap); a test that sets its own EXIT
@@ -50,6 +50,7 @@ lib_start_mosquitto() {
     chmod o+x "$lib_scratch"
     chmod 1777 "$lib_scratch/mosquitto"
     start_mosquitto "$lib_scratch"
+    mosquitto_log=$lib_scratch/mosquitto/mosquitto.log
 }
 
 # lib_start_modem MODEL [cellota-modem options]: the emulator on a pty. Sets modem_pty and
