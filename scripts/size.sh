@@ -45,6 +45,9 @@ work=${SIZE_WORK:-$(mktemp -d)}
 # mbedTLS's headers and nothing else from the host's /usr/include.
 mkdir -p "$work/include"
 ln -s /usr/include/mbedtls "$work/include/mbedtls"
+# The generated error table (core/error.c), as the CMake build makes it.
+mkdir -p "$work/include/core"
+python3 scripts/error_text.py device "$work/include/core/error_text.h"
 INCLUDES="-Idevice -I$work/include"
 
 # Is device/<module>/<file> part of a device build?

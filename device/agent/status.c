@@ -57,6 +57,7 @@ int cellota_agent_status_json(const cellota_agent_report *report, const char *ca
                               char *buffer, size_t size, size_t *length)
 {
     cellota_writer writer = {(uint8_t *)buffer, size, 0, false};
+    char text[CELLOTA_ERROR_TEXT_SIZE];
     uint32_t progress = 0;
 
     if (!buffer || size == 0)
@@ -83,9 +84,9 @@ int cellota_agent_status_json(const cellota_agent_report *report, const char *ca
         cellota_writer_decimal(&writer, (uint32_t)report->error);
     }
     write_member(&writer, "error_name", false);
-    write_string(&writer, cellota_error_name(report->error));
+    write_string(&writer, cellota_error_name_text(report->error, text, sizeof(text)));
     write_member(&writer, "message", false);
-    write_string(&writer, cellota_strerror(report->error));
+    write_string(&writer, cellota_error_sentence(report->error, text, sizeof(text)));
     if (campaign && campaign[0]) {
         write_member(&writer, "campaign", false);
         write_string(&writer, campaign);

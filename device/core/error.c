@@ -1,43 +1,123 @@
-/* One table for every module's errors, built from the same .def files as the enum. */
+/*
+ * Every module's error names and sentences, decoded from the compact table that
+ * scripts/error_text.py generates from the same .def files as the enum (its header comment
+ * describes the format). The plain table of strings was 16 KB of a device's flash; this one is
+ * about a third of that and gives back the same texts (tests/unit/test_error.c checks each).
+ */
 #include "core/error.h"
 
-#include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
 
-typedef struct error_entry {
-    int code;
-    const char *name;
-    const char *sentence;
-} error_entry;
+#include "core/error_text.h"
 
-static const error_entry error_table[] = {
-#define CELLOTA_ERROR(name, value, sentence) {value, #name, sentence},
-#include "core/errors.def"
-#include "image/errors.def"
-#include "boot/errors.def"
-#include "at/errors.def"
-#include "net/errors.def"
-#include "agent/errors.def"
-#undef CELLOTA_ERROR
-};
+/* Fails to compile when a text is longer than the size callers are told to provide. */
+typedef char error_text_fits[ERROR_TEXT_LONGEST <= CELLOTA_ERROR_TEXT_SIZE ? 1 : -1];
 
-static const error_entry *find_entry(int code)
+typedef struct text_out {
+    char *buffer;
+    size_t size;
+    size_t length;
+} text_out;
+
+static void put(text_out *out, char character)
 {
-    size_t index;
-    for (index = 0; index < sizeof(error_table) / sizeof(error_table[0]); index++) {
-        if (error_table[index].code == code)
-            return &error_table[index];
+    if (out->length + 1 < out->size)
+        out->buffer[out->length++] = character;
+}
+
+/* The word with this index: its first character, its length returned. */
+static size_t word_at(unsigned index, const char **text)
+{
+    const error_word_count *counts = error_word_counts[0];
+    const char *word = error_words;
+    size_t length;
+
+    if (index >= ERROR_SHORT_WORDS) {
+        index -= ERROR_SHORT_WORDS;
+        counts = error_word_counts[1];
+        word += ERROR_SHORT_WORD_BYTES;
+    }
+    for (length = 1; index >= counts[length]; length++) {
+        index -= counts[length];
+        word += (size_t)counts[length] * length;
+    }
+    *text = word + (size_t)index * length;
+    return length;
+}
+
+/* The entry's bytes after a list of words and its end mark. */
+static const uint8_t *skip_words(const uint8_t *entry)
+{
+    while (*entry != ERROR_END)
+        entry += *entry >= ERROR_SHORT_WORDS ? 2 : 1;
+    return entry + 1;
+}
+
+/* The words of the code's name (its sentence follows), or NULL for a code no module defines. */
+static const uint8_t *find_entry(int code)
+{
+    const uint8_t *entry = error_entries;
+    int value = 0;
+
+    while (entry < error_entries + sizeof(error_entries)) {
+        value += *entry++;
+        if (value == code)
+            return entry;
+        entry = skip_words(skip_words(entry));
     }
     return NULL;
 }
 
-const char *cellota_strerror(int code)
+/* Writes a list of words: a name's joined by '_' in upper case, a sentence's by spaces. */
+static void write_words(const uint8_t *entry, bool name, text_out *out)
 {
-    const error_entry *entry = find_entry(code);
-    return entry ? entry->sentence : "unknown error";
+    bool glue = true; /* no separator before the first word or after a "(" */
+
+    while (*entry != ERROR_END) {
+        unsigned index = *entry++;
+        const char *word;
+        size_t length, at;
+
+        if (index >= ERROR_SHORT_WORDS)
+            index = ERROR_SHORT_WORDS + (index - ERROR_SHORT_WORDS) * 256u + *entry++;
+        length = word_at(index, &word);
+        /* ",", ":", ";", ")", "?" and "'s" were split off the word before them */
+        if (!glue &&
+            (name || !((length == 1 && (word[0] == ',' || word[0] == ':' || word[0] == ';' ||
+                                        word[0] == ')' || word[0] == '?')) ||
+                       (length == 2 && word[0] == '\'' && word[1] == 's'))))
+            put(out, name ? '_' : ' ');
+        glue = !name && length == 1 && word[0] == '(';
+        for (at = 0; at < length; at++) {
+            char character = word[at];
+            put(out, name && character >= 'a' && character <= 'z' ? (char)(character - 'a' + 'A')
+                                                                  : character);
+        }
+    }
 }
 
-const char *cellota_error_name(int code)
+static char *write_text(int code, bool name, const char *unknown, char *buffer, size_t size)
 {
-    const error_entry *entry = find_entry(code);
-    return entry ? entry->name : "UNKNOWN";
+    text_out out = {buffer, size, 0};
+    const uint8_t *entry = find_entry(code);
+
+    if (!entry) {
+        for (; *unknown; unknown++)
+            put(&out, *unknown);
+    } else {
+        write_words(name ? entry : skip_words(entry), name, &out);
+    }
+    buffer[out.length] = '\0';
+    return buffer;
+}
+
+char *cellota_error_sentence(int code, char *buffer, size_t size)
+{
+    return write_text(code, false, "unknown error", buffer, size);
+}
+
+char *cellota_error_name_text(int code, char *buffer, size_t size)
+{
+    return write_text(code, true, "UNKNOWN", buffer, size);
 }

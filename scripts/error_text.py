@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Compact table of every error's name and sentence, for device/core/error.c.
+
+    python3 scripts/error_text.py DEVICE_DIR OUTPUT_HEADER
+
+Reads the modules' errors.def files in the order device/core/error.h includes them and writes a
+C header (generated, not committed) that error.c decodes. Run by CMake at build time and by
+scripts/size.sh. Why: the plain table (every sentence and name as a string, three words per
+entry) was 16 KB of a device's flash; this one is about 6 KB and gives back the same texts.
+
+The format (error.c has the decoder; decode() below is the same, and every entry is checked
+against its .def text before the header is written):
+- error_words: every distinct word, its bytes back to back without separators, ordered by
+  (group, length, text). Group 0 is the ERROR_SHORT_WORDS most frequent words, group 1 the rest.
+  error_word_counts[group][length] is how many words of a group have that length, so a word's
+  place is found from its index without a table of offsets.
+- error_entries: per error, sorted by code: the code's increase over the previous entry (one
+  byte), the name's words, ERROR_END, the sentence's words, ERROR_END. A word index below
+  ERROR_SHORT_WORDS is one byte; a larger one is two: ERROR_SHORT_WORDS + high byte, low byte.
+- A sentence is split at spaces, and "(" at a word's front and ",", ":", ";", ")", "?", "'s" at
+  its end become words of their own. Decoding joins words with a space, except before one of
+  those split-off words and after a "(".
+- A name is split at "_"; each part is a word whose upper case it is (so "FLASH" shares "flash"
+  with the sentences); decoding joins with "_" and upper-cases a-z.
+"""
+import collections
+import re
+import sys
+
+END = 0xFF
+TRAILING = ",:;)?"
+GLUED = set(TRAILING) | {"'s"}  # words that attach to the word before them
+
+
+def read_entries(device):
+    header = open(f"{device}/core/error.h", encoding="ascii").read()
+    modules = re.findall(r'#include "(\w+)/errors\.def"', header)
+    entries = []
+    pattern = re.compile(r'\s*CELLOTA_ERROR\((\w+),\s*(\d+),\s*"((?:[^"\\]|\\.)*)"\)\s*$')
+    for module in modules:
+        path = f"{device}/{module}/errors.def"
+        for number, line in enumerate(open(path, encoding="ascii"), 1):
+            match = pattern.match(line)
+            if not match:
+                if "CELLOTA_ERROR(" in line and not line.lstrip().startswith("/*"):
+                    sys.exit(f"{path}:{number}: cannot read this CELLOTA_ERROR line")
+                continue
+            sentence = match.group(3)
+            if re.search(r'\\[^"\\]', sentence):
+                sys.exit(f"{path}:{number}: only \\\" and \\\\ escapes are supported")
+            sentence = re.sub(r'\\(["\\])', r"\1", sentence)
+            entries.append((int(match.group(2)), match.group(1), sentence))
+    entries.sort()
+    codes = [code for code, _, _ in entries]
+    if len(set(codes)) != len(codes):
+        sys.exit("error_text: two errors share a code")
+    return entries
+
+
+def sentence_words(sentence):
+    words = []
+    for part in sentence.split(" "):
+        front = []
+        while len(part) > 1 and part[0] == "(":
+            front.append("(")
+            part = part[1:]
+        back = []
+        while len(part) > 1 and part[-1] in TRAILING:
+            back.insert(0, part[-1])
+            part = part[:-1]
+        if len(part) > 2 and part.endswith("'s"):
+            back.insert(0, "'s")
+            part = part[:-2]
+        words += front + [part] + back
+    return words
+
+
+def decode(words, name):
+    text = ""
+    glue = True
+    for word in words:
+        if not glue and not (not name and word in GLUED):
+            text += "_" if name else " "
+        glue = not name and word == "("
+        text += word.upper() if name else word
+    return text
+
+
+def main():
+    device, output = sys.argv[1], sys.argv[2]
+    entries = read_entries(device)
+    frequency = collections.Counter()
+    split = []
+    for code, name, sentence in entries:
+        words = sentence_words(sentence)
+        if "" in words or decode(words, False) != sentence:
+            sys.exit(f"error_text: the sentence of {name} does not survive splitting: {sentence!r}")
+        frequency.update(words)
+        split.append((code, name, words))
+    # A name's part uses a sentence word whose upper case it is, or becomes a word of its own.
+    upper = {}
+    for word in sorted(frequency):
+        upper.setdefault(word.upper(), word)
+    named = []
+    for code, name, words in split:
+        parts = []
+        for part in name.split("_"):
+            if not re.fullmatch(r"[A-Z0-9]+", part):
+                sys.exit(f"error_text: {name}: a name is upper-case words joined by _")
+            word = upper.setdefault(part, part.lower())
+            frequency[word] += 1
+            parts.append(word)
+        named.append((code, name, parts, words))
+
+    by_frequency = sorted(frequency, key=lambda word: (-frequency[word], word))
+    lead_bytes = 1
+    while 255 - lead_bytes + lead_bytes * 256 < len(by_frequency):
+        lead_bytes += 1
+    short_count = min(255 - lead_bytes, len(by_frequency))
+    groups = [by_frequency[:short_count], by_frequency[short_count:]]
+    order = []
+    longest = max(len(word) for word in frequency)
+    counts = []
+    for group in groups:
+        group = sorted(group, key=lambda word: (len(word), word))
+        order += group
+        counts.append([sum(1 for word in group if len(word) == length)
+                       for length in range(longest + 1)])
+    index = {word: position for position, word in enumerate(order)}
+    count_type = "uint8_t" if max(max(row) for row in counts) < 256 else "uint16_t"
+
+    def encode(words):
+        data = []
+        for word in words:
+            position = index[word]
+            if position < short_count:
+                data.append(position)
+            else:
+                rest = position - short_count
+                data += [short_count + rest // 256, rest % 256]
+        return data + [END]
+
+    stream = []
+    previous = 0
+    text_size = 0
+    for code, name, parts, words in named:
+        if code - previous > 255:
+            sys.exit(f"error_text: {name}: more than 255 after the code before it")
+        stream.append(code - previous)
+        previous = code
+        stream += encode(parts) + encode(words)
+        if decode(parts, True) != name:
+            sys.exit(f"error_text: the name {name} does not survive splitting")
+        text_size = max(text_size, len(name) + 1, len(decode(words, False)) + 1)
+
+    def rows(values, per_line=16):
+        return "\n".join("    " + " ".join(f"{value}," for value in values[start:start + per_line])
+                         for start in range(0, len(values), per_line))
+
+    characters = "".join(order)
+    with open(output, "w", encoding="ascii") as out:
+        out.write("/* Generated by scripts/error_text.py from the errors.def files: do not edit. */\n")
+        out.write(f"#define ERROR_END {END}\n")
+        out.write(f"#define ERROR_SHORT_WORDS {short_count}\n")
+        out.write(f"#define ERROR_LONGEST_WORD {longest}\n")
+        out.write(f"#define ERROR_SHORT_WORD_BYTES {sum(len(word) for word in groups[0])}\n")
+        out.write(f"#define ERROR_TEXT_LONGEST {text_size}\n")
+        out.write(f"typedef {count_type} error_word_count;\n")
+        out.write("static const error_word_count error_word_counts[2][ERROR_LONGEST_WORD + 1] = {\n")
+        for row in counts:
+            out.write("    {" + ", ".join(str(value) for value in row) + "},\n")
+        out.write("};\n")
+        out.write(f"/* {len(order)} words, {len(characters)} bytes */\n")
+        out.write("static const char error_words[] = {\n")
+        out.write(rows([f"'{chr(92) + c if c in chr(39) + chr(92) else c}'" for c in characters], 12))
+        out.write("\n};\n")
+        out.write(f"/* {len(named)} errors, {len(stream)} bytes */\n")
+        out.write("static const uint8_t error_entries[] = {\n")
+        out.write(rows(stream, 16))
+        out.write("\n};\n")
+
+
+if __name__ == "__main__":
+    main()
