@@ -58,12 +58,11 @@ int cellota_agent_status_json(const cellota_agent_report *report, const char *ca
 {
     cellota_writer writer = {(uint8_t *)buffer, size, 0, false};
     char text[CELLOTA_ERROR_TEXT_SIZE];
-    uint32_t progress = 0;
+    uint32_t progress;
 
     if (!buffer || size == 0)
         return CELLOTA_BUFFER_TOO_SMALL;
-    if (report->size > 0)
-        progress = (uint32_t)((uint64_t)report->offset * 100u / report->size);
+    progress = cellota_text_scaled_share(report->offset, report->size, 100);
     cellota_writer_byte(&writer, '{');
     write_member(&writer, "state", true);
     write_string(&writer, cellota_agent_state_name(report->state));
