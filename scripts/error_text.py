@@ -10,10 +10,13 @@ entry) was 16 KB of a device's flash; this one is about 6 KB and gives back the 
 
 The format (error.c has the decoder; decode() below is the same, and every entry is checked
 against its .def text before the header is written):
-- error_words: every distinct word, its bytes back to back without separators, ordered by
-  (group, length, text). Group 0 is the ERROR_SHORT_WORDS most frequent words, group 1 the rest.
-  error_word_counts[group][length] is how many words of a group have that length, so a word's
-  place is found from its index without a table of offsets.
+- error_words: every distinct word, back to back without separators, ordered by (group, length
+  in symbols, text), packed as 5-bit symbols (least significant bit first). A symbol below
+  ERROR_DIRECT_CHARACTERS is that place of error_characters (the most used characters); a larger
+  one is followed by a second symbol: place DIRECT + (first - DIRECT) * 32 + second. Group 0 is
+  the ERROR_SHORT_WORDS most frequent words, group 1 the rest; error_word_counts[group][units]
+  is how many words of a group are that many symbols long, so a word's place is found from its
+  index without a table of offsets.
 - error_entries: per error, sorted by code: the code's increase over the previous entry (one
   byte), the name's words, ERROR_END, the sentence's words, ERROR_END. A word index below
   ERROR_SHORT_WORDS is one byte; a larger one is two: ERROR_SHORT_WORDS + high byte, low byte.
@@ -112,6 +115,32 @@ def main():
             parts.append(word)
         named.append((code, name, parts, words))
 
+    # Characters: the DIRECT most frequent are one 5-bit symbol each; the others two, an escape
+    # symbol (DIRECT..31, a page of 32) and the place on that page.
+    usage = collections.Counter()
+    for word, count in frequency.items():
+        usage.update(word)
+    if any(not 32 < ord(character) < 127 for character in usage):
+        sys.exit("error_text: the texts must be printable ASCII")
+    by_usage = sorted(usage, key=lambda character: (-usage[character], character))
+    direct = 32 - (len(by_usage) + 31) // 32 if len(by_usage) > 32 else 32
+    while direct + (32 - direct) * 32 < len(by_usage):
+        direct -= 1
+    alphabet = "".join(by_usage)
+
+    def symbols(word):
+        result = []
+        for character in word:
+            place = alphabet.index(character)
+            if place < direct:
+                result.append(place)
+            else:
+                result += [direct + (place - direct) // 32, (place - direct) % 32]
+        return result
+
+    def units(word):
+        return len(symbols(word))
+
     by_frequency = sorted(frequency, key=lambda word: (-frequency[word], word))
     lead_bytes = 1
     while 255 - lead_bytes + lead_bytes * 256 < len(by_frequency):
@@ -119,12 +148,12 @@ def main():
     short_count = min(255 - lead_bytes, len(by_frequency))
     groups = [by_frequency[:short_count], by_frequency[short_count:]]
     order = []
-    longest = max(len(word) for word in frequency)
+    longest = max(units(word) for word in frequency)
     counts = []
     for group in groups:
-        group = sorted(group, key=lambda word: (len(word), word))
+        group = sorted(group, key=lambda word: (units(word), word))
         order += group
-        counts.append([sum(1 for word in group if len(word) == length)
+        counts.append([sum(1 for word in group if units(word) == length)
                        for length in range(longest + 1)])
     index = {word: position for position, word in enumerate(order)}
     count_type = "uint8_t" if max(max(row) for row in counts) < 256 else "uint16_t"
@@ -157,22 +186,51 @@ def main():
         return "\n".join("    " + " ".join(f"{value}," for value in values[start:start + per_line])
                          for start in range(0, len(values), per_line))
 
-    characters = "".join(order)
+    # The words' symbols, 5 bits each, least significant bit first, and a byte of padding so
+    # the decoder may always read two bytes.
+    bits = []
+    for word in order:
+        for symbol in symbols(word):
+            bits += [(symbol >> bit) & 1 for bit in range(5)]
+    packed = [sum(bits[start + bit] << bit for bit in range(8) if start + bit < len(bits))
+              for start in range(0, len(bits), 8)] + [0]
+    short_units = sum(units(word) for word in groups[0])
+    place = 0
+    for word in order:  # read back the way error.c's word_at() does
+        text = ""
+        end = place + units(word)
+        while place < end:
+            symbol = sum(bits[place * 5 + bit] << bit for bit in range(5))
+            if symbol >= direct:
+                place += 1
+                symbol = direct + (symbol - direct) * 32 + sum(
+                    bits[place * 5 + bit] << bit for bit in range(5))
+            text += alphabet[symbol]
+            place += 1
+        if text != word:
+            sys.exit(f"error_text: the word {word!r} does not survive packing")
+
+    def character_literal(character):
+        return "'" + ("\\" + character if character in "'\\" else character) + "'"
     with open(output, "w", encoding="ascii") as out:
         out.write("/* Generated by scripts/error_text.py from the errors.def files: do not edit. */\n")
         out.write(f"#define ERROR_END {END}\n")
         out.write(f"#define ERROR_SHORT_WORDS {short_count}\n")
         out.write(f"#define ERROR_LONGEST_WORD {longest}\n")
-        out.write(f"#define ERROR_SHORT_WORD_BYTES {sum(len(word) for word in groups[0])}\n")
+        out.write(f"#define ERROR_SHORT_WORD_UNITS {short_units}\n")
+        out.write(f"#define ERROR_DIRECT_CHARACTERS {direct}\n")
         out.write(f"#define ERROR_TEXT_LONGEST {text_size}\n")
         out.write(f"typedef {count_type} error_word_count;\n")
         out.write("static const error_word_count error_word_counts[2][ERROR_LONGEST_WORD + 1] = {\n")
         for row in counts:
             out.write("    {" + ", ".join(str(value) for value in row) + "},\n")
         out.write("};\n")
-        out.write(f"/* {len(order)} words, {len(characters)} bytes */\n")
-        out.write("static const char error_words[] = {\n")
-        out.write(rows([f"'{chr(92) + c if c in chr(39) + chr(92) else c}'" for c in characters], 12))
+        out.write("static const char error_characters[] = {\n")
+        out.write(rows([character_literal(character) for character in alphabet], 12))
+        out.write("\n};\n")
+        out.write(f"/* {len(order)} words, {sum(map(len, order))} characters in {len(packed)} bytes */\n")
+        out.write("static const uint8_t error_words[] = {\n")
+        out.write(rows(packed, 16))
         out.write("\n};\n")
         out.write(f"/* {len(named)} errors, {len(stream)} bytes */\n")
         out.write("static const uint8_t error_entries[] = {\n")

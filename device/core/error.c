@@ -26,23 +26,37 @@ static void put(text_out *out, char character)
         out->buffer[out->length++] = character;
 }
 
-/* The word with this index: its first character, its length returned. */
-static size_t word_at(unsigned index, const char **text)
+/* The 5-bit symbol at this place of the packed words. */
+static unsigned symbol_at(size_t place)
+{
+    size_t bit = place * 5;
+    unsigned pair = error_words[bit / 8] | (unsigned)error_words[bit / 8 + 1] << 8;
+    return (pair >> (bit % 8)) & 31u;
+}
+
+/* Decodes the word with this index into word (ERROR_LONGEST_WORD + 1 bytes); its length. */
+static size_t word_at(unsigned index, char *word)
 {
     const error_word_count *counts = error_word_counts[0];
-    const char *word = error_words;
-    size_t length;
+    size_t place = 0, units, length = 0, end;
 
     if (index >= ERROR_SHORT_WORDS) {
         index -= ERROR_SHORT_WORDS;
         counts = error_word_counts[1];
-        word += ERROR_SHORT_WORD_BYTES;
+        place = ERROR_SHORT_WORD_UNITS;
     }
-    for (length = 1; index >= counts[length]; length++) {
-        index -= counts[length];
-        word += (size_t)counts[length] * length;
+    for (units = 1; index >= counts[units]; units++) {
+        index -= counts[units];
+        place += (size_t)counts[units] * units;
     }
-    *text = word + (size_t)index * length;
+    place += (size_t)index * units;
+    for (end = place + units; place < end; place++) {
+        unsigned symbol = symbol_at(place);
+        if (symbol >= ERROR_DIRECT_CHARACTERS)
+            symbol = ERROR_DIRECT_CHARACTERS + (symbol - ERROR_DIRECT_CHARACTERS) * 32u +
+                     symbol_at(++place);
+        word[length++] = error_characters[symbol];
+    }
     return length;
 }
 
@@ -76,12 +90,12 @@ static void write_words(const uint8_t *entry, bool name, text_out *out)
 
     while (*entry != ERROR_END) {
         unsigned index = *entry++;
-        const char *word;
+        char word[ERROR_LONGEST_WORD + 1];
         size_t length, at;
 
         if (index >= ERROR_SHORT_WORDS)
             index = ERROR_SHORT_WORDS + (index - ERROR_SHORT_WORDS) * 256u + *entry++;
-        length = word_at(index, &word);
+        length = word_at(index, word);
         /* ",", ":", ";", ")", "?" and "'s" were split off the word before them */
         if (!glue &&
             (name || !((length == 1 && (word[0] == ',' || word[0] == ':' || word[0] == ';' ||
