@@ -14,11 +14,11 @@
 #                its AT engine built as CELLOTA_AT_FILE_READER_ONLY (at/engine.h; the same source),
 #                with the SIM7600 file reader of the at module as its staged image source (also
 #                printed without it, the reader being the board's)
-#   agent        every public function of every module except the bootloader core and the first
-#                stage (what an application links), plus the contexts it holds in static RAM
-#                (scripts/size/agent.c). Not roots: cellota_strerror and cellota_error_name --
-#                a device reports codes and the server and CLI print the sentences
-#                (core/error.h); agent code that calls them gets them counted by the link.
+#   agent        every public function and constant (the modem profile) of every module except
+#                the bootloader core and the first stage (what an application links), plus the
+#                contexts it holds in static RAM (scripts/size/agent.c). Not roots:
+#                cellota_error_sentence and cellota_error_name_text (core/error.h) -- the agent's
+#                status message calls them, so the link counts them through it.
 # flash = text + data, ram = data + bss. libgcc's helpers are linked and counted; the board's
 # port and the C library's mem*/str* are not. The last two lines:
 #   size: agent flash=BYTES ram=BYTES
@@ -173,12 +173,13 @@ set -- $(link bootloader size_bootloader_main \
 bootloader_flash=$1
 bootloader_ram=$2
 
-# The agent side: every global function of its modules is a root.
+# The agent side: every global function and constant of its modules is a root (constants too:
+# the modem profile, cellota_sim7600, is a table of steps and handlers no function names).
 roots=""
 # shellcheck disable=SC2086
 for symbol in $($NM --defined-only -g $agent_objects |
-    awk '$2 == "T" && $3 != "cellota_strerror" && $3 != "cellota_error_name" { print $3 }' |
-    sort -u); do
+    awk '$2 ~ /^[TRD]$/ && $3 != "cellota_error_sentence" && $3 != "cellota_error_name_text" {
+        print $3 }' | sort -u); do
     roots="$roots -Wl,-u,$symbol"
 done
 agent_define=""
