@@ -72,17 +72,19 @@ typedef enum cellota_modem_state {
 typedef struct cellota_modem_socket cellota_modem_socket;
 
 struct cellota_modem {
-    cellota_at at;
+    /* Bytes first, then words, then the engine: Thumb reaches a byte field in the first 32
+     * bytes, or a word in the first 128, with a 2-byte instruction instead of a 4-byte one. */
+    uint8_t stage, operation, script_stage, next_socket, registration, timeouts;
+    bool wanted, roaming;
     const cellota_modem_profile *profile;
     const cellota_modem_config *config;
-    cellota_at_parameters parameters;
-    cellota_modem_socket *sockets[CELLOTA_MODEM_SOCKETS];
     cellota_modem_socket *operation_socket; /* the socket the running script works for */
     uint32_t now, timer, deadline, denied_since;
     int error;
     uint32_t echoes; /* engine echo count when the modem was set up */
-    uint8_t stage, operation, script_stage, next_socket, registration, timeouts;
-    bool wanted, roaming;
+    cellota_modem_socket *sockets[CELLOTA_MODEM_SOCKETS];
+    cellota_at_parameters parameters;
+    cellota_at at;
 };
 
 struct cellota_modem_socket {
