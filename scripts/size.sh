@@ -19,6 +19,9 @@
 #                contexts it holds in static RAM (scripts/size/agent.c). Not roots:
 #                cellota_error_sentence and cellota_error_name_text (core/error.h) -- the agent's
 #                status message calls them, so the link counts them through it.
+#   application  scripts/size/application.c: a whole A/B device with a SIM7600, MQTT and HTTP --
+#                only what its main reaches, and the RAM it holds with every buffer (printed
+#                for information: the budget lines stay the two below)
 # flash = text + data, ram = data + bss. libgcc's helpers are linked and counted; the board's
 # port and the C library's mem*/str* are not. The last two lines:
 #   size: agent flash=BYTES ram=BYTES
@@ -193,6 +196,17 @@ set -- $(link agent size_agent_contexts $roots -Wl,-u,size_agent_contexts "$agen
 agent_flash=$1
 agent_ram=$2
 
+# A whole application (scripts/size/application.c, A/B with both transports): only what its
+# main reaches, and the RAM it holds with its buffers. Printed for information, no budget.
+application_flash=""
+if [ -n "$agent_define" ]; then
+    # shellcheck disable=SC2086
+    set -- $(link application size_application_main \
+        "$(entry application application "-DSIZE_PROFILE=cellota_$PROFILE")" $agent_objects)
+    application_flash=$1
+    application_ram=$2
+fi
+
 status=0
 over() {
     echo "size: $1 is $2 bytes, over its budget of $3 by $(($2 - $3))" >&2
@@ -206,6 +220,10 @@ by_module bootloader
 by_module agent
 echo "size: first-stage flash=$first_flash ram=$first_ram"
 echo "size: bootloader-without-modem-reader flash=$core_flash ram=$core_ram"
+if [ -n "$application_flash" ]; then
+    by_module application
+    echo "size: application flash=$application_flash ram=$application_ram"
+fi
 echo "size: agent flash=$agent_flash ram=$agent_ram"
 echo "size: bootloader flash=$bootloader_flash ram=$bootloader_ram"
 exit $status
