@@ -37,10 +37,14 @@ enum receive_state {
 
 enum seen { SEEN_REPLY = 1u << 0, SEEN_FINAL = 1u << 1, SEEN_SUSPECT = 1u << 2 };
 
+enum pushed { PUSHED_NONE = 0, PUSHED_WAITING, PUSHED_READING };
+
 /* A poll moves at most this many UART reads, so one call never runs for long. */
 #define READS_PER_POLL 32
 /* Bytes taken from the UART at a time while lines are parsed. */
 #define LINE_CHUNK 32
+/* A waiting pushed block keeps the rest of a chunk in the line buffer. */
+typedef char line_holds_a_chunk[LINE_CHUNK <= CELLOTA_AT_LINE_SIZE ? 1 : -1];
 
 static bool step_active(const cellota_at *at)
 {
@@ -519,6 +523,56 @@ void cellota_at_expect_data(cellota_at *at, uint8_t *destination, uint32_t lengt
     at->trailer = 0;
 }
 
+bool cellota_at_expect_pushed_data(cellota_at *at, uint32_t length, cellota_at_data_end end,
+                                   void *user)
+{
+    /* data_length is cleared before every line is dispatched: it is set here only when this
+     * header arrived between another block's header and its data. */
+    if (!CELLOTA_AT_URCS || length == 0 || at->data_length != 0 || at->pushed != PUSHED_NONE)
+        return false;
+    at->data = NULL;
+    at->data_length = length;
+    at->data_filled = 0;
+    at->data_damaged = false;
+    at->trailer = 0;
+    at->pushed = PUSHED_WAITING;
+    at->pushed_end = end;
+    at->pushed_user = user;
+    return true;
+}
+
+bool cellota_at_pushed_waiting(const cellota_at *at)
+{
+    return at->pushed == PUSHED_WAITING;
+}
+
+static void consume(cellota_at *at, const uint8_t *bytes, size_t count);
+
+void cellota_at_take_pushed_data(cellota_at *at, uint8_t *destination)
+{
+    uint8_t carried[LINE_CHUNK];
+    size_t count = at->carried;
+    if (at->pushed != PUSHED_WAITING)
+        return;
+    at->data = destination;
+    at->pushed = PUSHED_READING;
+    at->last_byte = at->now; /* the block's silence counts from here */
+    /* The bytes read past the header while it waited come first. */
+    at->carried = 0;
+    memcpy(carried, at->line, count);
+    consume(at, carried, count);
+}
+
+/* A pushed block ended: its owner learns how, once. */
+static void pushed_end(cellota_at *at, int result)
+{
+    cellota_at_data_end end = at->pushed_end;
+    at->pushed = PUSHED_NONE;
+    at->pushed_end = NULL;
+    if (end)
+        end(at->pushed_user, result);
+}
+
 void cellota_at_skip(cellota_at *at, uint8_t count)
 {
     at->skip = count;
@@ -537,6 +591,17 @@ static void reset_line(cellota_at *at)
     at->line_overflow = false;
 }
 
+/* True when the line has a byte no modem's text has: data being parsed as text. */
+static bool binary_line(const char *line)
+{
+    for (; *line; line++) {
+        unsigned char byte = (unsigned char)*line;
+        if (byte < 0x20u || byte > 0x7eu)
+            return true;
+    }
+    return false;
+}
+
 static CELLOTA_OUT_OF_LINE void end_line(cellota_at *at, uint8_t terminator)
 {
     bool damaged = at->line_damaged;
@@ -545,8 +610,12 @@ static CELLOTA_OUT_OF_LINE void end_line(cellota_at *at, uint8_t terminator)
     reset_line(at);
     if (overflow && !damaged) {
         at->damaged_lines++; /* too long to be a reply or URC this engine knows */
+        if (CELLOTA_AT_URCS)
+            at->binary_lines++;
         return;
     }
+    if (CELLOTA_AT_URCS && binary_line(at->line))
+        at->binary_lines++;
     at->receive_state = terminator == '\r' ? RECEIVE_HEADER_LF : RECEIVE_HEADER_END;
     at->data_length = 0;
     dispatch(at, at->line, damaged);
@@ -675,6 +744,13 @@ static void trailer_mismatch(cellota_at *at)
     uint32_t stored = at->data_filled, count = stored + at->trailer, index;
     uint8_t *block = at->data;
 
+    /* A pushed block's header and data travel together: nothing comes between them. */
+    if (CELLOTA_AT_URCS && at->pushed) {
+        framing_error(at);
+        pushed_end(at, CELLOTA_AT_DATA_FRAMING);
+        return;
+    }
+
     /* Without URCs the block cannot have started with one: the framing is lost. */
     if (!CELLOTA_AT_URCS || !block || at->data_damaged) {
         framing_error(at);
@@ -708,6 +784,14 @@ static void trailer_mismatch(cellota_at *at)
 
 static void data_complete(cellota_at *at)
 {
+    if (CELLOTA_AT_URCS && at->pushed) {
+        bool damaged = at->data_damaged;
+        at->data = NULL;
+        at->data_length = 0;
+        at->receive_state = RECEIVE_LINE;
+        pushed_end(at, damaged ? CELLOTA_AT_DATA_DAMAGED : CELLOTA_OK);
+        return;
+    }
     /* The trailer is intact, so the framing holds: the block is bad, the lines around it not. */
     if (at->data_damaged && step_active(at))
         record(at, CELLOTA_AT_DATA_DAMAGED);
@@ -725,6 +809,13 @@ static CELLOTA_OUT_OF_LINE void consume(cellota_at *at, const uint8_t *bytes, si
 {
     size_t index = 0;
     while (index < count) {
+        if (CELLOTA_AT_URCS && at->pushed == PUSHED_WAITING) {
+            /* The rest of this chunk belongs to a pushed block without a destination yet: keep
+             * it in the line buffer (unused while data is read) until there is one. */
+            at->carried = (uint8_t)(count - index);
+            memcpy(at->line, bytes + index, count - index);
+            return;
+        }
         switch (at->receive_state) {
         case RECEIVE_HEADER_LF:
             at->receive_state = RECEIVE_DATA;
@@ -778,6 +869,8 @@ static void receive(cellota_at *at)
     for (reads = 0; reads < READS_PER_POLL; reads++) {
         uint8_t chunk[LINE_CHUNK];
         size_t count;
+        if (CELLOTA_AT_URCS && at->pushed == PUSHED_WAITING)
+            break; /* no room for the pushed block yet: the UART holds the modem back */
         if (at->receive_state == RECEIVE_DATA && at->data) {
             /* Straight into the destination: no copy, no per-byte work. */
             count = port->uart_read(port->context, at->data + at->data_filled,
@@ -829,7 +922,22 @@ static void abandon_data(cellota_at *at)
         at->data_length = 0;
         at->receive_state = RECEIVE_LINE;
         at->framing_errors++;
+        if (CELLOTA_AT_URCS && at->pushed)
+            pushed_end(at, CELLOTA_AT_DATA_FRAMING);
     }
+}
+
+/* A pushed block being read, and the line quiet: whole if only its CR LF is missing (nothing
+ * followed it), broken if its bytes stopped coming. */
+static void pushed_quiet(cellota_at *at)
+{
+    if (at->pushed != PUSHED_READING ||
+        !cellota_time_reached(at->now, at->last_byte + CELLOTA_AT_PUSH_QUIET_MS))
+        return;
+    if (at->receive_state == RECEIVE_TRAILER)
+        data_complete(at);
+    else if (cellota_time_reached(at->now, at->last_byte + CELLOTA_AT_SUSPECT_QUIET_MS))
+        abandon_data(at);
 }
 
 /* Advances the script as far as it goes without input; true when something changed. */
@@ -906,6 +1014,8 @@ void cellota_at_poll(cellota_at *at, uint32_t now)
     for (rounds = 0; rounds < 8 && advance(at); rounds++) {
     }
     receive(at);
+    if (CELLOTA_AT_URCS)
+        pushed_quiet(at);
     for (rounds = 0; rounds < 8 && advance(at); rounds++) {
     }
 }

@@ -118,6 +118,12 @@
 /* Silence after which a step that lost a line to damage ends, instead of at its timeout. */
 #define CELLOTA_AT_SUSPECT_QUIET_MS 1000u
 
+/* Silence after a pushed data block's last byte after which it counts as whole although the
+ * CR LF that starts the modem's next output has not come (the modem had nothing more to say). */
+#ifndef CELLOTA_AT_PUSH_QUIET_MS
+#define CELLOTA_AT_PUSH_QUIET_MS 50u
+#endif
+
 typedef struct cellota_at cellota_at;
 
 /*
@@ -205,6 +211,9 @@ typedef struct cellota_at_parameters {
 /* Called once when a script ends: CELLOTA_OK or the failing step's error. */
 typedef void (*cellota_at_done)(void *user, int result);
 
+/* Called once when a pushed data block ends (cellota_at_expect_pushed_data). */
+typedef void (*cellota_at_data_end)(void *user, int result);
+
 struct cellota_at {
     /* Bytes first, then words, the two buffers last: Thumb code reaches a field near the start
      * of the struct with a 2-byte instruction, one further on with a 4-byte one (the
@@ -221,6 +230,8 @@ struct cellota_at {
     bool data_damaged;
     bool blank_due;  /* the next line must start with CR or LF (CELLOTA_AT_BLANK_AFTER_DATA) */
     uint8_t trailer; /* CR LF bytes after the data already checked */
+    uint8_t pushed;  /* the block is pushed data: 0 no, 1 waiting for its destination, 2 read */
+    uint8_t carried; /* bytes read past a waiting pushed block's header, kept in `line` */
     /* output */
     uint8_t command_length, command_written;
     uint16_t line_length;
@@ -246,8 +257,13 @@ struct cellota_at {
     uint8_t *data; /* NULL: data of this length is skipped */
     uint32_t data_length, data_filled;
 
-    /* what went by, for diagnostics and tests */
-    uint32_t damaged_lines, framing_errors, echoes;
+    /* a data block the modem pushed (a URC with data): who is told when it ends */
+    cellota_at_data_end pushed_end;
+    void *pushed_user;
+
+    /* what went by, for diagnostics and tests; binary_lines: lines with bytes no modem text
+     * has (control or 8-bit bytes) -- data parsed as text, e.g. after a lost data header */
+    uint32_t damaged_lines, framing_errors, echoes, binary_lines;
 
     char command[CELLOTA_AT_COMMAND_SIZE]; /* the command being written */
     char line[CELLOTA_AT_LINE_SIZE];       /* the line being read */
@@ -302,6 +318,28 @@ size_t cellota_at_write_payload(cellota_at *at, const uint8_t *data, size_t leng
  * otherwise after the header line's CR LF.
  */
 void cellota_at_expect_data(cellota_at *at, uint8_t *destination, uint32_t length);
+
+/*
+ * From a URC handler of a modem that pushes received data unasked (a header line, then `length`
+ * bytes): those bytes are the next data block. The engine reads none of them until
+ * cellota_at_take_pushed_data says where they go, so a receiver without room holds the line
+ * back -- with RTS/CTS the modem waits; without, the UART overruns and the block is flagged
+ * damaged. `end` is called once, from cellota_at_poll (or take): CELLOTA_OK when every byte
+ * arrived unflagged and the CR LF after them came (or the line stayed quiet for
+ * CELLOTA_AT_PUSH_QUIET_MS after the last byte: nothing followed); CELLOTA_AT_DATA_DAMAGED when
+ * the UART flagged a byte; CELLOTA_AT_DATA_FRAMING when the bytes after the block were not CR LF
+ * or the block never completed (bytes lost). Only an OK block's bytes may be used.
+ * Returns false, and takes nothing, when a data block is already being read (the header is
+ * then data parsed as text or a modem fault: the caller treats its stream as broken).
+ */
+bool cellota_at_expect_pushed_data(cellota_at *at, uint32_t length, cellota_at_data_end end,
+                                   void *user);
+
+/* True while a pushed block waits for cellota_at_take_pushed_data. */
+bool cellota_at_pushed_waiting(const cellota_at *at);
+
+/* Where the waiting pushed block goes (room for its whole length), or NULL to skip it. */
+void cellota_at_take_pushed_data(cellota_at *at, uint8_t *destination);
 
 /* From a handler: skip the next `count` steps of the script (e.g. "already connected"). */
 void cellota_at_skip(cellota_at *at, uint8_t count);

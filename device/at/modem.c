@@ -66,11 +66,26 @@ static cellota_modem_socket *find_socket(cellota_modem *modem, int kind, int32_t
     uint8_t index;
     for (index = 0; index < CELLOTA_MODEM_SOCKETS; index++) {
         cellota_modem_socket *socket = modem->sockets[index];
-        if (socket && socket->link == link && (kind < 0 || socket->kind == kind) &&
+        if (socket && socket->link == link &&
+            (kind < 0 || socket->kind == kind ||
+             (modem->profile->flags & CELLOTA_MODEM_PUSHED_DATA)) &&
             socket->state != CELLOTA_SOCKET_STATE_CLOSED)
             return socket;
     }
     return NULL;
+}
+
+/* The received stream has a hole or damage: the socket fails with `error` even if the peer had
+ * closed cleanly -- never "closed", which would mean everything arrived. */
+static void break_stream(cellota_modem_socket *socket, int error)
+{
+    if (socket->state != CELLOTA_SOCKET_STATE_CLOSING &&
+        socket->state != CELLOTA_SOCKET_STATE_CLOSED) {
+        socket->state = CELLOTA_SOCKET_STATE_FAILED;
+        socket->error = error;
+    }
+    socket->flags &= (uint8_t)~SOCKET_PEER_CLOSED;
+    socket->pending = 0;
 }
 
 /* Every socket whose link the modem may hold fails with `error`; the links are gone. */
@@ -130,9 +145,10 @@ void cellota_modem_closed(cellota_modem *modem, int kind, int32_t link, int erro
     if (!socket || !(socket->flags & SOCKET_LINK_USED))
         return;
     if (socket->state == CELLOTA_SOCKET_STATE_OPEN && error == CELLOTA_SOCKET_CLOSED) {
-        /* Bytes the peer sent before closing may still wait in the modem: ask. */
+        /* Bytes the peer sent before closing may still wait in the modem: ask. (A modem that
+         * pushes has sent them all before saying so.) */
         socket->flags |= SOCKET_PEER_CLOSED;
-        socket->pending = -1;
+        socket->pending = (modem->profile->flags & CELLOTA_MODEM_PUSHED_DATA) ? 0 : -1;
     }
     fail_socket(socket, error ? error : CELLOTA_SOCKET_CLOSED);
 }
@@ -184,6 +200,100 @@ int cellota_modem_data_header(cellota_modem *modem, int32_t link, int32_t length
         socket->pending = socket->pending >= length ? socket->pending - length : -1;
     }
     return CELLOTA_OK;
+}
+
+/* Moves a socket's unread bytes to the start of its buffer, so the room is in one piece. */
+static void compact(cellota_modem_socket *socket)
+{
+    if (socket->receive_start == socket->receive_end) {
+        socket->receive_start = socket->receive_end = 0;
+    } else if (socket->receive_start > 0) {
+        memmove(socket->receive_buffer, socket->receive_buffer + socket->receive_start,
+                (size_t)(socket->receive_end - socket->receive_start));
+        socket->receive_end = (uint16_t)(socket->receive_end - socket->receive_start);
+        socket->receive_start = 0;
+    }
+}
+
+static bool reading_state(const cellota_modem_socket *socket)
+{
+    return socket->state == CELLOTA_SOCKET_STATE_OPEN ||
+           (socket->state == CELLOTA_SOCKET_STATE_FAILED && (socket->flags & SOCKET_PEER_CLOSED));
+}
+
+/* The engine finished a pushed block: its bytes count only if it came whole and undamaged. */
+static void pushed_block_end(void *user, int result)
+{
+    cellota_modem *modem = user;
+    cellota_modem_socket *socket = modem->pushed_socket;
+    modem->pushed_socket = NULL;
+    if (!socket)
+        return; /* skipped */
+    if (result == CELLOTA_OK)
+        socket->receive_end = (uint16_t)(socket->receive_end + modem->pushed_length);
+    else
+        break_stream(socket, result);
+}
+
+/* The pushed block on the line goes into its socket's buffer once there is room for all of it;
+ * a socket closed or failed meanwhile no longer wants it. */
+static void take_pushed_block(cellota_modem *modem)
+{
+    cellota_modem_socket *socket = modem->pushed_socket;
+    if (!cellota_at_pushed_waiting(&modem->at))
+        return;
+    if (socket && !reading_state(socket)) {
+        modem->pushed_socket = socket = NULL;
+    } else if (socket) {
+        compact(socket);
+        if ((uint32_t)(socket->receive_size - socket->receive_end) < modem->pushed_length)
+            return;
+    }
+    cellota_at_take_pushed_data(&modem->at,
+                                socket ? socket->receive_buffer + socket->receive_end : NULL);
+}
+
+/* Every stream a modem pushes is broken (its framing was lost on the line). */
+static void break_pushed_streams(cellota_modem *modem, int error)
+{
+    uint8_t index;
+    for (index = 0; index < CELLOTA_MODEM_SOCKETS; index++) {
+        cellota_modem_socket *socket = modem->sockets[index];
+        if (socket && (socket->flags & SOCKET_LINK_USED) && reading_state(socket))
+            break_stream(socket, error);
+    }
+}
+
+void cellota_modem_pushed(cellota_modem *modem, int kind, int32_t link, int32_t length)
+{
+    cellota_modem_socket *socket = find_socket(modem, kind, link);
+    if (length <= 0 || length > 65535 ||
+        !cellota_at_expect_pushed_data(&modem->at, (uint32_t)length, pushed_block_end, modem)) {
+        break_pushed_streams(modem, CELLOTA_AT_DATA_FRAMING);
+        return;
+    }
+    if (socket && (!(socket->flags & SOCKET_LINK_USED) || !reading_state(socket)))
+        socket = NULL;
+    if (socket && (uint32_t)length > socket->receive_size) {
+        break_stream(socket, CELLOTA_AT_UNEXPECTED_REPLY); /* can never fit: skip it */
+        socket = NULL;
+    }
+    modem->pushed_socket = socket;
+    modem->pushed_length = (uint16_t)length;
+    take_pushed_block(modem);
+}
+
+/* A pushed block's header lost to damage leaves only a damaged, binary or unframed line behind:
+ * after any such line no pushed stream can be trusted to be whole. */
+static void watch_pushed_line(cellota_modem *modem)
+{
+    const cellota_at *at = &modem->at;
+    uint32_t faults = at->damaged_lines + at->binary_lines + at->framing_errors;
+    if (faults == modem->line_faults)
+        return;
+    modem->line_faults = faults;
+    if (modem->profile->flags & CELLOTA_MODEM_PUSHED_DATA)
+        break_pushed_streams(modem, CELLOTA_AT_DATA_DAMAGED);
 }
 
 void cellota_modem_network_lost(cellota_modem *modem)
@@ -380,15 +490,8 @@ static void socket_done(cellota_modem *modem, cellota_modem_socket *socket, uint
         if (result == CELLOTA_OK && socket->received == 0)
             result = CELLOTA_AT_RECEIVE_FAILED; /* it held less than it said: a hole */
         if (result != CELLOTA_OK) {
-            /* The stream is broken even if the peer had closed cleanly: say so, never
-             * "closed" (which would mean everything arrived). */
-            if (socket->state != CELLOTA_SOCKET_STATE_CLOSING) {
-                socket->state = CELLOTA_SOCKET_STATE_FAILED;
-                socket->error =
-                    result == CELLOTA_AT_COMMAND_FAILED ? CELLOTA_AT_RECEIVE_FAILED : result;
-            }
-            socket->flags &= (uint8_t)~SOCKET_PEER_CLOSED;
-            socket->pending = 0;
+            break_stream(socket,
+                         result == CELLOTA_AT_COMMAND_FAILED ? CELLOTA_AT_RECEIVE_FAILED : result);
         } else {
             socket->receive_end = (uint16_t)(socket->receive_end + socket->received);
             /* The modem holds at least what it said is left, so the next read goes out at once;
@@ -457,12 +560,6 @@ static void script_done(void *user, int result)
 
 /* ---- scheduling ------------------------------------------------------------------------- */
 
-static bool reading_state(const cellota_modem_socket *socket)
-{
-    return socket->state == CELLOTA_SOCKET_STATE_OPEN ||
-           (socket->state == CELLOTA_SOCKET_STATE_FAILED && (socket->flags & SOCKET_PEER_CLOSED));
-}
-
 /* Starts the next command for `socket`, if it has one; true when it did. */
 static bool socket_work(cellota_modem *modem, cellota_modem_socket *socket)
 {
@@ -497,18 +594,11 @@ static bool socket_work(cellota_modem *modem, cellota_modem_socket *socket)
         run(modem, &profile->send[kind], OPERATION_SEND, socket);
         return true;
     }
-    if (!reading_state(socket))
+    if (!reading_state(socket) || (profile->flags & CELLOTA_MODEM_PUSHED_DATA))
         return false;
     if (socket->pending > 0) {
         uint32_t space, wanted = (uint32_t)socket->pending;
-        if (socket->receive_start == socket->receive_end) {
-            socket->receive_start = socket->receive_end = 0;
-        } else if (socket->receive_start > 0) {
-            memmove(socket->receive_buffer, socket->receive_buffer + socket->receive_start,
-                    (size_t)(socket->receive_end - socket->receive_start));
-            socket->receive_end = (uint16_t)(socket->receive_end - socket->receive_start);
-            socket->receive_start = 0;
-        }
+        compact(socket);
         space = (uint32_t)(socket->receive_size - socket->receive_end);
         if (wanted > profile->max_read)
             wanted = profile->max_read;
@@ -625,7 +715,9 @@ static void settle_sockets(cellota_modem *modem)
 void cellota_modem_poll(cellota_modem *modem, uint32_t now)
 {
     modem->now = now;
+    take_pushed_block(modem);
     cellota_at_poll(&modem->at, now);
+    watch_pushed_line(modem);
     settle_sockets(modem);
     schedule(modem);
     /* A command chosen now goes out in this call, not the next. */
@@ -754,6 +846,8 @@ static int socket_open(void *context, cellota_socket_kind kind, const char *host
     socket->reading = 0;
     socket->receive_start = socket->receive_end = 0;
     socket->send_length = 0;
+    if (socket->modem->pushed_socket == socket)
+        socket->modem->pushed_socket = NULL; /* a block of the last connection: not this one's */
     if (socket->modem->stage != STAGE_READY)
         socket->modem->wanted = true;
     return CELLOTA_IN_PROGRESS;

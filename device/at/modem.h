@@ -19,6 +19,11 @@
  * modem's largest read into the socket's buffer, and only hands on bytes whose read completed
  * undamaged (see engine.h). A damaged or truncated read fails the socket with
  * CELLOTA_AT_DATA_DAMAGED or CELLOTA_AT_DATA_FRAMING: the client resumes from its checkpoint.
+ * With hardware flow control a modem may push its data instead (cellota_sim7600_pushed): no
+ * read commands at all; a block is taken only when the socket has room for it (until then the
+ * UART holds the modem back), handed on only once whole and undamaged, and any line the engine
+ * could not account for (damaged, binary, unframed: possibly a lost block header) fails every
+ * pushed stream, since a block lost without trace would leave a hole in it.
  */
 #ifndef CELLOTA_AT_MODEM_H
 #define CELLOTA_AT_MODEM_H
@@ -38,8 +43,11 @@
 #define CELLOTA_MODEM_HOST_SIZE 64
 #endif
 
-/* The profiles (each linked only when named). */
+/* The profiles (each linked only when named). cellota_sim7600_pushed: the SIM7600 with every
+ * connection on its CCH service and received data pushed (AT+CCHSET=1,0), for a UART with
+ * RTS/CTS wired -- no read command per 1500 bytes; two connections (sessions 0 and 1). */
 extern const cellota_modem_profile cellota_sim7600;
+extern const cellota_modem_profile cellota_sim7600_pushed;
 extern const cellota_modem_profile cellota_sim7000;
 extern const cellota_modem_profile cellota_sim7070;
 extern const cellota_modem_profile cellota_sim800;
@@ -82,6 +90,12 @@ struct cellota_modem {
     uint32_t now, timer, deadline, denied_since;
     int error;
     uint32_t echoes; /* engine echo count when the modem was set up */
+    /* pushed data (CELLOTA_MODEM_PUSHED_DATA): the socket the block on the line is for (NULL:
+     * skipped), its length, and the engine's count of damaged, binary and unframed lines when
+     * last looked at -- a lost block header shows only as such a line */
+    cellota_modem_socket *pushed_socket;
+    uint32_t line_faults;
+    uint16_t pushed_length;
     cellota_modem_socket *sockets[CELLOTA_MODEM_SOCKETS];
     cellota_at_parameters parameters;
     cellota_at at;

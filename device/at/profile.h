@@ -29,10 +29,20 @@ typedef struct cellota_at_script {
         NULL, 0                                                                                    \
     }
 
+enum cellota_modem_profile_flags {
+    /* The modem pushes received data unasked (a URC line with the link and length, then the
+     * bytes: cellota_modem_pushed) instead of holding it for read commands, so the profile has
+     * no receive or query scripts; its TCP and TLS connections share one numbering. A device
+     * holds such a modem back through RTS/CTS when it has no room: use it only with hardware
+     * flow control wired (docs/agent.md, Link efficiency). */
+    CELLOTA_MODEM_PUSHED_DATA = 1u << 0
+};
+
 typedef struct cellota_modem_profile {
     const char *name;
     const cellota_at_urc *urcs;
     uint8_t urc_count;
+    uint8_t flags;         /* cellota_modem_profile_flags */
     uint8_t links;         /* TCP link numbers 0..links-1 */
     uint8_t tls_links;     /* link numbers 0..tls_links-1 can carry TLS; 0: no TLS */
     uint16_t power_key_ms; /* how long the power key is held to switch the modem on */
@@ -77,6 +87,15 @@ void cellota_modem_send_result(cellota_modem *modem, int kind, int32_t link, int
  * (the bytes are then skipped, never passed up).
  */
 int cellota_modem_data_header(cellota_modem *modem, int32_t link, int32_t length, int32_t rest);
+
+/*
+ * From a URC handler of a CELLOTA_MODEM_PUSHED_DATA profile: `length` bytes of link `link`
+ * follow the URC's line. The driver puts them into the socket's buffer when it has room for all
+ * of them (holding the line back until then) and hands them on only once they arrived whole and
+ * undamaged; a block for no open socket is skipped. A header whose numbers cannot be read
+ * (negative `length`) breaks every pushed stream: its bytes would be taken for text.
+ */
+void cellota_modem_pushed(cellota_modem *modem, int kind, int32_t link, int32_t length);
 
 /* The modem's data context went down (all connections are lost). */
 void cellota_modem_network_lost(cellota_modem *modem);

@@ -13,6 +13,14 @@
  * 1500 returns "+CIPRXGET: 2,<link>,<n>,<left>", CR LF, the n bytes, CR LF, OK -- the left count
  * keeps the driver exact without another query. TLS runs on the CCH sessions 0 and 1 in their
  * manual receive mode (AT+CCHSET=1,1), read with AT+CCHRECV.
+ *
+ * cellota_sim7600_pushed, for a UART with RTS/CTS: every connection on a CCH session (client
+ * type 1 TCP, 2 TLS) in the service's push mode (AT+CCHSET=1,0), where the modem sends
+ * "+CCHRECV: DATA,<session>,<len>", CR LF, the bytes, as they come. No read command, no
+ * "data waits" notice and no reply framing per 1500 bytes: about 26 bytes of header per block
+ * instead of about 75 and a command's turnaround. The price: the device must hold the modem
+ * back when it has no room (RTS), and a block's header lost on the line leaves no trace but
+ * the bytes parsed as text -- the driver fails the streams then (modem.h).
  */
 #include "at/modem.h"
 
@@ -227,6 +235,17 @@ static int on_tls_read(void *modem, cellota_at *at, const char *arguments)
     return values[1] == 0 ? CELLOTA_OK : CELLOTA_AT_RECEIVE_FAILED;
 }
 
+/* "+CCHRECV: DATA,<session>,<len>" outside a read: the modem pushes the bytes after it. */
+static int on_tls_pushed(void *modem, cellota_at *at, const char *arguments)
+{
+    int32_t values[2];
+    (void)at;
+    if (cellota_at_integers(arguments, values, 2) != 2)
+        values[1] = -1; /* a header it cannot read: the stream is broken */
+    cellota_modem_pushed(modem, CELLOTA_SOCKET_TLS, values[0], values[1]);
+    return CELLOTA_OK;
+}
+
 /* "+CCHRECV: LEN,<bytes of session 0>,<bytes of session 1>". */
 static int on_tls_pending(void *modem, cellota_at *at, const char *arguments)
 {
@@ -249,6 +268,7 @@ static const cellota_at_urc urcs[] = {
     {"+CIPSEND: ", on_sent},
     {"+CIPCLOSE: ", NULL}, /* the close's own confirmation */
     {"+CCHEVENT: ", on_tls_data},
+    {"+CCHRECV: DATA,", on_tls_pushed},
     {"+CCHOPEN: ", on_tls_open},
     {"+CCH_PEER_CLOSED: ", on_tls_peer_close},
     {"+CCH_RECV_CLOSED: ", on_tls_lost},
@@ -282,6 +302,26 @@ static const cellota_at_step open_tls[] = {
     /* Report each send's result, manual receive; only taken before AT+CCHSTART. */
     {"AT+CCHSET=1,1", NULL, NULL, 50, CELLOTA_AT_ERROR_OK, 0},
     /* ERROR when the SSL service runs already. */
+    {"AT+CCHSTART", "+CCHSTART: ", NULL, 1200, CELLOTA_AT_ERROR_OK, 0},
+    {"AT+CSSLCFG=\"sslversion\",0,4", NULL, NULL, 50, 0, 0},
+    {"AT+CSSLCFG=\"authmode\",0,%v", NULL, NULL, 50, 0, 0},
+    {"AT+CSSLCFG=\"cacert\",0,\"%k\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},
+    {"AT+CSSLCFG=\"enableSNI\",0,1", NULL, NULL, 50, 0, 0},
+    {"AT+CCHSSLCFG=%l,0", NULL, NULL, 50, 0, 0},
+    {"AT+CCHOPEN=%l,\"%h\",%p,2", NULL, NULL, 100, 0, 0},
+};
+
+/* The pushed profile: the CCH service in push mode (only taken before AT+CCHSTART, so a modem
+ * whose service a manual-mode run started keeps manual mode until it restarts: the driver then
+ * sees "+CCHEVENT: <session>,RECV EVENT" and nothing pushed -- restart the modem to switch). */
+static const cellota_at_step open_pushed_tcp[] = {
+    {"AT+CCHSET=1,0", NULL, NULL, 50, CELLOTA_AT_ERROR_OK, 0},
+    {"AT+CCHSTART", "+CCHSTART: ", NULL, 1200, CELLOTA_AT_ERROR_OK, 0},
+    {"AT+CCHOPEN=%l,\"%h\",%p,1", NULL, NULL, 100, 0, 0},
+};
+
+static const cellota_at_step open_pushed_tls[] = {
+    {"AT+CCHSET=1,0", NULL, NULL, 50, CELLOTA_AT_ERROR_OK, 0},
     {"AT+CCHSTART", "+CCHSTART: ", NULL, 1200, CELLOTA_AT_ERROR_OK, 0},
     {"AT+CSSLCFG=\"sslversion\",0,4", NULL, NULL, 50, 0, 0},
     {"AT+CSSLCFG=\"authmode\",0,%v", NULL, NULL, 50, 0, 0},
@@ -345,4 +385,29 @@ const cellota_modem_profile cellota_sim7600 = {
     .receive = {CELLOTA_AT_SCRIPT(receive_tcp), CELLOTA_AT_SCRIPT(receive_tls)},
     .query = {CELLOTA_AT_SCRIPT(query_tcp), CELLOTA_AT_SCRIPT(query_tls)},
     .close = {CELLOTA_AT_SCRIPT(close_tcp), CELLOTA_AT_SCRIPT(close_tls)},
+};
+
+/* No receive or query scripts: the modem pushes (CELLOTA_MODEM_PUSHED_DATA). */
+const cellota_modem_profile cellota_sim7600_pushed = {
+    .name = "sim7600-pushed",
+    .urcs = urcs,
+    .urc_count = sizeof(urcs) / sizeof(urcs[0]),
+    .flags = CELLOTA_MODEM_PUSHED_DATA,
+    .links = 2,
+    .tls_links = 2,
+    .power_key_ms = 500,
+    .max_send = 1500,
+    .max_read = 1500,
+    .open_s = 120,
+    .probe = {cellota_modem_probe_steps, 1},
+    .boot = {cellota_modem_boot_steps, 1},
+    .setup = {cellota_modem_setup_steps, CELLOTA_MODEM_SETUP_MODE},
+    .registration = {cellota_modem_registration_steps, 3},
+    .attach = CELLOTA_AT_SCRIPT(attach),
+    .detach = CELLOTA_AT_SCRIPT(detach),
+    .open = {CELLOTA_AT_SCRIPT(open_pushed_tcp), CELLOTA_AT_SCRIPT(open_pushed_tls)},
+    .send = {CELLOTA_AT_SCRIPT(send_tls), CELLOTA_AT_SCRIPT(send_tls)},
+    .receive = {CELLOTA_AT_NO_SCRIPT, CELLOTA_AT_NO_SCRIPT},
+    .query = {CELLOTA_AT_NO_SCRIPT, CELLOTA_AT_NO_SCRIPT},
+    .close = {CELLOTA_AT_SCRIPT(close_tls), CELLOTA_AT_SCRIPT(close_tls)},
 };

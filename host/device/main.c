@@ -486,6 +486,9 @@ static int configure(device *d, const host_arguments *arguments)
     if (!d->modem_config.apn)
         d->modem_config.apn = "internet";
     d->modem_config.flow_control = host_option_given(arguments, "flow-control");
+    /* With RTS/CTS the SIM7600 pushes its data (docs/agent.md, Link efficiency). */
+    if (d->modem_config.flow_control && d->profile == &cellota_sim7600)
+        d->profile = &cellota_sim7600_pushed;
     d->once = host_option_given(arguments, "once");
     d->self_test_fail = host_option_given(arguments, "self-test-fail");
     return HOST_EXIT_OK;

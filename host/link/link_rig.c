@@ -39,11 +39,12 @@ static void rig_power_key(void *context, bool pressed)
     modem_emulator_power_key(((link_rig *)context)->emulator, pressed);
 }
 
-const cellota_modem_profile *link_rig_profile(modem_model model)
+const cellota_modem_profile *link_rig_profile(modem_model model, bool flow_control)
 {
     switch (model) {
     case MODEM_MODEL_SIM7600:
-        return &cellota_sim7600;
+        /* With RTS/CTS the SIM7600 can push its data (docs/agent.md, Link efficiency). */
+        return flow_control ? &cellota_sim7600_pushed : &cellota_sim7600;
     case MODEM_MODEL_SIM7000:
         return &cellota_sim7000;
     case MODEM_MODEL_SIM7070:
@@ -73,7 +74,8 @@ int link_rig_create(link_rig *rig, modem_model model, const modem_emulator_optio
     rig->port.now_ms = rig_now;
     rig->config.apn = "internet";
     rig->config.flow_control = options && options->hardware_flow_control;
-    status = cellota_modem_init(&rig->modem, &rig->port, link_rig_profile(model), &rig->config);
+    status = cellota_modem_init(&rig->modem, &rig->port,
+                                link_rig_profile(model, rig->config.flow_control), &rig->config);
     for (index = 0; status == CELLOTA_OK && index < CELLOTA_MODEM_SOCKETS; index++)
         status = cellota_modem_socket_init(&rig->sockets[index], &rig->modem, (uint8_t)index,
                                            rig->receive_buffers[index], LINK_RIG_RECEIVE_SIZE,

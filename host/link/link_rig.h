@@ -40,7 +40,7 @@ typedef struct link_rig {
 } link_rig;
 
 /* The driver profile for an emulator model. */
-const cellota_modem_profile *link_rig_profile(modem_model model);
+const cellota_modem_profile *link_rig_profile(modem_model model, bool flow_control);
 
 /* Creates the emulator (options may be NULL) and the driver with sockets on links 0 and 1.
  * 0, or -1 with the reason on stderr. */

@@ -52,6 +52,7 @@ static void drop_session(modem_emulator *emulator, int session)
     link_close(emulator, state->ssl[session]);
     state->ssl[session] = NULL;
     state->ssl_notified[session] = false;
+    state->ssl_peer_closed[session] = false;
 }
 
 /* +CIPOPEN error codes (SIM7500/SIM7600 TCPIP manual, <err>) */
@@ -691,6 +692,30 @@ static void push_socket_data(modem_emulator *emulator, int number, modem_link *l
     (void)number;
 }
 
+/* Push mode sends what the sessions hold as the UART drains, a block at a time: like the
+ * modem's own transmit buffer the output queue takes only a few blocks, so a device holding the
+ * line back (RTS) holds the sessions back, and through their full buffers the servers (TCP's
+ * window) -- and a session closed or lost has little left on its way. */
+#define PUSH_QUEUE_LIMIT 3200
+
+void sim7600_push_pending(modem_emulator *emulator)
+{
+    sim7600_state *state = &emulator->sim7600;
+    int session;
+    if (state->ssl_receive_mode != 0)
+        return;
+    for (session = 0; session < SIM7600_SSL_SESSIONS; session++) {
+        modem_link *link = state->ssl[session];
+        while (link && link_held(link) > 0 && out_pending(emulator) < PUSH_QUEUE_LIMIT)
+            write_ssl_data(emulator, session, link, 1500, true);
+        /* the close comes after the last of the data, as on the air */
+        if (link && link_held(link) == 0 && state->ssl_peer_closed[session]) {
+            state->ssl_peer_closed[session] = false;
+            out_urc(emulator, "+CCH_PEER_CLOSED: %d", session);
+        }
+    }
+}
+
 void sim7600_link_event(modem_emulator *emulator, modem_link *link, unsigned events)
 {
     sim7600_state *state = &emulator->sim7600;
@@ -706,14 +731,19 @@ void sim7600_link_event(modem_emulator *emulator, modem_link *link, unsigned eve
         }
         if (events & LINK_EVENT_DATA) {
             if (state->ssl_receive_mode == 0) {
-                while (link_held(link) > 0)
-                    write_ssl_data(emulator, number, link, 1500, true);
+                sim7600_push_pending(emulator);
             } else if (data_notice_due(emulator, &state->ssl_notified[number], false)) {
                 out_urc(emulator, "+CCHEVENT: %d,RECV EVENT", number);
             }
         }
-        if (events & LINK_EVENT_PEER_CLOSED)
-            out_urc(emulator, "+CCH_PEER_CLOSED: %d", number);
+        if (events & LINK_EVENT_PEER_CLOSED) {
+            if (state->ssl_receive_mode == 0) {
+                state->ssl_peer_closed[number] = true;
+                sim7600_push_pending(emulator);
+            } else {
+                out_urc(emulator, "+CCH_PEER_CLOSED: %d", number);
+            }
+        }
         return;
     }
     if (events & LINK_EVENT_CONNECTED)

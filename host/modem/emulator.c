@@ -1234,6 +1234,8 @@ static void poll_network(modem_emulator *emulator)
         }
     }
     http_poll(emulator);
+    if (emulator->profile->dialects & DIALECT_SIM7600)
+        sim7600_push_pending(emulator);
     if (emulator->options.reset_after_bytes &&
         emulator->bytes_since_boot >= emulator->options.reset_after_bytes &&
         emulator->power != POWER_OFF) {

@@ -260,6 +260,7 @@ typedef struct sim7600_state {
     int ssl_receive_mode;
     modem_link *ssl[SIM7600_SSL_SESSIONS];
     bool ssl_notified[SIM7600_SSL_SESSIONS];
+    bool ssl_peer_closed[SIM7600_SSL_SESSIONS]; /* push mode: said once the data is out */
     int ssl_context[SIM7600_SSL_SESSIONS];
     int ssl_authmode[10]; /* AT+CSSLCFG="authmode",ctx,mode */
     int ssl_version[10];
@@ -546,6 +547,8 @@ void dialect_link_event(modem_emulator *emulator, modem_link *link, unsigned eve
 void links_close_all(modem_emulator *emulator);
 
 void sim7600_link_event(modem_emulator *emulator, modem_link *link, unsigned events);
+/* Push mode: more of what the sessions hold, as far as the output queue has room. */
+void sim7600_push_pending(modem_emulator *emulator);
 void sim7600_network_lost(modem_emulator *emulator);
 void sim7600_reset(modem_emulator *emulator);
 void cip_link_event(modem_emulator *emulator, modem_link *link, unsigned events);

@@ -12,6 +12,9 @@
 #   5. (SIM7600) the modem-staged strategy: the image downloaded into the modem's file system,
 #      installed by the bootloader into the one slot of nrf52840-1mb, and a rollback from there.
 : "${MODEL:?MODEL must name the modem}"
+# LINK_OPTIONS: given to both cellota-modem and cellota-device (e.g. --flow-control: RTS/CTS,
+# with which a SIM7600 pushes its data -- test_device_sim7600_pushed.sh).
+LINK_OPTIONS=${LINK_OPTIONS:-}
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
 
 cellota=$CELLOTA_BIN/cellota
@@ -52,9 +55,10 @@ device() {
     name=$1
     shift
     set +e
+    # shellcheck disable=SC2086
     timeout 600 "$device_bin" --port "$modem_pty" --modem "$MODEL" --flash "$w/$name.flash" \
         --server "$base" --mqtt "127.0.0.1:$mosquitto_port" --id "$name" \
-        --pub "$w/operator.pub.pem" "$@" >>"$w/$name.out" 2>&1
+        --pub "$w/operator.pub.pem" $LINK_OPTIONS "$@" >>"$w/$name.out" 2>&1
     device_status=$?
     set -e
 }
@@ -92,7 +96,7 @@ status_log=$lib_scratch/status.log
 sleep 0.3
 
 # --- 1. polling ------------------------------------------------------------------------------
-lib_start_modem "$MODEL"
+lib_start_modem "$MODEL" $LINK_OPTIONS
 device poll --once
 check "poll: --once exits 0 (status $device_status)" [ "$device_status" -eq 0 ]
 check "poll: runs 1.1.0" contains "$w/poll.out" "running 1.1.0, the newest version, confirmed"
@@ -114,7 +118,7 @@ echo "$MODEL: poll: updated to 1.1.0 and confirmed; second run up to date, 0 ima
 # --- 2. an MQTT request ----------------------------------------------------------------------
 lib_background mqtt_device "$device_bin" --port "$modem_pty" --modem "$MODEL" \
     --flash "$w/poll.flash" --server "$base" --mqtt "127.0.0.1:$mosquitto_port" --id poll \
-    --pub "$w/operator.pub.pem" --poll-interval 0
+    --pub "$w/operator.pub.pem" --poll-interval 0 $LINK_OPTIONS
 mqtt_device=$background_pid
 if lib_wait_for "$lib_scratch/mqtt_device.log" "running 1.1.0, the newest version" 120; then
     sleep 1 # subscribed
@@ -143,7 +147,8 @@ fault() {
     name=$1
     device_options=$2
     shift 2
-    lib_start_modem "$MODEL" "$@"
+    # shellcheck disable=SC2086
+    lib_start_modem "$MODEL" $LINK_OPTIONS "$@"
     # shellcheck disable=SC2086
     device "$name" --once $device_options
     lib_stop_modem
@@ -166,9 +171,10 @@ fault reset "" --reset-after 30000
 fault registration "" --lose-registration-at 9000 --lose-registration-for 4000
 
 # A power cut: kill -9 in the middle of the download, then power on again.
-lib_start_modem "$MODEL"
+lib_start_modem "$MODEL" $LINK_OPTIONS
 lib_background cut "$device_bin" --port "$modem_pty" --modem "$MODEL" --flash "$w/cut.flash" \
-    --server "$base" --mqtt "127.0.0.1:$mosquitto_port" --id cut --pub "$w/operator.pub.pem" --once
+    --server "$base" --mqtt "127.0.0.1:$mosquitto_port" --id cut --pub "$w/operator.pub.pem" --once \
+    $LINK_OPTIONS
 cut_pid=$background_pid
 reached=0
 tries=0
@@ -196,7 +202,7 @@ again=$((reached - resumed))
 echo "$MODEL: fault power-cut: killed at >= $reached bytes, resumed at $resumed: at least $again bytes re-downloaded (<= $PAGE by design)"
 
 # --- 4. a failing self-test ------------------------------------------------------------------
-lib_start_modem "$MODEL"
+lib_start_modem "$MODEL" $LINK_OPTIONS
 device selftest --once --self-test-fail
 check "self-test: --once fails (status $device_status)" [ "$device_status" -eq 1 ]
 check "self-test: says why" contains "$w/selftest.out" "failed its self-test"
@@ -228,12 +234,12 @@ if [ "$MODEL" = sim7600 ]; then
         set +e
         timeout 600 "$device_bin" --port "$modem_pty" --modem sim7600 --flash "$w/$name.flash" \
             --server "$base/nrf" --mqtt "127.0.0.1:$mosquitto_port" --id "$name" \
-            --pub "$w/operator.pub.pem" --layout nrf52840-1mb --strategy modem "$@" \
+            --pub "$w/operator.pub.pem" --layout nrf52840-1mb --strategy modem $LINK_OPTIONS "$@" \
             >>"$w/$name.out" 2>&1
         device_status=$?
         set -e
     }
-    lib_start_modem sim7600 --fs-dir "$w/modemfs"
+    lib_start_modem sim7600 --fs-dir "$w/modemfs" $LINK_OPTIONS
     modem_device staged --once
     check "modem-staged: --once exits 0 (status $device_status)" [ "$device_status" -eq 0 ]
     check "modem-staged: runs 1.1.0" contains "$w/staged.out" "running 1.1.0, the newest version, confirmed"
