@@ -14,12 +14,14 @@ against its .def text before the header is written):
   in symbols, text), packed as 5-bit symbols (least significant bit first). A symbol below
   ERROR_DIRECT_CHARACTERS is that place of error_characters (the most used characters); a larger
   one is followed by a second symbol: place DIRECT + (first - DIRECT) * 32 + second. Group 0 is
-  the ERROR_SHORT_WORDS most frequent words, group 1 the rest; error_word_counts[group][units]
-  is how many words of a group are that many symbols long, so a word's place is found from its
-  index without a table of offsets.
+  the ERROR_SHORT_WORDS most frequent words, group 1 the rest. error_word_counts lists how many
+  words of group 0 are 1, 2, ... symbols long, then (from ERROR_LONG_WORD_COUNTS) group 1's, so
+  a word's place is found from its index without a table of offsets.
 - error_entries: per error, sorted by code: the code's increase over the previous entry (one
   byte), the name's words, ERROR_END, the sentence's words, ERROR_END. A word index below
   ERROR_SHORT_WORDS is one byte; a larger one is two: ERROR_SHORT_WORDS + high byte, low byte.
+  When every name of a hundred's range starts with the same word (IMAGE, BOOT, AT, NET, AGENT),
+  the entries leave it out and error_range_prefixes holds it once (1 + its index; 0: none).
 - A sentence is split at spaces, and "(" at a word's front and ",", ":", ";", ")", "?", "'s" at
   its end become words of their own. Decoding joins words with a space, except before one of
   those split-off words and after a "(".
@@ -141,6 +143,16 @@ def main():
     def units(word):
         return len(symbols(word))
 
+    # A hundred's range whose names all start with the same word (IMAGE_, BOOT_, ...) keeps that
+    # word once, in error_range_prefixes, instead of in every entry.
+    ranges = collections.defaultdict(list)
+    for code, name, parts, words in named:
+        ranges[code // 100].append(parts)
+    prefixes = {}
+    for hundred, names in ranges.items():
+        if len({parts[0] for parts in names}) == 1 and all(len(parts) > 1 for parts in names):
+            prefixes[hundred] = names[0][0]
+            frequency[names[0][0]] -= len(names) - 1
     by_frequency = sorted(frequency, key=lambda word: (-frequency[word], word))
     lead_bytes = 1
     while 255 - lead_bytes + lead_bytes * 256 < len(by_frequency):
@@ -153,10 +165,11 @@ def main():
     for group in groups:
         group = sorted(group, key=lambda word: (units(word), word))
         order += group
+        # how many words of each length 1, 2, ... up to the group's longest
         counts.append([sum(1 for word in group if units(word) == length)
-                       for length in range(longest + 1)])
+                       for length in range(1, max(map(units, group), default=0) + 1)])
     index = {word: position for position, word in enumerate(order)}
-    count_type = "uint8_t" if max(max(row) for row in counts) < 256 else "uint16_t"
+    count_type = "uint8_t" if max(max(row, default=0) for row in counts) < 256 else "uint16_t"
 
     def encode(words):
         data = []
@@ -177,7 +190,10 @@ def main():
             sys.exit(f"error_text: {name}: more than 255 after the code before it")
         stream.append(code - previous)
         previous = code
-        stream += encode(parts) + encode(words)
+        if code // 100 in prefixes:
+            stream += encode(parts[1:]) + encode(words)
+        else:
+            stream += encode(parts) + encode(words)
         if decode(parts, True) != name:
             sys.exit(f"error_text: the name {name} does not survive splitting")
         text_size = max(text_size, len(name) + 1, len(decode(words, False)) + 1)
@@ -221,9 +237,16 @@ def main():
         out.write(f"#define ERROR_DIRECT_CHARACTERS {direct}\n")
         out.write(f"#define ERROR_TEXT_LONGEST {text_size}\n")
         out.write(f"typedef {count_type} error_word_count;\n")
-        out.write("static const error_word_count error_word_counts[2][ERROR_LONGEST_WORD + 1] = {\n")
-        for row in counts:
-            out.write("    {" + ", ".join(str(value) for value in row) + "},\n")
+        out.write(f"#define ERROR_LONG_WORD_COUNTS {len(counts[0])}\n")
+        out.write("static const error_word_count error_word_counts[] = {\n")
+        out.write(rows(counts[0] + counts[1], 16))
+        out.write("\n};\n")
+        hundreds = max(code for code, _, _, _ in named) // 100 + 1
+        out.write(f"#define ERROR_RANGES {hundreds}\n")
+        out.write("/* per hundred: 1 + the word every name starts with, or 0 */\n")
+        out.write("static const uint16_t error_range_prefixes[ERROR_RANGES] = {")
+        out.write(", ".join(str(index[prefixes[hundred]] + 1 if hundred in prefixes else 0)
+                            for hundred in range(hundreds)))
         out.write("};\n")
         out.write("static const char error_characters[] = {\n")
         out.write(rows([character_literal(character) for character in alphabet], 12))

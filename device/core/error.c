@@ -37,17 +37,17 @@ static unsigned symbol_at(size_t place)
 /* Decodes the word with this index into word (ERROR_LONGEST_WORD + 1 bytes); its length. */
 static size_t word_at(unsigned index, char *word)
 {
-    const error_word_count *counts = error_word_counts[0];
+    const error_word_count *counts = error_word_counts; /* counts[0]: words of 1 symbol */
     size_t place = 0, units, length = 0, end;
 
     if (index >= ERROR_SHORT_WORDS) {
         index -= ERROR_SHORT_WORDS;
-        counts = error_word_counts[1];
+        counts += ERROR_LONG_WORD_COUNTS;
         place = ERROR_SHORT_WORD_UNITS;
     }
-    for (units = 1; index >= counts[units]; units++) {
-        index -= counts[units];
-        place += (size_t)counts[units] * units;
+    for (units = 1; index >= counts[units - 1]; units++) {
+        index -= counts[units - 1];
+        place += (size_t)counts[units - 1] * units;
     }
     place += (size_t)index * units;
     for (end = place + units; place < end; place++) {
@@ -83,44 +83,46 @@ static const uint8_t *find_entry(int code)
     return NULL;
 }
 
-/* Writes a list of words: a name's joined by '_' in upper case, a sentence's by spaces. */
-static void write_words(const uint8_t *entry, bool name, text_out *out)
+/* Writes the name (joined by '_', upper case) or the sentence (by spaces) of an entry. */
+static char *write_text(int code, bool name, const char *unknown, char *buffer, size_t size)
 {
-    bool glue = true; /* no separator before the first word or after a "(" */
+    text_out out = {buffer, size, 0};
+    const uint8_t *entry = find_entry(code);
+    bool glue = true;    /* no separator before the first word or after a "(" */
+    unsigned prefix = 0; /* 1 + the word the name starts with, when its range leaves it out */
 
-    while (*entry != ERROR_END) {
-        unsigned index = *entry++;
+    if (!entry) {
+        for (; *unknown; unknown++)
+            put(&out, *unknown);
+        buffer[out.length] = '\0';
+        return buffer;
+    }
+    if (!name) {
+        entry = skip_words(entry);
+    } else if (code / 100 < ERROR_RANGES) {
+        prefix = error_range_prefixes[code / 100];
+    }
+    while (prefix || *entry != ERROR_END) {
         char word[ERROR_LONGEST_WORD + 1];
+        unsigned index = prefix ? prefix - 1 : *entry++;
         size_t length, at;
 
-        if (index >= ERROR_SHORT_WORDS)
+        if (!prefix && index >= ERROR_SHORT_WORDS)
             index = ERROR_SHORT_WORDS + (index - ERROR_SHORT_WORDS) * 256u + *entry++;
+        prefix = 0;
         length = word_at(index, word);
         /* ",", ":", ";", ")", "?" and "'s" were split off the word before them */
         if (!glue &&
             (name || !((length == 1 && (word[0] == ',' || word[0] == ':' || word[0] == ';' ||
                                         word[0] == ')' || word[0] == '?')) ||
                        (length == 2 && word[0] == '\'' && word[1] == 's'))))
-            put(out, name ? '_' : ' ');
+            put(&out, name ? '_' : ' ');
         glue = !name && length == 1 && word[0] == '(';
         for (at = 0; at < length; at++) {
             char character = word[at];
-            put(out, name && character >= 'a' && character <= 'z' ? (char)(character - 'a' + 'A')
-                                                                  : character);
+            put(&out, name && character >= 'a' && character <= 'z' ? (char)(character - 'a' + 'A')
+                                                                   : character);
         }
-    }
-}
-
-static char *write_text(int code, bool name, const char *unknown, char *buffer, size_t size)
-{
-    text_out out = {buffer, size, 0};
-    const uint8_t *entry = find_entry(code);
-
-    if (!entry) {
-        for (; *unknown; unknown++)
-            put(&out, *unknown);
-    } else {
-        write_words(name ? entry : skip_words(entry), name, &out);
     }
     buffer[out.length] = '\0';
     return buffer;
