@@ -160,7 +160,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const cellota_modem_profile *const profiles[] = {&cellota_sim7600, &cellota_sim7000,
-                                                            &cellota_sim7070, &cellota_sim800};
+                                                            &cellota_sim7070, &cellota_sim800,
+                                                            &cellota_sim7600_pushed};
     feed f;
     cellota_port port;
     uint8_t target;
@@ -183,9 +184,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     port.now_ms = feed_now;
     port.modem_power_key = power_key;
 
-    if (target % 5 == 4)
+    if (target % 6 == 5)
         drive_files(&f, &port);
     else
-        drive_modem(&f, &port, profiles[target % 5], (target & 0x80) != 0);
+        drive_modem(&f, &port, profiles[target % 6], (target & 0x80) != 0);
     return 0;
 }

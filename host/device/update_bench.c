@@ -34,7 +34,7 @@ static const host_option options[] = {
     {"parity", NULL, "run the UART 8E1", false},
     {"flow-control", NULL, "RTS/CTS hardware flow control", false},
     {"timeout", "SECONDS", "virtual seconds before giving up (default 3600)", false},
-    {"trace", "FILE", "write the UART conversation to FILE (time, direction, bytes)", false},
+    {"log", "FILE", "write the AT exchange to FILE (virtual ms, direction, bytes)", false},
     {NULL, NULL, NULL, false},
 };
 
@@ -129,18 +129,6 @@ static void on_event(void *context, const cellota_agent_event *event)
     }
 }
 
-/* The --trace tap: one record per burst, "<ms> <direction> <length>:" then the bytes as they
- * went (binary included), so a script can account for every byte the line carried. */
-static void trace_bytes(void *user, uint64_t now_ms, modem_log_direction direction,
-                        const uint8_t *data, size_t length)
-{
-    static const char *const names[] = {"device->modem", "modem->device", "note"};
-    FILE *file = user;
-    fprintf(file, "%llu %s %zu:", (unsigned long long)now_ms, names[direction], length);
-    fwrite(data, 1, length, file);
-    fputc('\n', file);
-}
-
 /* Line rate of the UART in bytes per second. */
 static double uart_rate(uint32_t baud, bool parity)
 {
@@ -190,7 +178,7 @@ int main(int argc, char **argv)
     uint64_t deadline;
     uint32_t baud = 115200, timeout_s = 3600;
     double seconds, rate, limit;
-    FILE *trace = NULL;
+    FILE *log_file = NULL;
     int status, result;
 
     host_set_program("cellota-update-bench");
@@ -214,12 +202,12 @@ int main(int argc, char **argv)
     emulator.radio = radio;
     emulator.parity = host_option_given(&arguments, "parity");
     emulator.hardware_flow_control = host_option_given(&arguments, "flow-control");
-    value = host_option_value(&arguments, "trace");
+    value = host_option_value(&arguments, "log");
     if (value) {
-        if (!(trace = fopen(value, "wb")))
+        if (!(log_file = fopen(value, "w")))
             return host_error(HOST_EXIT_IO, "%s: %s", value, strerror(errno));
-        emulator.log = trace_bytes;
-        emulator.log_user = trace;
+        emulator.log = link_rig_log;
+        emulator.log_user = log_file;
     }
     if (link_rig_create(&b.rig, model, &emulator) != 0)
         return HOST_EXIT_INTERNAL;
@@ -290,7 +278,7 @@ int main(int argc, char **argv)
            radio_name(radio), 100.0 * rate / limit);
     link_rig_destroy(&b.rig);
     flash_sim_destroy(&b.flash);
-    if (trace)
-        fclose(trace);
+    if (log_file)
+        fclose(log_file);
     return HOST_EXIT_OK;
 }

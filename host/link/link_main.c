@@ -87,39 +87,6 @@ static bool option_rate(const host_arguments *arguments, const char *name, doubl
     return !text || (host_parse_decimal(text, value) && *value <= 1.0);
 }
 
-/* The emulator's tap, as text: ">" device to modem, "<" modem to device, "#" notes. Payload
- * runs are shown by their length so a 512 KiB transfer stays readable. */
-static void log_exchange(void *user, uint64_t now_ms, modem_log_direction direction,
-                         const uint8_t *data, size_t length)
-{
-    FILE *file = user;
-    size_t index, binary = 0;
-    fprintf(file, "%8" PRIu64 " %c ", now_ms,
-            direction == MODEM_LOG_FROM_DEVICE ? '>'
-            : direction == MODEM_LOG_TO_DEVICE ? '<'
-                                               : '#');
-    for (index = 0; index <= length; index++) {
-        bool text = index < length && ((data[index] >= 0x20 && data[index] < 0x7f) ||
-                                       data[index] == '\r' || data[index] == '\n');
-        if (index < length && !text) {
-            binary++;
-            continue;
-        }
-        if (binary)
-            fprintf(file, "[%zu bytes]", binary);
-        binary = 0;
-        if (index == length)
-            break;
-        if (data[index] == '\r')
-            fputs("\\r", file);
-        else if (data[index] == '\n')
-            fputs("\\n", file);
-        else
-            fputc(data[index], file);
-    }
-    fputc('\n', file);
-}
-
 static int run_fetch(int argc, char **argv)
 {
     host_arguments arguments;
@@ -174,7 +141,7 @@ static int run_fetch(int argc, char **argv)
         if (!log_file)
             return host_error(HOST_EXIT_IO, "cannot write %s",
                               host_option_value(&arguments, "log"));
-        options.log = log_exchange;
+        options.log = link_rig_log;
         options.log_user = log_file;
     }
     status = host_read_file(host_option_value(&arguments, "expect"), 0, &expected, &length);

@@ -333,3 +333,36 @@ int link_rig_fetch(link_rig *rig, const char *host, uint16_t port, const char *p
         }
     }
 }
+
+/* The emulator's tap, as text: ">" device to modem, "<" modem to device, "#" notes. Payload
+ * runs are shown by their length so a 512 KiB transfer stays readable. */
+void link_rig_log(void *user, uint64_t now_ms, modem_log_direction direction, const uint8_t *data,
+                  size_t length)
+{
+    FILE *file = user;
+    size_t index, binary = 0;
+    fprintf(file, "%8" PRIu64 " %c ", now_ms,
+            direction == MODEM_LOG_FROM_DEVICE ? '>'
+            : direction == MODEM_LOG_TO_DEVICE ? '<'
+                                               : '#');
+    for (index = 0; index <= length; index++) {
+        bool text = index < length && ((data[index] >= 0x20 && data[index] < 0x7f) ||
+                                       data[index] == '\r' || data[index] == '\n');
+        if (index < length && !text) {
+            binary++;
+            continue;
+        }
+        if (binary)
+            fprintf(file, "[%zu bytes]", binary);
+        binary = 0;
+        if (index == length)
+            break;
+        if (data[index] == '\r')
+            fputs("\\r", file);
+        else if (data[index] == '\n')
+            fputs("\\n", file);
+        else
+            fputc(data[index], file);
+    }
+    fputc('\n', file);
+}

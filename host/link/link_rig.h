@@ -39,6 +39,12 @@ typedef struct link_rig {
     unsigned idle_steps; /* steps in a row that left time alone for the application */
 } link_rig;
 
+/* The emulator's log tap (modem_emulator_options.log, user a FILE *), as text: ">" device to
+ * modem, "<" modem to device, "#" notes, each line with its virtual milliseconds; runs of binary
+ * bytes are shown by their length, so a whole transfer stays readable. */
+void link_rig_log(void *user, uint64_t now_ms, modem_log_direction direction, const uint8_t *data,
+                  size_t length);
+
 /* The driver profile for an emulator model. */
 const cellota_modem_profile *link_rig_profile(modem_model model, bool flow_control);
 

@@ -702,7 +702,10 @@ void sim7600_push_pending(modem_emulator *emulator)
 {
     sim7600_state *state = &emulator->sim7600;
     int session;
-    if (state->ssl_receive_mode != 0)
+    /* While a '>' prompt takes a payload the modem's output waits, pushed data with it: it
+     * stays in the sessions (and the servers' windows) rather than in a buffer that could
+     * overflow. */
+    if (state->ssl_receive_mode != 0 || emulator->input_mode == INPUT_DATA)
         return;
     for (session = 0; session < SIM7600_SSL_SESSIONS; session++) {
         modem_link *link = state->ssl[session];
