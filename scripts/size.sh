@@ -14,11 +14,14 @@
 #                its AT engine built as CELLOTA_AT_FILE_READER_ONLY (at/engine.h; the same source),
 #                with the SIM7600 file reader of the at module as its staged image source (also
 #                printed without it, the reader being the board's)
-#   agent        every public function of every module except the bootloader core and the first
-#                stage (what an application links), plus the contexts it holds in static RAM
-#                (scripts/size/agent.c). Not roots: cellota_strerror and cellota_error_name --
-#                a device reports codes and the server and CLI print the sentences
-#                (core/error.h); agent code that calls them gets them counted by the link.
+#   agent        every public function and constant (the modem profile) of every module except
+#                the bootloader core and the first stage (what an application links), plus the
+#                contexts it holds in static RAM (scripts/size/agent.c). Not roots:
+#                cellota_error_sentence and cellota_error_name_text (core/error.h) -- the agent's
+#                status message calls them, so the link counts them through it.
+#   application  scripts/size/application.c: a whole A/B device with a SIM7600, MQTT and HTTP --
+#                only what its main reaches, and the RAM it holds with every buffer (printed
+#                for information: the budget lines stay the two below)
 # flash = text + data, ram = data + bss. libgcc's helpers are linked and counted; the board's
 # port and the C library's mem*/str* are not. The last two lines:
 #   size: agent flash=BYTES ram=BYTES
@@ -45,6 +48,9 @@ work=${SIZE_WORK:-$(mktemp -d)}
 # mbedTLS's headers and nothing else from the host's /usr/include.
 mkdir -p "$work/include"
 ln -s /usr/include/mbedtls "$work/include/mbedtls"
+# The generated error table (core/error.c), as the CMake build makes it.
+mkdir -p "$work/include/core"
+python3 scripts/error_text.py device "$work/include/core/error_text.h"
 INCLUDES="-Idevice -I$work/include"
 
 # Is device/<module>/<file> part of a device build?
@@ -170,12 +176,13 @@ set -- $(link bootloader size_bootloader_main \
 bootloader_flash=$1
 bootloader_ram=$2
 
-# The agent side: every global function of its modules is a root.
+# The agent side: every global function and constant of its modules is a root (constants too:
+# the modem profile, cellota_sim7600, is a table of steps and handlers no function names).
 roots=""
 # shellcheck disable=SC2086
 for symbol in $($NM --defined-only -g $agent_objects |
-    awk '$2 == "T" && $3 != "cellota_strerror" && $3 != "cellota_error_name" { print $3 }' |
-    sort -u); do
+    awk '$2 ~ /^[TRD]$/ && $3 != "cellota_error_sentence" && $3 != "cellota_error_name_text" {
+        print $3 }' | sort -u); do
     roots="$roots -Wl,-u,$symbol"
 done
 agent_define=""
@@ -188,6 +195,17 @@ set -- $(link agent size_agent_contexts $roots -Wl,-u,size_agent_contexts "$agen
     $agent_objects)
 agent_flash=$1
 agent_ram=$2
+
+# A whole application (scripts/size/application.c, A/B with both transports): only what its
+# main reaches, and the RAM it holds with its buffers. Printed for information, no budget.
+application_flash=""
+if [ -n "$agent_define" ]; then
+    # shellcheck disable=SC2086
+    set -- $(link application size_application_main \
+        "$(entry application application "-DSIZE_PROFILE=cellota_$PROFILE")" $agent_objects)
+    application_flash=$1
+    application_ram=$2
+fi
 
 status=0
 over() {
@@ -202,6 +220,10 @@ by_module bootloader
 by_module agent
 echo "size: first-stage flash=$first_flash ram=$first_ram"
 echo "size: bootloader-without-modem-reader flash=$core_flash ram=$core_ram"
+if [ -n "$application_flash" ]; then
+    by_module application
+    echo "size: application flash=$application_flash ram=$application_ram"
+fi
 echo "size: agent flash=$agent_flash ram=$agent_ram"
 echo "size: bootloader flash=$bootloader_flash ram=$bootloader_ram"
 exit $status

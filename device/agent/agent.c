@@ -9,6 +9,7 @@
 #include "agent/records.h"
 #include "core/error.h"
 #include "image/semver.h"
+#include "net/text.h"
 
 #include <string.h>
 
@@ -264,8 +265,8 @@ static int take_image(cellota_agent *agent, const uint8_t *data, size_t length)
         agent->saved_offset = agent->pipeline.checkpoint.offset;
     }
     agent->report.offset = before + (uint32_t)length;
-    percent_before = size ? (uint32_t)((uint64_t)before * 10u / size) : 0;
-    percent_after = size ? (uint32_t)((uint64_t)agent->report.offset * 10u / size) : 0;
+    percent_before = cellota_text_scaled_share(before, size, 10);
+    percent_after = cellota_text_scaled_share(agent->report.offset, size, 10);
     if (percent_after != percent_before)
         agent->status_dirty = true; /* every 10% */
     emit(agent, CELLOTA_AGENT_EVENT_PROGRESS, CELLOTA_OK, 0);

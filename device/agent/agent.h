@@ -208,33 +208,34 @@ typedef struct cellota_agent_config {
 
 /* Everything is inside; do not move an agent after init. Fields are private. */
 typedef struct cellota_agent {
+    /* Bytes first, then words, then the large parts: Thumb reaches a byte field in the first 32
+     * bytes, or a word in the first 128, with a 2-byte instruction instead of a 4-byte one. */
+    uint8_t step, resume_step, http_step, stop_step, url_index, urls_present, urls_failed;
+    uint8_t failures, retries;
+    bool accept_unsigned;
+    bool pipeline_ready, check_wanted, request_pending, request_too_large, rejected_now;
+    bool status_dirty, status_urgent, mqtt_connected, mqtt_running, progressed;
     const cellota_agent_config *config; /* the caller's, kept as given */
     const char *factory_version;
     uint32_t retry_min_ms, retry_max_ms;
-    uint8_t retries;
-    bool accept_unsigned;
-    cellota_boot_control control;
-    cellota_pipeline pipeline;
-    cellota_http_client http;
-    cellota_mqtt_client mqtt;
-    cellota_mqtt_will will;
-    cellota_socket throttle; /* what the HTTP client reads through in the modem strategy */
-    cellota_fw_info info;    /* the job's image */
-    cellota_agent_job job;
-    cellota_agent_report report;
-    char running_version[CELLOTA_AGENT_VERSION_MAX + 1];
-    char online_topic[CELLOTA_AGENT_TOPIC_SIZE];
-    char answer[CELLOTA_AGENT_VERSION_MAX + 2]; /* body of GET /version */
-    size_t answer_length, request_length;
-    uint8_t step, resume_step, http_step, stop_step, url_index, urls_present, urls_failed;
-    uint8_t failures;
-    bool pipeline_ready, check_wanted, request_pending, request_too_large, rejected_now;
-    bool status_dirty, status_urgent, mqtt_connected, mqtt_running, progressed;
     uint32_t now, timer, check_at, status_sent_at;
     uint32_t reached, skip, saved_offset, failed_at; /* download: bytes of the image */
     uint32_t staged_offset, staging_length;          /* modem strategy: the file so far */
     uint32_t random_state;
     int staging_error, result;
+    size_t answer_length, request_length;
+    cellota_agent_report report;
+    cellota_agent_job job;
+    cellota_fw_info info; /* the job's image */
+    char running_version[CELLOTA_AGENT_VERSION_MAX + 1];
+    char online_topic[CELLOTA_AGENT_TOPIC_SIZE];
+    char answer[CELLOTA_AGENT_VERSION_MAX + 2]; /* body of GET /version */
+    cellota_mqtt_will will;
+    cellota_socket throttle; /* what the HTTP client reads through in the modem strategy */
+    cellota_boot_control control;
+    cellota_pipeline pipeline;
+    cellota_http_client http;
+    cellota_mqtt_client mqtt;
 } cellota_agent;
 
 /*

@@ -57,12 +57,12 @@ int cellota_agent_status_json(const cellota_agent_report *report, const char *ca
                               char *buffer, size_t size, size_t *length)
 {
     cellota_writer writer = {(uint8_t *)buffer, size, 0, false};
-    uint32_t progress = 0;
+    char text[CELLOTA_ERROR_TEXT_SIZE];
+    uint32_t progress;
 
     if (!buffer || size == 0)
         return CELLOTA_BUFFER_TOO_SMALL;
-    if (report->size > 0)
-        progress = (uint32_t)((uint64_t)report->offset * 100u / report->size);
+    progress = cellota_text_scaled_share(report->offset, report->size, 100);
     cellota_writer_byte(&writer, '{');
     write_member(&writer, "state", true);
     write_string(&writer, cellota_agent_state_name(report->state));
@@ -83,9 +83,9 @@ int cellota_agent_status_json(const cellota_agent_report *report, const char *ca
         cellota_writer_decimal(&writer, (uint32_t)report->error);
     }
     write_member(&writer, "error_name", false);
-    write_string(&writer, cellota_error_name(report->error));
+    write_string(&writer, cellota_error_name_text(report->error, text, sizeof(text)));
     write_member(&writer, "message", false);
-    write_string(&writer, cellota_strerror(report->error));
+    write_string(&writer, cellota_error_sentence(report->error, text, sizeof(text)));
     if (campaign && campaign[0]) {
         write_member(&writer, "campaign", false);
         write_string(&writer, campaign);

@@ -80,11 +80,12 @@ typedef enum cellota_modem_state {
 typedef struct cellota_modem_socket cellota_modem_socket;
 
 struct cellota_modem {
-    cellota_at at;
+    /* Bytes first, then words, then the engine: Thumb reaches a byte field in the first 32
+     * bytes, or a word in the first 128, with a 2-byte instruction instead of a 4-byte one. */
+    uint8_t stage, operation, script_stage, next_socket, registration, timeouts;
+    bool wanted, roaming;
     const cellota_modem_profile *profile;
     const cellota_modem_config *config;
-    cellota_at_parameters parameters;
-    cellota_modem_socket *sockets[CELLOTA_MODEM_SOCKETS];
     cellota_modem_socket *operation_socket; /* the socket the running script works for */
     uint32_t now, timer, deadline, denied_since;
     int error;
@@ -95,8 +96,9 @@ struct cellota_modem {
     cellota_modem_socket *pushed_socket;
     uint32_t line_faults;
     uint16_t pushed_length;
-    uint8_t stage, operation, script_stage, next_socket, registration, timeouts;
-    bool wanted, roaming;
+    cellota_modem_socket *sockets[CELLOTA_MODEM_SOCKETS];
+    cellota_at_parameters parameters;
+    cellota_at at;
 };
 
 struct cellota_modem_socket {

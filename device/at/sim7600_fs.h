@@ -35,14 +35,14 @@
 typedef void (*cellota_sim7600_fs_entry)(void *user, const char *name);
 
 typedef struct cellota_sim7600_fs {
-    cellota_at *at;
-    cellota_at_parameters parameters;
-    int result;
     uint8_t polled; /* which source call runs (0: none), for the polled calls */
+    int result;
+    cellota_at *at;
     uint8_t *buffer;
     uint32_t capacity, count;
     cellota_sim7600_fs_entry entry;
     void *entry_user;
+    cellota_at_parameters parameters; /* last: scalars first reach with 2-byte Thumb code */
 } cellota_sim7600_fs;
 
 /* Binds the file system to an engine (a modem's: cellota_modem_at). */

@@ -3,7 +3,7 @@
 
 #include "core/error.h"
 
-static int digit_value(char character)
+int cellota_hex_digit(char character)
 {
     if (character >= '0' && character <= '9')
         return character - '0';
@@ -18,7 +18,7 @@ int cellota_hex_decode(uint8_t *bytes, const char *hex, size_t size)
 {
     size_t index;
     for (index = 0; index < size; index++) {
-        int high = digit_value(hex[2 * index]), low = digit_value(hex[2 * index + 1]);
+        int high = cellota_hex_digit(hex[2 * index]), low = cellota_hex_digit(hex[2 * index + 1]);
         if (high < 0 || low < 0)
             return CELLOTA_INVALID_ARGUMENT;
         bytes[index] = (uint8_t)(high << 4 | low);

@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The value of one hex digit (either case), or -1 for any other character. */
+int cellota_hex_digit(char character);
+
 /* Fixed lengths only: the caller has checked the text is exactly 2 * size characters.
  * Decodes 2 * size hex digits (either case) into size bytes. CELLOTA_INVALID_ARGUMENT at the
  * first character that is not a hex digit (bytes is then partly written). */

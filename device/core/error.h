@@ -1,6 +1,6 @@
 /*
- * Error codes. Every error a user can hit has a name and a sentence; the agent reports the code
- * and the server and CLI print the sentence.
+ * Error codes. Every error a user can hit has a name and a sentence; the agent reports the code,
+ * the name and the sentence in its status message, and the server and CLI print them.
  *
  * Each module lists its own errors in <module>/errors.def as
  *     CELLOTA_ERROR(NAME, value, "sentence")
@@ -9,9 +9,15 @@
  *
  * Convention: a function returns int, 0 (CELLOTA_OK) on success, CELLOTA_IN_PROGRESS when a
  * non-blocking operation has started or goes on, or an error code.
+ *
+ * The names and sentences are stored compactly (a dictionary of words, generated at build time
+ * from the .def files by scripts/error_text.py), so they are written into the caller's buffer
+ * rather than returned as pointers into a table.
  */
 #ifndef CELLOTA_CORE_ERROR_H
 #define CELLOTA_CORE_ERROR_H
+
+#include <stddef.h>
 
 typedef enum cellota_error {
 #define CELLOTA_ERROR(name, value, sentence) CELLOTA_##name = value,
@@ -25,10 +31,27 @@ typedef enum cellota_error {
     CELLOTA_ERROR_END_
 } cellota_error;
 
-/* The sentence for a code; "unknown error" for a code no module defines. Never NULL. */
-const char *cellota_strerror(int code);
+/* A buffer of this size holds any sentence or name with its NUL (the build checks it). */
+#define CELLOTA_ERROR_TEXT_SIZE 192
 
-/* The code's name without the CELLOTA_ prefix ("IMAGE_BAD_PADDING"); "UNKNOWN" if undefined. */
-const char *cellota_error_name(int code);
+/*
+ * Writes the sentence for a code into buffer ("unknown error" for a code no module defines),
+ * NUL-terminated and cut to size - 1 characters if the buffer is shorter than
+ * CELLOTA_ERROR_TEXT_SIZE. Returns buffer. Precondition: buffer is not NULL and size >= 1.
+ */
+char *cellota_error_sentence(int code, char *buffer, size_t size);
+
+/* The same for the code's name without the CELLOTA_ prefix ("IMAGE_BAD_PADDING"; "UNKNOWN"). */
+char *cellota_error_name_text(int code, char *buffer, size_t size);
+
+/*
+ * One-expression forms, for printing: the text is written into an unnamed buffer (a C99
+ * compound literal) that lives until the end of the enclosing block, so use the pointer in the
+ * same statement or block and never keep or return it.
+ */
+#define cellota_strerror(code)                                                                     \
+    cellota_error_sentence((code), (char[CELLOTA_ERROR_TEXT_SIZE]){0}, CELLOTA_ERROR_TEXT_SIZE)
+#define cellota_error_name(code)                                                                   \
+    cellota_error_name_text((code), (char[CELLOTA_ERROR_TEXT_SIZE]){0}, CELLOTA_ERROR_TEXT_SIZE)
 
 #endif

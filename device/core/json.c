@@ -9,6 +9,7 @@
  */
 #include "core/json.h"
 
+#include "core/encoding.h"
 #include "core/error.h"
 
 #include <string.h>
@@ -40,17 +41,10 @@ static bool read_hex4(const char *text, size_t end, size_t *position, uint32_t *
     if (end - *position < 4)
         return false;
     for (index = 0; index < 4; index++) {
-        char character = text[*position + index];
-        uint32_t digit;
-        if (is_digit(character))
-            digit = (uint32_t)(character - '0');
-        else if (character >= 'a' && character <= 'f')
-            digit = (uint32_t)(character - 'a' + 10);
-        else if (character >= 'A' && character <= 'F')
-            digit = (uint32_t)(character - 'A' + 10);
-        else
+        int digit = cellota_hex_digit(text[*position + index]);
+        if (digit < 0)
             return false;
-        *value = *value << 4 | digit;
+        *value = *value << 4 | (uint32_t)digit;
     }
     *position += 4;
     return true;

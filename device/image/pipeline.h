@@ -45,19 +45,21 @@ typedef struct cellota_pipeline_checkpoint {
 /* Everything is inside: no heap, no globals. Do not copy or move one after begin (mbedTLS's AES
  * context points into itself). */
 typedef struct cellota_pipeline {
+    /* Scalars first, the large parts last: Thumb reaches a byte field in the first 32 bytes, or
+     * a word in the first 128, with a 2-byte instruction instead of a 4-byte one. */
+    uint8_t buffered; /* how many bytes of block */
+    bool finished;    /* finish has given its final answer (in error) */
     const cellota_port *port;
     const cellota_flash_area *area; /* NULL: hash and check only */
     const cellota_fw_info *info;
-    mbedtls_aes_context aes;
-    cellota_pipeline_checkpoint now;        /* running state */
-    cellota_pipeline_checkpoint checkpoint; /* as of the last erase-page boundary */
-    uint32_t interval;                      /* bytes between checkpoints */
-    uint8_t block[16];                      /* ciphertext bytes of an incomplete block */
-    uint8_t buffered;                       /* how many of them */
-    uint8_t pending[16]; /* the last block, decrypted and held back: it carries the padding */
-    bool finished;       /* finish has given its final answer (in error) */
+    uint32_t interval;   /* bytes between checkpoints */
     uint32_t erased_end; /* area offset up to which pages are erased in this run */
     int error;           /* sticky: once failed (or finished), every call returns it */
+    uint8_t block[16];   /* ciphertext bytes of an incomplete block */
+    uint8_t pending[16]; /* the last block, decrypted and held back: it carries the padding */
+    cellota_pipeline_checkpoint now;        /* running state */
+    cellota_pipeline_checkpoint checkpoint; /* as of the last erase-page boundary */
+    mbedtls_aes_context aes;
 } cellota_pipeline;
 
 /*

@@ -79,25 +79,27 @@ typedef struct cellota_http_config {
 #define CELLOTA_HTTP_MAX_REDIRECTS 3u
 
 typedef struct cellota_http_client {
+    /* Private but socket, config, request, parser, response, body_offset and redirects. Bytes
+     * first, then words, then the large parts: Thumb reaches a byte field in the first 32 bytes,
+     * or a word in the first 128, with a 2-byte instruction instead of a 4-byte one. */
+    uint8_t state;
+    uint8_t redirects;  /* followed in this request */
+    bool reusable;      /* the socket is open and kept alive with the server it reached */
+    bool reused;        /* this attempt runs on a kept-alive connection */
+    bool same_endpoint; /* the current URL names the server the socket is open to */
+    bool redirect_pending;
+    uint16_t port;
+    cellota_socket_kind kind;
+    size_t host_length; /* the host is url[0..host_length), the path starts at host_length + 1 */
+    size_t send_length, sent;
+    uint32_t now, started, connect_started, last_activity;
+    int result;
+    uint32_t body_offset; /* see on_response */
     const cellota_socket *socket;
     cellota_http_config config;
     cellota_http_request request;
     cellota_http_parser parser;
     cellota_http_response response; /* of the last response read; valid after poll ends */
-    uint32_t body_offset;           /* see on_response */
-    uint8_t redirects;              /* followed in this request */
-    /* The rest is private. */
-    uint8_t state;
-    bool reusable;      /* the socket is open and kept alive with the server it reached */
-    bool reused;        /* this attempt runs on a kept-alive connection */
-    bool same_endpoint; /* the current URL names the server the socket is open to */
-    bool redirect_pending;
-    cellota_socket_kind kind;
-    uint16_t port;
-    size_t host_length; /* the host is url[0..host_length), the path starts at host_length + 1 */
-    size_t send_length, sent;
-    uint32_t now, started, connect_started, last_activity;
-    int result;
 } cellota_http_client;
 
 /* Fills `config` with the buffers given, the default timeouts above, no request time limit and

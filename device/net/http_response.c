@@ -5,6 +5,7 @@
  */
 #include "net/http_response.h"
 
+#include "core/encoding.h"
 #include "core/error.h"
 #include "net/text.h"
 
@@ -217,25 +218,15 @@ static int end_of_headers(cellota_http_parser *parser)
     return CELLOTA_OK;
 }
 
-static int hex_value(char c)
-{
-    char lower = (char)(c | 0x20);
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (lower >= 'a' && lower <= 'f')
-        return lower - 'a' + 10;
-    return -1;
-}
-
 /* "1a2b[ ;extension]" */
 static int parse_chunk_size(cellota_http_parser *parser, const char *line, size_t length)
 {
     uint32_t size = 0;
     size_t index = 0;
     int digit;
-    if (length == 0 || hex_value(line[0]) < 0)
+    if (length == 0 || cellota_hex_digit(line[0]) < 0)
         return CELLOTA_NET_HTTP_BAD_CHUNK;
-    for (; index < length && (digit = hex_value(line[index])) >= 0; index++) {
+    for (; index < length && (digit = cellota_hex_digit(line[index])) >= 0; index++) {
         if (size > (UINT32_MAX >> 4))
             return CELLOTA_NET_HTTP_BAD_CHUNK;
         size = (size << 4) | (uint32_t)digit;

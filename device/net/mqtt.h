@@ -84,24 +84,26 @@ typedef struct cellota_mqtt_config {
 #define CELLOTA_MQTT_SEND_RESERVE 8u /* bytes of send_buffer kept for PUBACK and PINGREQ */
 
 typedef struct cellota_mqtt_client {
-    const cellota_socket *socket;
-    cellota_mqtt_config config;
-    /* The rest is private. */
-    cellota_mqtt_reader reader;
-    cellota_mqtt_packet packet; /* a received packet waiting for room for its PUBACK */
-    int packet_result;
+    /* Private but socket and config. Bytes first, then words, then the large parts: Thumb
+     * reaches a byte field in the first 32 bytes, or a word in the first 128, with a 2-byte
+     * instruction instead of a 4-byte one. */
     bool packet_pending;
     bool ping_outstanding;
     bool stopping;
     bool ever_connected;
     uint8_t state;
     uint16_t next_packet_id;
+    int packet_result;
     size_t queued;                       /* bytes of packets in send_buffer */
     size_t sent;                         /* of which handed to the socket */
     size_t connect_length, connect_sent; /* the CONNECT in receive_buffer */
     uint32_t now, attempt_started, last_sent, last_received, ping_sent, retry_at;
     uint32_t backoff_ms, random_state;
     int last_error;
+    const cellota_socket *socket;
+    cellota_mqtt_config config;
+    cellota_mqtt_reader reader;
+    cellota_mqtt_packet packet; /* a received packet waiting for room for its PUBACK */
 } cellota_mqtt_client;
 
 /* Fills the timeouts and back-off of `config` with the defaults above (the rest is zeroed). */

@@ -16,6 +16,25 @@ bool cellota_text_equals(const char *text, size_t length, const char *lower)
     return lower[length] == '\0';
 }
 
+uint32_t cellota_text_scaled_share(uint32_t part, uint32_t whole, uint32_t scale)
+{
+    uint32_t quotient, remainder = 0, step;
+    if (whole == 0)
+        return 0;
+    quotient = part / whole * scale;
+    part %= whole;
+    /* Adds part to remainder scale times, keeping remainder below whole: counts the wholes. */
+    for (step = 0; step < scale; step++) {
+        if (remainder >= whole - part) {
+            remainder -= whole - part;
+            quotient++;
+        } else {
+            remainder += part;
+        }
+    }
+    return quotient;
+}
+
 bool cellota_text_to_u32(const char *text, size_t length, uint32_t *value)
 {
     uint32_t result = 0;

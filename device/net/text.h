@@ -26,6 +26,11 @@ typedef struct cellota_writer {
     bool overflow;
 } cellota_writer;
 
+/* floor(part * scale / whole), exact, in 32-bit arithmetic (a 64-bit division would bring
+ * 0.75 KB of libgcc into a Cortex-M build); 0 when whole is 0. Precondition: the result fits in
+ * 32 bits (it does whenever part <= whole and scale <= 100). For progress in percent. */
+uint32_t cellota_text_scaled_share(uint32_t part, uint32_t whole, uint32_t scale);
+
 void cellota_writer_bytes(cellota_writer *writer, const void *data, size_t length);
 void cellota_writer_text(cellota_writer *writer, const char *text);
 void cellota_writer_decimal(cellota_writer *writer, uint32_t value);

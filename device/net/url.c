@@ -52,18 +52,10 @@ int cellota_url_parse(cellota_url *url, const char *text, size_t length)
     if (url->host_length == 0)
         return CELLOTA_NET_URL_BAD_HOST;
     if (index < authority_end) {
-        uint32_t port = 0;
+        uint32_t port;
         index++; /* the ':' */
-        if (index == authority_end)
-            return CELLOTA_NET_URL_BAD_PORT;
-        for (; index < authority_end; index++) {
-            if (text[index] < '0' || text[index] > '9')
-                return CELLOTA_NET_URL_BAD_PORT;
-            port = port * 10 + (uint32_t)(text[index] - '0');
-            if (port > 65535)
-                return CELLOTA_NET_URL_BAD_PORT;
-        }
-        if (port == 0)
+        if (!cellota_text_to_u32(text + index, authority_end - index, &port) || port == 0 ||
+            port > 65535)
             return CELLOTA_NET_URL_BAD_PORT;
         url->port = (uint16_t)port;
     }

@@ -176,6 +176,8 @@ static void test_url_parsing(void)
     CHECK_EQ_INT(parse_url("http://h:0/", &url), CELLOTA_NET_URL_BAD_PORT);
     CHECK_EQ_INT(parse_url("http://h:65536/", &url), CELLOTA_NET_URL_BAD_PORT);
     CHECK_EQ_INT(parse_url("http://h:8o/", &url), CELLOTA_NET_URL_BAD_PORT);
+    CHECK_EQ_INT(parse_url("http://h:4294967297/", &url), CELLOTA_NET_URL_BAD_PORT);
+    CHECK_EQ_INT(parse_url("http://h:65535/", &url), CELLOTA_OK);
     CHECK_EQ_INT(parse_url("http://h/a b", &url), CELLOTA_NET_URL_BAD_PATH);
     CHECK_EQ_INT(parse_url("http://h/a\nb", &url), CELLOTA_NET_URL_BAD_PATH);
     CHECK_EQ_INT(cellota_url_parse(&url, "http://h/\0", 10), CELLOTA_NET_URL_BAD_PATH);
