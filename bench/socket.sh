@@ -4,6 +4,8 @@
 # The radio is LTE Cat-1 for all four so the UART and the driver are what is measured (SIM7000
 # and SIM800L cannot reach it on their own radios: bench/link.sh measures those limits).
 # One line per case: socket: model=M baud=B goodput=P%
+# Then the SIM7600 with RTS/CTS, where it pushes its data (cellota_sim7600_pushed):
+# socket-pushed: model=sim7600 baud=B goodput=P%
 set -eu
 : "${CELLOTA_BIN:?}" "${CELLOTA_SOURCE:?}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/cellota-bench-socket.XXXXXX")
@@ -19,4 +21,11 @@ for model in sim7600 sim7000 sim7070 sim800; do
         goodput=$(echo "$line" | sed -n 's/.* goodput=\([0-9.]*%\).*/\1/p')
         echo "socket: model=$model baud=$baud goodput=$goodput"
     done
+done
+for baud in 115200 921600; do
+    line=$("$CELLOTA_BIN/cellota-link" fetch --model sim7600 --baud "$baud" --radio cat1 \
+        --flow-control --url "http://127.0.0.1:$nginx_port/firmware.bin" \
+        --expect "$work/www/firmware.bin")
+    goodput=$(echo "$line" | sed -n 's/.* goodput=\([0-9.]*%\).*/\1/p')
+    echo "socket-pushed: model=sim7600 baud=$baud goodput=$goodput"
 done
