@@ -552,15 +552,20 @@ void cellota_at_take_pushed_data(cellota_at *at, uint8_t *destination)
 {
     uint8_t carried[LINE_CHUNK];
     size_t count = at->carried;
+    bool damaged = at->chunk_damaged;
     if (at->pushed != PUSHED_WAITING)
         return;
     at->data = destination;
     at->pushed = PUSHED_READING;
     at->last_byte = at->now; /* the block's silence counts from here */
-    /* The bytes read past the header while it waited come first. */
+    if (count == 0)
+        return; /* (also when called from a handler, in the middle of a chunk) */
+    /* The bytes read past the header while it waited come first, flagged as their read was. */
     at->carried = 0;
     memcpy(carried, at->line, count);
+    at->chunk_damaged = at->carried_damaged;
     consume(at, carried, count);
+    at->chunk_damaged = damaged;
 }
 
 /* A pushed block ended: its owner learns how, once. */
@@ -813,6 +818,7 @@ static CELLOTA_OUT_OF_LINE void consume(cellota_at *at, const uint8_t *bytes, si
             /* The rest of this chunk belongs to a pushed block without a destination yet: keep
              * it in the line buffer (unused while data is read) until there is one. */
             at->carried = (uint8_t)(count - index);
+            at->carried_damaged = at->chunk_damaged;
             memcpy(at->line, bytes + index, count - index);
             return;
         }

@@ -232,6 +232,7 @@ struct cellota_at {
     uint8_t trailer; /* CR LF bytes after the data already checked */
     uint8_t pushed;  /* the block is pushed data: 0 no, 1 waiting for its destination, 2 read */
     uint8_t carried; /* bytes read past a waiting pushed block's header, kept in `line` */
+    bool carried_damaged; /* ... from a read the UART flagged */
     /* output */
     uint8_t command_length, command_written;
     uint16_t line_length;

@@ -419,6 +419,14 @@ static void test_pushed_data(void)
             CHECK((pushed_ends >= 1 && pushed_results[0] == CELLOTA_AT_DATA_DAMAGED) ||
                   at.damaged_lines > 0);
 
+            /* the header's own text clean, its CR LF and the data flagged (the bytes kept
+             * while the block waits keep their flag) */
+            begin("<< \r\n+P: 5|<<! \r\nhello|<< \r\n+P: 3\r\nabc", split, seed);
+            pump(300);
+            CHECK(memcmp(pushed, "hello", 5) != 0);
+            CHECK((pushed_ends >= 1 && pushed_results[0] == CELLOTA_AT_DATA_DAMAGED) ||
+                  at.damaged_lines > 0);
+
             /* "hello" lost its 'e': the block takes the next header's CR, its LF is no trailer */
             begin("<< \r\n+P: 5\r\nhllo\r\n+P: 3\r\nabc", split, seed);
             pump(300);
@@ -447,6 +455,73 @@ static void test_pushed_data(void)
         }
     }
     take_after_ms = 0;
+}
+
+/* The UART as a list of reads, each flagged or not: lets a test put a read boundary exactly
+ * where it wants one. */
+typedef struct fake_read {
+    const char *bytes;
+    bool flagged;
+} fake_read;
+static const fake_read *fake_reads;
+static size_t fake_index, fake_offset;
+static uint32_t fake_errors;
+
+static size_t fake_uart_read(void *context, uint8_t *buffer, size_t capacity)
+{
+    const fake_read *read = &fake_reads[fake_index];
+    size_t left, count;
+    (void)context;
+    if (!read->bytes)
+        return 0;
+    left = strlen(read->bytes) - fake_offset;
+    count = left < capacity ? left : capacity;
+    memcpy(buffer, read->bytes + fake_offset, count);
+    fake_offset += count;
+    if (read->flagged)
+        fake_errors += (uint32_t)count;
+    if (fake_offset == strlen(read->bytes)) {
+        fake_index++;
+        fake_offset = 0;
+    }
+    return count;
+}
+
+static uint32_t fake_take_errors(void *context)
+{
+    uint32_t errors = fake_errors;
+    (void)context;
+    fake_errors = 0;
+    return errors;
+}
+
+/* A pushed block whose header's text arrived clean and whose CR LF and data came in one flagged
+ * read, while the block had to wait for room: the bytes kept meanwhile keep their flag. */
+static void test_pushed_data_kept_flagged(void)
+{
+    static const fake_read reads[] = {{"\r\n+P: 5", false},
+                                      {"\r\nhello\r\n+P: 3\r\nabc", true},
+                                      {"\r\n+P: 2\r\nok\r\n", false},
+                                      {NULL, false}};
+    cellota_port fake;
+    memset(&fake, 0, sizeof(fake));
+    fake.uart_read = fake_uart_read;
+    fake.uart_take_errors = fake_take_errors;
+    fake_reads = reads;
+    fake_index = fake_offset = 0;
+    fake_errors = 0;
+    cellota_at_init(&at, &fake, urcs, 3, NULL);
+    memset(pushed, 0, sizeof(pushed));
+    pushed_filled = pushed_length = 0;
+    pushed_ends = 0;
+    take_after_ms = 20;
+    t.now = 0;
+    pump(300);
+    take_after_ms = 0;
+    CHECK(pushed_ends >= 2);
+    CHECK_EQ_INT(pushed_results[0], CELLOTA_AT_DATA_DAMAGED); /* "hello" */
+    CHECK(memcmp(pushed, "hello", 5) != 0);
+    CHECK_EQ_MEM(pushed, "ok", 2); /* the clean block after it */
 }
 
 /* A line longer than the engine keeps is dropped whole; a damaged line outside a script is
@@ -493,6 +568,7 @@ int main(void)
     RUN(test_prompt);
     RUN(test_data);
     RUN(test_pushed_data);
+    RUN(test_pushed_data_kept_flagged);
     RUN(test_long_and_damaged_lines);
     RUN(test_quiet_after_damage);
     return test_summary();
