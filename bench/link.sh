@@ -22,24 +22,30 @@ cp "$www/1.0.0/ota.json" "$www/ota.json"
 echo 1.0.0 >"$www/version"
 chmod -R a+rX "$www"
 status=0
+# measure LABEL MODEL BAUD RADIO [options]: one whole update, its line printed as "LABEL: ...";
+# a failed update prints why and makes the script fail.
+measure() {
+    label=$1 model=$2 baud=$3 radio=$4
+    shift 4
+    if line=$("$CELLOTA_BIN/cellota-update-bench" --model "$model" --baud "$baud" \
+        --radio "$radio" --server "http://127.0.0.1:$nginx_port" "$@" 2>"$lib_scratch/details"); then
+        echo "$line" | sed "s/^link:/$label:/"
+    else
+        echo "$label: model=$model baud=$baud radio=$radio failed:" >&2
+        cat "$lib_scratch/details" >&2
+        status=1
+    fi
+}
 for model in sim7600 sim7000 sim7070 sim800; do
     for baud in 115200 921600; do
         for radio in cat1 catm1 gprs; do
-            if ! "$CELLOTA_BIN/cellota-update-bench" --model "$model" --baud "$baud" \
-                --radio "$radio" --server "http://127.0.0.1:$nginx_port" --flow-control \
-                2>"$lib_scratch/details"; then
-                echo "link: model=$model baud=$baud radio=$radio failed:" >&2
-                cat "$lib_scratch/details" >&2
-                status=1
-            fi
+            measure link "$model" "$baud" "$radio" --flow-control
         done
     done
 done
 for baud in 115200 921600; do
     for radio in cat1 catm1 gprs; do
-        "$CELLOTA_BIN/cellota-update-bench" --model sim7600 --baud "$baud" --radio "$radio" \
-            --server "http://127.0.0.1:$nginx_port" 2>/dev/null | sed 's/^link:/link-manual:/' ||
-            status=1
+        measure link-manual sim7600 "$baud" "$radio"
     done
 done
 exit $status

@@ -14,18 +14,20 @@ trap 'stop_servers; rm -rf "$work"' EXIT
 mkdir -p "$work/www"
 head -c 524288 /dev/urandom >"$work/www/firmware.bin"
 start_nginx "$work/www" "$work"
+# fetch LABEL MODEL BAUD [options]: one 512 KiB fetch, printed as "LABEL: model=M baud=B goodput=P%".
+fetch() {
+    label=$1 model=$2 baud=$3
+    shift 3
+    line=$("$CELLOTA_BIN/cellota-link" fetch --model "$model" --baud "$baud" --radio cat1 "$@" \
+        --url "http://127.0.0.1:$nginx_port/firmware.bin" --expect "$work/www/firmware.bin")
+    goodput=$(echo "$line" | sed -n 's/.* goodput=\([0-9.]*%\).*/\1/p')
+    echo "$label: model=$model baud=$baud goodput=$goodput"
+}
 for model in sim7600 sim7000 sim7070 sim800; do
     for baud in 115200 921600; do
-        line=$("$CELLOTA_BIN/cellota-link" fetch --model "$model" --baud "$baud" --radio cat1 \
-            --url "http://127.0.0.1:$nginx_port/firmware.bin" --expect "$work/www/firmware.bin")
-        goodput=$(echo "$line" | sed -n 's/.* goodput=\([0-9.]*%\).*/\1/p')
-        echo "socket: model=$model baud=$baud goodput=$goodput"
+        fetch socket "$model" "$baud"
     done
 done
 for baud in 115200 921600; do
-    line=$("$CELLOTA_BIN/cellota-link" fetch --model sim7600 --baud "$baud" --radio cat1 \
-        --flow-control --url "http://127.0.0.1:$nginx_port/firmware.bin" \
-        --expect "$work/www/firmware.bin")
-    goodput=$(echo "$line" | sed -n 's/.* goodput=\([0-9.]*%\).*/\1/p')
-    echo "socket-pushed: model=sim7600 baud=$baud goodput=$goodput"
+    fetch socket-pushed sim7600 "$baud" --flow-control
 done
