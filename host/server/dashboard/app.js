@@ -142,7 +142,10 @@ function start() {
 }
 
 window.addEventListener('hashchange', navigate);
-window.addEventListener('cellota:unauthorized', (event) => showLogin(`${event.detail} Log in again.`));
+// A 401 while logged in: the token was changed or revoked (the login form reports its own).
+window.addEventListener('cellota:unauthorized', (event) => {
+  if (!top.hidden) showLogin(`${event.detail} Log in again.`);
+});
 document.addEventListener('visibilitychange', () => {
   if (document.hidden) {
     stopPolling();
