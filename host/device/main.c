@@ -407,7 +407,7 @@ static bool parse_number(const char *text, uint32_t *value)
 
 static int configure(device *d, const host_arguments *arguments)
 {
-    const char *value;
+    const char *value, *model;
     uint32_t number;
 
     value = host_option_value(arguments, "modem");
@@ -421,6 +421,8 @@ static int configure(device *d, const host_arguments *arguments)
         d->profile = &cellota_sim800;
     else
         return host_usage_error(&command, "--modem: unknown model '%s'", value);
+    /* Before the pushed SIM7600 profile may replace it below: the model is the hardware's. */
+    model = d->profile->name;
 
     value = host_option_value(arguments, "layout");
     d->layout = cellota_boot_layout_find(value ? value : "esp32-4mb");
@@ -428,6 +430,7 @@ static int configure(device *d, const host_arguments *arguments)
         return host_usage_error(&command, "--layout: unknown layout '%s'", value);
 
     memset(&d->config, 0, sizeof(d->config));
+    d->config.model = model; /* reported in every status: the server lists devices by model */
     value = host_option_value(arguments, "strategy");
     if (!value || strcmp(value, "ab") == 0)
         d->config.strategy = CELLOTA_AGENT_STAGE_AB;
