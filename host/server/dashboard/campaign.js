@@ -17,6 +17,15 @@ function stageIndex(campaign) {
   return Math.min(Math.max((campaign.stage || 1) - 1, 0), Math.max(stages.length - 1, 0));
 }
 
+// The stage (counted from 1) a campaign's device belongs to: the API gives its place in the
+// campaign's order ("position", from 0), and each stage's cumulative count ("stage_targets").
+function stageOf(campaign, member) {
+  if (Number.isInteger(member.stage)) return member.stage;
+  const targets = campaign.stage_targets || [];
+  const index = targets.findIndex((target) => member.position < target);
+  return index < 0 ? targets.length : index + 1;
+}
+
 function stageCards(campaign, members) {
   const stages = campaign.stages || [];
   const targets = campaign.stage_targets || [];
@@ -25,7 +34,7 @@ function stageCards(campaign, members) {
     const size = (targets[index] || 0) - (index ? targets[index - 1] || 0 : 0);
     const counts = {};
     for (const member of members) {
-      if (member.stage - 1 === index) counts[member.state] = (counts[member.state] || 0) + 1;
+      if (stageOf(campaign, member) - 1 === index) counts[member.state] = (counts[member.state] || 0) + 1;
     }
     let status;
     if (campaign.state === 'completed' || index < current) status = 'passed';
@@ -88,11 +97,11 @@ function settings(campaign) {
     h('dt', {}, 'Retries'), h('dd', {}, count(campaign.retries)));
 }
 
-function memberRow(member) {
+function memberRow(campaign, member) {
   return h('tr', {'data-device': member.device},
     h('td', {}, h('a', {href: `#/devices/${encodeURIComponent(member.device)}`}, member.device)),
     h('td', {}, badge(member.state)),
-    h('td', {class: 'number'}, member.stage || ''),
+    h('td', {class: 'number'}, stageOf(campaign, member)),
     h('td', {class: 'number'}, count(member.attempts)),
     h('td', {}, member.reason ? h('span', {class: 'mono'}, member.reason) : '',
       member.message && member.state === 'failed' ? h('div', {class: 'sentence small'}, member.message) : ''),
@@ -200,7 +209,7 @@ export function mount(main, id, context) {
       replace(membersTitle, 'Devices', h('span', {class: 'muted light'},
         filter ? ` · ${label(filter)} (${count(members.shown.total)})` : ` (${count(members.shown.total)})`),
       filter ? h('button', {type: 'button', class: 'quiet small', onclick: () => { filter = ''; context.refreshNow(); }}, 'show all') : '');
-      replace(membersBody, members.shown.items.length ? members.shown.items.map(memberRow)
+      replace(membersBody, members.shown.items.length ? members.shown.items.map((member) => memberRow(campaign, member))
         : h('tr', {}, h('td', {colspan: 6, class: 'empty'}, 'No device here.')));
     }
   }
