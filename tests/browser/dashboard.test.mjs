@@ -185,6 +185,7 @@ async function run(page) {
     const confirmed = await countOf(page, 'confirmed');
     if (confirmed !== good.length) throw new Error(`${confirmed} confirmed of ${good.length}`);
     if (!(await page.locator('#chart polygon[data-state=confirmed]').count())) throw new Error('no confirmed band in the chart');
+    if (!(await page.locator('#chart rect.span-paused').count())) throw new Error('the pause is not shaded in the chart');
     if (await page.locator('#stages .badge[data-state=confirmed]').count() !== 2) throw new Error('both stages should show passed');
     say(`  bytes served: ${await text(page, '#bytes-served')}, cost: ${await text(page, '#cost-total')}`);
     await shot(page, 'campaign-completed');

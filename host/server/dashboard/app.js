@@ -1,7 +1,8 @@
 // The dashboard's entry: the login, the header with the fleet's summary, a router over the URL's
 // hash (#/campaigns, #/campaigns/7, #/devices, #/devices/ID, #/releases) and the poll that keeps
 // what is on screen current: every 1.5 s while the tab is visible, never two requests at once,
-// paused while the tab is hidden.
+// paused while the tab is hidden. A view is {refresh(summary), destroy()}: refresh gets the
+// promise of this poll's /api/summary and resolves once the view shows the new state.
 import {ApiError, forgetToken, get, setToken, token} from './api.js';
 import {h, replace} from './dom.js';
 import {renderSummary} from './summary.js';
@@ -80,9 +81,6 @@ function setLive(ok, message) {
     : 'The page asks the server for news every 1.5 s while it is visible');
 }
 
-async function refreshSummary() {
-  renderSummary(summary, await get('/api/summary'));
-}
 
 async function poll() {
   timer = null;
@@ -94,7 +92,9 @@ async function poll() {
   polling = true;
   const mine = generation;
   try {
-    await Promise.all([refreshSummary(), view && view.refresh()]);
+    // one summary per poll, for the header and for the view that wants it too
+    const fleet = get('/api/summary');
+    await Promise.all([fleet.then((answer) => renderSummary(summary, answer)), view && view.refresh(fleet)]);
     if (mine === generation) setLive(true);
   } catch (failure) {
     if (failure instanceof ApiError && failure.status === 401) return; // the login is up

@@ -2,13 +2,14 @@
 // stages with their thresholds and which one runs, counts by state now and over time, the
 // failures grouped by their sentence, what it has cost, and its devices.
 import {get, post, query} from './api.js';
-import {h, replace} from './dom.js';
+import {h, headings, replace} from './dom.js';
 import {ago, bytes, count, dateTime, duration, percent, usd} from './format.js';
 import {legend, stackBar, stackedArea} from './chart.js';
 import {CAMPAIGN_DEVICE_STATES, badge, label} from './states.js';
 import * as history from './history.js';
 
-const FINISHED = ['confirmed', 'failed', 'skipped'];
+const MEMBERS_MAX = 1000;
+const SHOWN_MAX = 200;
 const ACTIVE = ['running', 'paused', 'halted'];
 
 // The index (0-based) of the stage the campaign is in; the API counts stages from 1.
@@ -26,6 +27,7 @@ function stageOf(campaign, member) {
   return index < 0 ? targets.length : index + 1;
 }
 
+// members: every device of the campaign, or null when it has too many to fetch at each poll.
 function stageCards(campaign, members) {
   const stages = campaign.stages || [];
   const targets = campaign.stage_targets || [];
@@ -33,7 +35,7 @@ function stageCards(campaign, members) {
   return stages.map((percentage, index) => {
     const size = (targets[index] || 0) - (index ? targets[index - 1] || 0 : 0);
     const counts = {};
-    for (const member of members) {
+    for (const member of members || []) {
       if (stageOf(campaign, member) - 1 === index) counts[member.state] = (counts[member.state] || 0) + 1;
     }
     let status;
@@ -50,11 +52,11 @@ function stageCards(campaign, members) {
       status === 'passed' ? badge('confirmed', 'passed') : status === 'waiting' || status === 'not started'
         ? badge('pending', status) : badge(status)),
     h('div', {class: 'stage-size'}, `${count(size)} device${size === 1 ? '' : 's'} · up to ${count(targets[index] || 0)} in all`),
-    stackBar(counts, CAMPAIGN_DEVICE_STATES, size, {small: true}),
+    members ? stackBar(counts, CAMPAIGN_DEVICE_STATES, size, {small: true}) : null,
     h('div', {class: 'stage-rule small muted'},
       index + 1 < stages.length ? `next stage at ≥ ${campaign.success_percent}% confirmed` : 'last stage',
       ` · halts above ${campaign.halt_failure_percent}% failed`,
-      size ? h('span', {class: 'stage-now'}, ` · now ${percent(confirmed, size)} confirmed`) : ''));
+      size && members ? h('span', {class: 'stage-now'}, ` · now ${percent(confirmed, size)} confirmed`) : ''));
   });
 }
 
@@ -69,7 +71,7 @@ function failureTable(campaign) {
   const failures = [...(campaign.failures || [])].sort((a, b) => b.count - a.count);
   if (failures.length === 0) return h('p', {class: 'empty', id: 'no-failures'}, 'No failures.');
   return h('table', {class: 'table', id: 'failures'},
-    h('thead', {}, h('tr', {}, h('th', {}, 'Devices'), h('th', {}, 'Reason'), h('th', {}, 'What happened'))),
+    headings([['Devices', 'number'], 'Reason', 'What happened']),
     h('tbody', {}, failures.map((failure) => h('tr', {'data-reason': failure.reason},
       h('td', {class: 'number bad-text'}, h('b', {}, count(failure.count))),
       h('td', {class: 'mono'}, failure.reason),
@@ -118,6 +120,7 @@ export function mount(main, id, context) {
   const state = h('span', {id: 'campaign-state'});
   const controls = h('div', {class: 'controls'});
   const notice = h('div', {id: 'campaign-notice'});
+  const refused = h('div', {id: 'campaign-refused'});
   const headline = h('div', {class: 'headline', id: 'headline'});
   const bar = h('div', {});
   const keys = h('div', {});
@@ -132,10 +135,11 @@ export function mount(main, id, context) {
   async function act(action) {
     try {
       const answer = await post(`/api/campaigns/${encodeURIComponent(id)}/${action}`);
+      replace(refused);
       render(answer, null);
       context.refreshNow();
     } catch (failure) {
-      replace(notice, h('p', {class: 'alert bad'}, h('b', {}, failure.name), ' ', failure.message));
+      replace(refused, h('p', {class: 'alert bad'}, h('b', {}, failure.name), ' ', failure.message));
     }
   }
 
@@ -176,7 +180,7 @@ export function mount(main, id, context) {
         sentence(campaign.halt_reason || 'Failures passed the threshold'), ' Resume to go on, or abort.'));
     } else if (campaign.state === 'paused') {
       replace(notice, h('p', {class: 'alert waiting'}, 'Paused: no new requests are sent until you resume.'));
-    } else if (!notice.querySelector('.alert.bad') || campaign.state === 'completed') {
+    } else {
       replace(notice);
     }
     replace(headline,
@@ -194,11 +198,12 @@ export function mount(main, id, context) {
 
     if (!campaign.finished_at || samples.length === 0 ||
         samples[samples.length - 1].t < new Date(campaign.finished_at).getTime()) {
-      history.record(id, samples, Date.now(), counts);
+      history.record(id, samples, Date.now(), counts, campaign.state);
     }
     const targets = campaign.stage_targets || [];
     replace(chart, stackedArea(samples, CAMPAIGN_DEVICE_STATES, {max: targeted,
       marks: targets.slice(0, -1).map((value, index) => ({value, text: `stage ${index + 1}: ${value}`})),
+      spans: history.stops(samples),
       title: `Campaign ${campaign.id}: devices by state over time`}));
 
     replace(failures, failureTable(campaign));
@@ -211,21 +216,25 @@ export function mount(main, id, context) {
       filter ? h('button', {type: 'button', class: 'quiet small', onclick: () => { filter = ''; context.refreshNow(); }}, 'show all') : '');
       replace(membersBody, members.shown.items.length ? members.shown.items.map((member) => memberRow(campaign, member))
         : h('tr', {}, h('td', {colspan: 6, class: 'empty'}, 'No device here.')));
+      const more = members.shown.total - members.shown.items.length;
+      if (more > 0) {
+        membersBody.append(h('tr', {}, h('td', {colspan: 6, class: 'empty'},
+          `… and ${count(more)} more${filter ? '' : '; pick a state above to see its devices'}.`)));
+      }
     }
   }
 
   replace(main,
     h('div', {class: 'page-title'}, h('a', {href: '#/campaigns', class: 'back'}, '← Campaigns'), title, state,
       h('span', {class: 'spacer'}), controls),
-    notice,
+    notice, refused,
     h('div', {class: 'columns campaign'},
       h('div', {class: 'side'},
         h('section', {class: 'card progress-card'}, headline, bar, keys, chart),
         h('section', {class: 'card'}, h('h2', {}, 'Failures by reason'), failures),
         h('section', {class: 'card'}, membersTitle,
           h('table', {class: 'table', id: 'campaign-devices'},
-            h('thead', {}, h('tr', {}, ['Device', 'State', 'Stage', 'Attempts', 'Reason', 'Changed']
-              .map((name) => h('th', {}, name)))),
+            headings(['Device', 'State', ['Stage', 'number'], ['Attempts', 'number'], 'Reason', 'Changed']),
             membersBody))),
       h('aside', {class: 'side'},
         h('section', {class: 'card'}, h('h2', {}, 'Stages'), stages),
@@ -234,13 +243,17 @@ export function mount(main, id, context) {
   return {
     async refresh() {
       const path = `/api/campaigns/${encodeURIComponent(id)}`;
-      const [campaign, all, shown] = await Promise.all([
-        get(path),
-        get(`${path}/devices?limit=1000`),
-        filter ? get(`${path}/devices${query({state: filter, limit: 200})}`) : null,
+      const campaign = await get(path);
+      // Every device of a campaign of up to MEMBERS_MAX (for the stages' own counts); a larger
+      // one shows its first devices and counts by stage are left out.
+      const whole = campaign.targeted <= MEMBERS_MAX;
+      const [all, shown] = await Promise.all([
+        whole ? get(`${path}/devices?limit=${MEMBERS_MAX}`) : null,
+        filter || !whole ? get(`${path}/devices${query({state: filter, limit: SHOWN_MAX})}`) : null,
       ]);
-      if (samples.length === 0) samples = history.reconstruct(campaign, all.items);
-      render(campaign, {all: all.items, shown: shown || {total: all.total, items: all.items.slice(0, 200)}});
+      if (samples.length === 0 && all) samples = history.reconstruct(campaign, all.items);
+      render(campaign, {all: all ? all.items : null,
+        shown: shown || {total: all.total, items: all.items.slice(0, SHOWN_MAX)}});
     },
     destroy() {
       if (confirmAbort) clearTimeout(confirmAbort);

@@ -1,7 +1,7 @@
 // Campaigns: the form that starts one (a release to all devices, a tag or a list, in stages),
 // and every campaign with its progress.
 import {get, post} from './api.js';
-import {field, h, replace} from './dom.js';
+import {field, h, headings, replace} from './dom.js';
 import {ago, count, dateTime, percent} from './format.js';
 import {stackBar} from './chart.js';
 import {CAMPAIGN_DEVICE_STATES, badge} from './states.js';
@@ -158,8 +158,7 @@ export function mount(main, _id, context) {
     formSlot,
     h('section', {class: 'card'},
       h('table', {class: 'table', id: 'campaigns'},
-        h('thead', {}, h('tr', {}, ['', 'Release', 'State', 'Stage', 'Progress', 'Failed', 'Started']
-          .map((name) => h('th', {}, name)))),
+        headings([['', 'number'], 'Release', 'State', 'Stage', 'Progress', ['Failed', 'number'], 'Started']),
         body)));
   if (initialRelease !== null) showForm();
   return {

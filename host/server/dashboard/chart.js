@@ -27,7 +27,8 @@ function ticks(max) {
 
 // samples: [{t: milliseconds, counts: {state: n}}] oldest first. order: states bottom up.
 // options.max: the y axis' top (the campaign's targets); options.marks: [{value, text}] drawn as
-// dashed lines (each stage's target).
+// dashed lines (each stage's target); options.spans: [{from, to, state}] times shaded behind the
+// bands and named (when the campaign was paused or halted).
 export function stackedArea(samples, order, options = {}) {
   const plotWidth = WIDTH - LEFT - RIGHT, plotHeight = HEIGHT - TOP - BOTTOM;
   const svg = s('svg', {viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'chart', role: 'img',
@@ -52,17 +53,39 @@ export function stackedArea(samples, order, options = {}) {
   }
 
   // One polygon per state: its band between the running sum below it and that sum plus itself.
+  const bands = [];
   const below = samples.map(() => 0);
   for (const state of order) {
     const above = samples.map((sample, index) => below[index] + (sample.counts[state] || 0));
     if (above.some((value, index) => value !== below[index])) {
       const upper = samples.map((sample, index) => `${x(sample.t).toFixed(1)},${y(above[index]).toFixed(1)}`);
       const lower = samples.map((sample, index) => `${x(sample.t).toFixed(1)},${y(below[index]).toFixed(1)}`).reverse();
-      svg.append(s('polygon', {points: upper.concat(lower).join(' '), fill: colour(state),
+      bands.push(s('polygon', {points: upper.concat(lower).join(' '), fill: colour(state),
         class: 'band', 'data-state': state}, s('title', {}, label(state))));
     }
     above.forEach((value, index) => { below[index] = value; });
   }
+  // When the campaign stood still: shaded over what was not started yet (pending), beneath the
+  // bands of devices at work, with its bounds and its name on top.
+  const waiting = bands.filter((band) => band.dataset.state === 'pending');
+  svg.append(...waiting);
+  const spans = (options.spans || []).map((span) => {
+    const left = x(Math.max(span.from, start)), right = x(Math.min(Math.max(span.to, span.from), end));
+    return {left, width: Math.max(right - left, 2), state: span.state};
+  });
+  for (const span of spans) {
+    svg.append(s('rect', {x: span.left, y: TOP, width: span.width, height: plotHeight, class: `span span-${span.state}`}));
+  }
+  svg.append(...bands.filter((band) => band.dataset.state !== 'pending'));
+  for (const span of spans) {
+    svg.append(
+      s('line', {x1: span.left, x2: span.left, y1: TOP, y2: TOP + plotHeight, class: `span-bound span-${span.state}`}),
+      s('line', {x1: span.left + span.width, x2: span.left + span.width, y1: TOP, y2: TOP + plotHeight,
+        class: `span-bound span-${span.state}`}),
+      s('rect', {x: span.left, y: TOP, width: span.width, height: 3, class: `span-edge span-${span.state}`}),
+      s('text', {x: span.left + 4, y: TOP + 16, class: 'span-label'}, span.state));
+  }
+
   for (const mark of options.marks || []) {
     if (mark.value <= 0 || mark.value > max) continue;
     svg.append(s('line', {x1: LEFT, x2: LEFT + plotWidth, y1: y(mark.value), y2: y(mark.value), class: 'mark'}),

@@ -1,7 +1,7 @@
 // One device: what it is and runs now, its tags, and its timeline -- every status it reported,
 // newest first, with the error's name and sentence.
 import {get, put} from './api.js';
-import {h, replace} from './dom.js';
+import {h, headings, replace} from './dom.js';
 import {ago, dateTime} from './format.js';
 import {badge} from './states.js';
 
@@ -11,16 +11,20 @@ function progressBar(value) {
     h('span', {class: 'track'}, h('span', {style: {width: `${width}%`}})), h('em', {}, `${width}%`));
 }
 
-function timelineRow(entry) {
+// older: the entry reported just before this one. An error a device keeps reporting in status
+// after status is said in full once, where it began; later rows name it.
+function timelineRow(entry, older) {
   const failed = entry.error && entry.error !== 0;
+  const repeated = failed && older && older.error === entry.error;
   return h('tr', {class: failed ? 'failed' : '', 'data-state': entry.state},
     h('td', {class: 'nowrap', title: entry.at}, dateTime(entry.at)),
     h('td', {}, badge(entry.state)),
-    h('td', {}, h('span', {class: 'version'}, entry.version || ''),
+    h('td', {class: 'nowrap'}, h('span', {class: 'version'}, entry.version || ''),
       entry.target && entry.target !== entry.version ? h('span', {class: 'muted'}, ' → ', h('span', {class: 'version'}, entry.target)) : ''),
     h('td', {}, entry.state === 'downloading' || entry.progress ? progressBar(entry.progress) : ''),
     h('td', {}, failed ? h('span', {class: 'mono bad-text'}, entry.error_name) : h('span', {class: 'muted'}, entry.error_name || '')),
-    h('td', {class: ['sentence', failed && 'bad-text']}, failed ? entry.message : ''),
+    h('td', {class: ['sentence', failed && !repeated && 'bad-text'], title: failed ? entry.message : undefined},
+      failed ? (repeated ? h('span', {class: 'muted small'}, 'still reported') : entry.message) : ''),
     h('td', {}, entry.campaign ? h('a', {href: `#/campaigns/${encodeURIComponent(entry.campaign)}`}, `#${entry.campaign}`) : ''));
 }
 
@@ -56,8 +60,7 @@ export function mount(main, id, context) {
         h('h3', {}, 'Tags'), tagForm),
       h('section', {class: 'card grow'}, h('h2', {}, 'Timeline'),
         h('table', {class: 'table', id: 'timeline'},
-          h('thead', {}, h('tr', {}, ['Time', 'State', 'Version', 'Progress', 'Error', 'What happened', 'Campaign']
-            .map((name) => h('th', {}, name)))),
+          headings(['Time', 'State', 'Version', 'Progress', 'Error', 'What happened', 'Campaign']),
           body))));
 
   return {
@@ -83,7 +86,7 @@ export function mount(main, id, context) {
         tagsShown = tagText;
       }
       const timeline = device.timeline || [];
-      replace(body, timeline.length ? timeline.map(timelineRow)
+      replace(body, timeline.length ? timeline.map((entry, index) => timelineRow(entry, timeline[index + 1]))
         : h('tr', {}, h('td', {colspan: 7, class: 'empty'}, 'No status reported yet.')));
     },
   };

@@ -1,7 +1,7 @@
 // Devices: the fleet as a table, filtered by state, version, tag and whether it is online. The
 // filters live in the URL (#/devices?state=failed), so a view can be bookmarked or sent.
 import {get, query} from './api.js';
-import {field, h, replace} from './dom.js';
+import {field, h, headings, replace} from './dom.js';
 import {ago, count, dateTime} from './format.js';
 import {DEVICE_STATES, badge} from './states.js';
 import {compareVersions} from './summary.js';
@@ -71,16 +71,15 @@ export function mount(main, _id, context) {
       field('State', state), field('Version', version), field('Tag', tag), field('Online', online)),
     h('section', {class: 'card'},
       h('table', {class: 'table', id: 'devices'},
-        h('thead', {}, h('tr', {}, ['', 'Device', 'Model', 'Version', 'State', 'Last seen', 'Tags', 'Last error']
-          .map((name) => h('th', {}, name)))),
+        headings(['', 'Device', 'Model', 'Version', 'State', 'Last seen', 'Tags', 'Last error']),
         body),
       h('div', {class: 'pager'}, previous, pageText, next)));
 
   return {
-    async refresh() {
+    async refresh(fleet) {
       const [list, summary] = await Promise.all([
         get(`/api/devices${query({...filters, limit: PAGE, offset})}`),
-        get('/api/summary'),
+        fleet,
       ]);
       // the version filter offers the versions the fleet runs, newest first
       const versions = Object.keys(summary.by_version || {});

@@ -51,3 +51,10 @@ export function field(label, input, hint) {
   return h('label', {class: 'field'}, h('span', {class: 'label'}, label), input,
     hint ? h('span', {class: 'hint'}, hint) : null);
 }
+
+// A table's head: each column a title, or [title, 'number'] for a column of numbers (aligned
+// right, as its cells are).
+export function headings(columns) {
+  return h('thead', {}, h('tr', {}, columns.map((column) => Array.isArray(column)
+    ? h('th', {class: column[1]}, column[0]) : h('th', {}, column))));
+}

@@ -15,6 +15,7 @@ export function bytes(n) {
 
 export function usd(n) {
   n = Number(n || 0);
+  if (n > 0 && n < 0.0001) return '< $0.0001';
   return n < 1 ? `$${n.toFixed(4)}` : `$${n.toLocaleString('en-US', {minimumFractionDigits: 2, maximumFractionDigits: 2})}`;
 }
 

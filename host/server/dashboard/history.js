@@ -28,17 +28,18 @@ function save(id, samples) {
 }
 
 function same(a, b) {
-  return CAMPAIGN_DEVICE_STATES.every((state) => (a[state] || 0) === (b[state] || 0));
+  return a.state === b.state &&
+    CAMPAIGN_DEVICE_STATES.every((state) => (a.counts[state] || 0) === (b.counts[state] || 0));
 }
 
-// Adds counts seen at time t; a run of equal samples keeps only its ends, and a long history
-// drops every other old sample.
-export function record(id, samples, t, counts) {
-  const sample = {t, counts: {...counts}};
+// Adds the counts and the campaign's state seen at time t; a run of equal samples keeps only its
+// ends, and a long history drops every other old sample.
+export function record(id, samples, t, counts, state) {
+  const sample = {t, counts: {...counts}, state};
   const last = samples[samples.length - 1];
   const before = samples[samples.length - 2];
   if (last && t < last.t) return samples;
-  if (last && before && same(last.counts, counts) && same(before.counts, counts)) {
+  if (last && before && same(last, sample) && same(before, sample)) {
     last.t = t;
   } else {
     samples.push(sample);
@@ -49,6 +50,24 @@ export function record(id, samples, t, counts) {
   }
   save(id, samples);
   return samples;
+}
+
+// The spans of time the campaign stood still (paused or halted): [{from, to, state}].
+export function stops(samples) {
+  const spans = [];
+  let current = null;
+  for (const sample of samples) {
+    if (current && current.state !== sample.state) {
+      current.to = sample.t;
+      current = null;
+    }
+    if (!current && (sample.state === 'paused' || sample.state === 'halted')) {
+      current = {from: sample.t, to: sample.t, state: sample.state};
+      spans.push(current);
+    }
+    if (current) current.to = sample.t;
+  }
+  return spans;
 }
 
 // The history rebuilt from each device's current state and when it reached it.

@@ -1,7 +1,7 @@
 // Releases: upload a plain image with its version (the server packs and signs it), and the list
 // of releases, each with a button that starts a campaign for it.
 import {get, post, query} from './api.js';
-import {field, h, replace} from './dom.js';
+import {field, h, headings, replace} from './dom.js';
 import {ago, bytes, dateTime, hex, shortHash} from './format.js';
 
 function uploadForm(refreshNow) {
@@ -77,8 +77,7 @@ export function mount(main, _id, context) {
       uploadForm(context.refreshNow),
       h('section', {class: 'card'},
         h('table', {class: 'table', id: 'releases'},
-          h('thead', {}, h('tr', {}, ['Version', 'Size', 'Load address', 'SHA-256', '', 'Notes', 'Uploaded', '']
-            .map((name) => h('th', {}, name)))),
+          headings(['Version', ['Size', 'number'], 'Load address', 'SHA-256', '', 'Notes', 'Uploaded', '']),
           body))));
   return {
     async refresh() {
