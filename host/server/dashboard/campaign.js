@@ -9,7 +9,7 @@ import {CAMPAIGN_DEVICE_STATES, badge, label} from './states.js';
 import * as history from './history.js';
 
 const MEMBERS_MAX = 1000;
-const SHOWN_MAX = 200;
+const SHOWN_MAX = 50;
 const ACTIVE = ['running', 'paused', 'halted'];
 
 // The index (0-based) of the stage the campaign is in; the API counts stages from 1.

@@ -86,10 +86,14 @@ export function stackedArea(samples, order, options = {}) {
       s('text', {x: span.left + 4, y: TOP + 16, class: 'span-label'}, span.state));
   }
 
+  let lastLabel = Infinity; // a label too close to the one below it is left out
   for (const mark of options.marks || []) {
     if (mark.value <= 0 || mark.value > max) continue;
-    svg.append(s('line', {x1: LEFT, x2: LEFT + plotWidth, y1: y(mark.value), y2: y(mark.value), class: 'mark'}),
-      s('text', {x: LEFT + 4, y: y(mark.value) - 4, class: 'mark-label'}, mark.text));
+    svg.append(s('line', {x1: LEFT, x2: LEFT + plotWidth, y1: y(mark.value), y2: y(mark.value), class: 'mark'}));
+    if (lastLabel - y(mark.value) >= 14) {
+      svg.append(s('text', {x: LEFT + 4, y: y(mark.value) - 4, class: 'mark-label'}, mark.text));
+      lastLabel = y(mark.value);
+    }
   }
   svg.append(s('line', {x1: LEFT, x2: LEFT, y1: TOP, y2: TOP + plotHeight, class: 'axis-line'}),
     s('line', {x1: LEFT, x2: LEFT + plotWidth, y1: TOP + plotHeight, y2: TOP + plotHeight, class: 'axis-line'}));
