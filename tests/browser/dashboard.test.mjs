@@ -215,6 +215,22 @@ async function run(page) {
     await shot(page, 'campaign-failure');
   });
 
+  await check(page, 'the halted campaign says why, and aborts on a second click', async () => {
+    await until(page, 'the halt and its reason', 30, () => {
+      const notice = document.querySelector('#halt-reason');
+      return notice && /failed/.test(notice.textContent) && document.querySelector('#campaign-state [data-state=halted]');
+    });
+    say(`  ${await text(page, '#halt-reason')}`);
+    await page.click('#abort');
+    await until(page, 'the abort asking again', 5, () => /Really/.test(document.querySelector('#abort').textContent));
+    if (await page.locator('#campaign-state [data-state=aborted]').count()) throw new Error('aborted on one click');
+    await page.click('#abort');
+    await until(page, 'state aborted', 10, () => document.querySelector('#campaign-state [data-state=aborted]'));
+    for (const button of ['#pause', '#resume', '#abort']) {
+      if (!(await page.locator(button).isDisabled())) throw new Error(`${button} still enabled`);
+    }
+  });
+
   await check(page, 'the failed device\'s timeline names the error and says it in a sentence', async () => {
     await page.click(`#campaign-devices a:text-is("${failing}")`);
     await until(page, 'the timeline', 20, () => {
@@ -224,8 +240,20 @@ async function run(page) {
     await shot(page, 'device-timeline');
   });
 
+  await check(page, 'tags are saved from the device page and filter the table', async () => {
+    await page.fill('#device-tags', 'browser-test, lab');
+    await page.click('#tag-form button[type=submit]');
+    await until(page, 'saved', 10, () => /saved: browser-test, lab/.test(document.querySelector('#tag-form').textContent));
+    await page.goto(`${base}/#/devices?tag=browser-test`);
+    await until(page, 'only the tagged device', 10, (id) => {
+      const rows = [...document.querySelectorAll('#devices tbody tr[data-device]')];
+      return rows.length === 1 && rows[0].dataset.device === id && /browser-test/.test(rows[0].textContent);
+    }, failing);
+    if (await page.inputValue('#filter-tag') !== 'browser-test') throw new Error('the tag filter is not shown');
+  });
+
   await check(page, 'the devices table filters by version', async () => {
-    await page.click('#nav a[data-view=devices]');
+    await page.goto(`${base}/#/devices`);
     await until(page, 'the version choice', 10, (v) => [...document.querySelectorAll('#filter-version option')].some((o) => o.value === v), version);
     await page.selectOption('#filter-version', version);
     await until(page, `only the ${good.length} devices on ${version}`, 10, ([v, n]) => {
@@ -242,7 +270,7 @@ async function run(page) {
       Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
       document.dispatchEvent(new Event('visibilitychange'));
     });
-    await page.waitForTimeout(500);
+    await page.waitForTimeout(1500); // a poll already under way may finish
     const before = requests.filter((r) => r.url.includes('/api/')).length;
     await page.waitForTimeout(3500);
     const after = requests.filter((r) => r.url.includes('/api/')).length;

@@ -108,7 +108,8 @@ async function poll() {
 
 function schedule(delay = POLL_MS) {
   if (timer) clearTimeout(timer);
-  if (token()) timer = setTimeout(poll, delay);
+  timer = null;
+  if (token() && !document.hidden) timer = setTimeout(poll, delay);
 }
 
 function stopPolling() {
