@@ -184,7 +184,7 @@ export function mount(main, id, context) {
       replace(notice);
     }
     replace(headline,
-      h('div', {class: 'big', id: 'done-percent'}, percent(done, targeted)),
+      h('div', {class: ['big', done === 0 && 'none'], id: 'done-percent'}, percent(done, targeted)),
       h('div', {class: 'big-label'}, `${count(done)} of ${count(targeted)} device${targeted === 1 ? '' : 's'} on ${campaign.release}`),
       h('div', {class: 'headline-counts'},
         h('span', {}, h('b', {}, count(moving)), ' in progress'),
