@@ -45,7 +45,10 @@ test('numbers, sizes, money and times read as a person says them', () => {
   assert.equal(format.bytes(150 * 1024 * 1024), '150 MiB');
   assert.equal(format.count(50000), '50,000');
   assert.equal(format.percent(2, 3), '67%');
-  assert.equal(format.percent(1, 50000), '0.0%');
+  assert.equal(format.percent(1, 50000), '<0.1%');
+  assert.equal(format.percent(4999, 5000), '>99.9%');
+  assert.equal(format.percent(995, 1000), '99.5%');
+  assert.equal(format.percent(3, 3), '100%');
   assert.equal(format.percent(49, 500), '9.8%');
   assert.equal(format.percent(0, 0), '0%');
   assert.equal(format.usd(2.2345), '$2.23');
