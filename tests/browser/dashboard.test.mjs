@@ -284,6 +284,17 @@ async function run(page) {
     if (requests.filter((r) => r.url.includes('/api/')).length === after) throw new Error('polling did not come back');
   });
 
+  await check(page, 'an unknown campaign gets the server\'s sentence above the view', async () => {
+    await page.goto(`${base}/#/campaigns/987654`);
+    await until(page, 'the refusal', 10, () => {
+      const problem = document.querySelector('#problem');
+      return problem && !problem.hidden && /987654/.test(problem.textContent);
+    });
+    say(`  ${await text(page, '#problem')}`);
+    await page.click('#nav a[data-view=campaigns]');
+    await until(page, 'the refusal gone', 10, () => document.querySelector('#problem').hidden);
+  });
+
   await check(page, 'a refused token sends the operator back to the login', async () => {
     await page.evaluate(() => sessionStorage.setItem('cellota.token', 'revoked'));
     await until(page, 'the login', 10, () => document.querySelector('#login') && !document.querySelector('#top:not([hidden])'));

@@ -18,6 +18,13 @@ const main = document.getElementById('main');
 const top = document.getElementById('top');
 const summary = document.getElementById('summary');
 const live = document.getElementById('live');
+const problem = document.getElementById('problem');
+
+// What the server refused for this view (an unknown id, a server error): said above the view.
+function showProblem(failure) {
+  problem.hidden = !failure;
+  replace(problem, failure ? [h('b', {}, failure.name), ' ', failure.message] : []);
+}
 
 let view = null;       // the mounted view: {refresh()}
 let generation = 0;    // bumped at each navigation, so a late answer for an old view is dropped
@@ -42,6 +49,7 @@ function pick({parts}) {
 
 function showLogin(message) {
   stopPolling();
+  showProblem(null);
   view = null;
   top.hidden = true;
   const input = h('input', {type: 'password', id: 'token', name: 'token', autocomplete: 'current-password',
@@ -95,10 +103,18 @@ async function poll() {
     // one summary per poll, for the header and for the view that wants it too
     const fleet = get('/api/summary');
     await Promise.all([fleet.then((answer) => renderSummary(summary, answer)), view && view.refresh(fleet)]);
-    if (mine === generation) setLive(true);
+    if (mine === generation) {
+      setLive(true);
+      showProblem(null);
+    }
   } catch (failure) {
     if (failure instanceof ApiError && failure.status === 401) return; // the login is up
-    setLive(false, failure.message);
+    if (failure instanceof ApiError && failure.status !== 0) {
+      setLive(true); // the server answered; it refused
+      if (mine === generation) showProblem(failure);
+    } else {
+      setLive(false, failure.message);
+    }
     if (!(failure instanceof ApiError)) console.error(failure);
   } finally {
     polling = false;
@@ -127,6 +143,7 @@ function navigate() {
   }
   const [module, id] = target;
   generation++;
+  showProblem(null);
   if (view && view.destroy) view.destroy();
   top.hidden = false;
   for (const link of document.querySelectorAll('#nav a')) {
