@@ -70,6 +70,7 @@ start_mosquitto() {
     mkdir -p "$state"
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
         mosquitto_port=$(random_port "m$attempt")
+        mosquitto_log=$state/mosquitto.log
         cat >"$state/mosquitto.conf" <<CONF
 listener $mosquitto_port 127.0.0.1
 allow_anonymous true
@@ -93,6 +94,27 @@ CONF
     done
     echo "servers: mosquitto did not start; its log:" >&2
     cat "$state/mosquitto.log" >&2 2>/dev/null || true
+    return 1
+}
+
+# restart_mosquitto: stops the broker start_mosquitto began (its sessions and retained messages
+# go with it: persistence is off) and starts it again on the same port.
+restart_mosquitto() {
+    kill "$mosquitto_pid" 2>/dev/null || true
+    wait "$mosquitto_pid" 2>/dev/null || true
+    state=$(dirname "$mosquitto_log")
+    : >"$state/mosquitto.log"
+    /usr/sbin/mosquitto -c "$state/mosquitto.conf" >/dev/null 2>&1 &
+    mosquitto_pid=$!
+    tries=0
+    while [ $tries -lt 50 ]; do
+        if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$state/mosquitto.log" 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    echo "servers: mosquitto did not start again" >&2
     return 1
 }
 

@@ -620,7 +620,8 @@ static int evaluate_work(storage *store, void *context)
         if (storage_target_counts(store, campaign.id, positions, counts) != 0)
             return -1;
         int64_t accepted = campaign.failures_accepted;
-        int64_t size = positions - accepted > 0 ? positions - accepted : 1;
+        /* Accepted failures leave the stage's count: resuming a halt lets the rest decide. */
+        int64_t size = positions - accepted > 0 ? positions - accepted : 0;
         int64_t failed = counts[TARGET_FAILED] - accepted;
         int64_t success = counts[TARGET_CONFIRMED] + counts[TARGET_SKIPPED];
         int64_t finished = success + counts[TARGET_FAILED];
