@@ -253,7 +253,7 @@ static void print_targets(const cJSON *list)
     static const char *const headers[] = {"DEVICE",  "STATE",  "STAGE",   "ATTEMPTS",
                                           "UPDATED", "REASON", "MESSAGE", NULL};
     const cJSON *target;
-    table rows;
+    text_table rows;
     table_init(&rows, headers);
     cJSON_ArrayForEach(target, cJSON_GetObjectItemCaseSensitive(list, "items"))
     {
@@ -434,7 +434,7 @@ static int run_list(int argc, char **argv)
         static const char *const headers[] = {"ID",       "RELEASE",   "STATE",  "STAGE",
                                               "TARGETED", "CONFIRMED", "FAILED", "CREATED",
                                               "NAME",     NULL};
-        table rows;
+        text_table rows;
         table_init(&rows, headers);
         cJSON_ArrayForEach(campaign, cJSON_GetObjectItemCaseSensitive(answer.json, "items"))
         {

@@ -70,7 +70,7 @@ static void print_devices(const cJSON *list)
     static const char *const headers[] = {"ID",   "MODEL",    "VERSION",  "STATE", "ONLINE",
                                           "SEEN", "CAMPAIGN", "PROGRESS", "ERROR", NULL};
     const cJSON *device;
-    table rows;
+    text_table rows;
     table_init(&rows, headers);
     cJSON_ArrayForEach(device, cJSON_GetObjectItemCaseSensitive(list, "items"))
     {
@@ -106,7 +106,7 @@ static void print_device(const cJSON *device)
                                           "PROGRESS", "CAMPAIGN", "ERROR",   NULL};
     const cJSON *entry, *tag, *campaign = cJSON_GetObjectItemCaseSensitive(device, "campaign");
     char seen[32];
-    table rows;
+    text_table rows;
 
     table_age(api_text(device, "last_seen"), seen, sizeof(seen));
     printf("device %s\n", api_text(device, "id"));

@@ -167,7 +167,7 @@ static int run_list(int argc, char **argv)
     } else if (status == HOST_EXIT_OK) {
         static const char *const headers[] = {"VERSION", "SIZE",    "LOAD",  "SECURITY",
                                               "PLAIN",   "CREATED", "NOTES", NULL};
-        table rows;
+        text_table rows;
         table_init(&rows, headers);
         cJSON_ArrayForEach(release, cJSON_GetObjectItemCaseSensitive(answer.json, "items"))
         {
