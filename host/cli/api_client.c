@@ -3,6 +3,7 @@
 
 #include "common/cli.h"
 #include "common/file.h"
+#include "common/number.h"
 
 #include <curl/curl.h>
 
@@ -141,9 +142,10 @@ void api_answer_free(api_answer *answer)
     memset(answer, 0, sizeof(*answer));
 }
 
-char *api_client_escape(api_client *client, const char *text)
+char *api_escape(const char *text)
 {
-    char *escaped = curl_easy_escape(client->curl, text, 0), *copy;
+    /* libcurl ignores the handle here (7.82 and later) and never needed one for escaping. */
+    char *escaped = curl_easy_escape(NULL, text, 0), *copy;
     if (!escaped)
         return NULL;
     copy = strdup(escaped); /* so the caller frees it with free() like everything else */
@@ -151,12 +153,12 @@ char *api_client_escape(api_client *client, const char *text)
     return copy;
 }
 
-int api_client_query(api_client *client, char **path, const char *name, const char *value)
+int api_query(char **path, const char *name, const char *value)
 {
     char *escaped, *longer;
     if (!value)
         return HOST_EXIT_OK;
-    escaped = api_client_escape(client, value);
+    escaped = api_escape(value);
     longer = escaped ? realloc(*path, strlen(*path) + strlen(name) + strlen(escaped) + 3) : NULL;
     if (!longer) {
         free(escaped);
@@ -166,6 +168,46 @@ int api_client_query(api_client *client, char **path, const char *name, const ch
     free(escaped);
     *path = longer;
     return HOST_EXIT_OK;
+}
+
+int api_list_path(const host_command *command, const host_arguments *arguments, const char *base,
+                  char **path)
+{
+    const char *text = host_option_value(arguments, "limit");
+    uint64_t limit = 100;
+    if (text && (!host_parse_unsigned(text, 1000, &limit) || limit == 0))
+        return host_usage_error(command, "--limit: expected 1 to 1000, not '%s'", text);
+    if (!(*path = malloc(strlen(base) + 32)))
+        return host_error(HOST_EXIT_INTERNAL, "out of memory");
+    sprintf(*path, "%s?limit=%llu", base, (unsigned long long)limit);
+    return HOST_EXIT_OK;
+}
+
+int api_get_and_print(const host_arguments *arguments, const char *path,
+                      void (*print)(const cJSON *answer))
+{
+    api_client client;
+    api_answer answer;
+    int status = api_client_open(&client, host_option_value(arguments, "server"));
+    if (status != HOST_EXIT_OK)
+        return status;
+    status = api_client_get(&client, path, &answer);
+    if (status == HOST_EXIT_OK) {
+        if (host_option_given(arguments, "json"))
+            api_answer_print(&answer);
+        else
+            print(answer.json);
+        api_answer_free(&answer);
+    }
+    api_client_close(&client);
+    return status;
+}
+
+void api_print_shown(size_t shown, const cJSON *list, const char *noun)
+{
+    double total = api_number(list, "total");
+    if ((double)shown < total)
+        printf("(%zu of %.0f %s shown: --limit)\n", shown, total, noun);
 }
 
 void api_answer_print(const api_answer *answer)
@@ -185,6 +227,13 @@ double api_number(const cJSON *object, const char *name)
 {
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
     return cJSON_IsNumber(item) ? item->valuedouble : 0;
+}
+
+/* Ends the caller's progress line, if one is open, before an error is printed under it. */
+static void before_error(const api_client *client)
+{
+    if (client->error_prefix)
+        fputs(client->error_prefix, stderr);
 }
 
 /* Prints why a non-2xx answer was refused and returns the exit code it maps to. */
@@ -259,31 +308,34 @@ int api_client_request(api_client *client, const char *method, const char *path,
     free(authorization);
     free(type);
 
-    if (data.out_of_memory) {
-        status = host_error(HOST_EXIT_INTERNAL, "out of memory");
-    } else if (result != CURLE_OK) {
-        status =
-            host_error(API_EXIT_UNREACHABLE, "cannot reach %s: %s", client->server,
-                       client->error_buffer[0] ? client->error_buffer : curl_easy_strerror(result));
-    } else {
+    if (!data.out_of_memory && result == CURLE_OK) {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer->status);
         answer->body = data.data ? data.data : strdup("");
         answer->length = data.length;
         data.data = NULL;
-        if (!answer->body) {
-            status = host_error(HOST_EXIT_INTERNAL, "out of memory");
-        } else {
-            answer->json = cJSON_ParseWithLength(answer->body, answer->length);
-            if (answer->status < 200 || answer->status > 299)
-                status = refused(url, answer);
-            else if (!answer->json)
-                status = host_error(API_EXIT_UNREACHABLE,
-                                    "%s: HTTP %ld without JSON: not cellota-server's API?", url,
-                                    answer->status);
-        }
-        if (status != HOST_EXIT_OK)
-            api_answer_free(answer);
     }
+    if (data.out_of_memory || (result == CURLE_OK && !answer->body)) {
+        before_error(client);
+        status = host_error(HOST_EXIT_INTERNAL, "out of memory");
+    } else if (result != CURLE_OK) {
+        before_error(client);
+        status =
+            host_error(API_EXIT_UNREACHABLE, "cannot reach %s: %s", client->server,
+                       client->error_buffer[0] ? client->error_buffer : curl_easy_strerror(result));
+    } else {
+        answer->json = cJSON_ParseWithLength(answer->body, answer->length);
+        if (answer->status < 200 || answer->status > 299) {
+            before_error(client);
+            status = refused(url, answer);
+        } else if (!answer->json) {
+            before_error(client);
+            status = host_error(API_EXIT_UNREACHABLE,
+                                "%s: HTTP %ld without JSON: not cellota-server's API?", url,
+                                answer->status);
+        }
+    }
+    if (status != HOST_EXIT_OK)
+        api_answer_free(answer);
     free(data.data);
     free(url);
     return status;

@@ -11,6 +11,8 @@
 #ifndef CELLOTA_HOST_CLI_API_CLIENT_H
 #define CELLOTA_HOST_CLI_API_CLIENT_H
 
+#include "common/cli.h"
+
 #include <cJSON.h>
 
 #include <stdbool.h>
@@ -42,6 +44,7 @@ typedef struct api_client {
     char *token;
     void *curl; /* CURL *, reused so one connection serves every request */
     char *error_buffer;
+    const char *error_prefix; /* printed on stderr before an error (ends a progress line) */
 } api_client;
 
 /* An answer: the HTTP status and the body (NUL-terminated); `json` is the body parsed when it
@@ -78,11 +81,24 @@ int api_client_post_json(api_client *client, const char *path, const cJSON *body
 void api_answer_free(api_answer *answer);
 
 /* `text` escaped for a URL's path or query (malloc'd; NULL when out of memory). */
-char *api_client_escape(api_client *client, const char *text);
+char *api_escape(const char *text);
 
 /* Appends "?name=<value escaped>" ("&..." after the first) to the malloc'd path *path; does
  * nothing when `value` is NULL. HOST_EXIT_OK, or HOST_EXIT_INTERNAL (printed; *path kept). */
-int api_client_query(api_client *client, char **path, const char *name, const char *value);
+int api_query(char **path, const char *name, const char *value);
+
+/* `base` with "?limit=N" from the command's --limit (default 100, 1 to 1000), malloc'd into
+ * *path. HOST_EXIT_OK, HOST_EXIT_USAGE for a bad --limit, HOST_EXIT_INTERNAL; printed. */
+int api_list_path(const host_command *command, const host_arguments *arguments, const char *base,
+                  char **path);
+
+/* What most commands do: open a client for the command's --server, GET `path`, print the
+ * answer with `print` (or as it came with --json), close. The exit code. */
+int api_get_and_print(const host_arguments *arguments, const char *path,
+                      void (*print)(const cJSON *answer));
+
+/* Under a list's table: "(100 of 250 releases shown: --limit)" when the list was cut. */
+void api_print_shown(size_t shown, const cJSON *list, const char *noun);
 
 /* Prints the answer's body as it came (for --json), with a final newline. */
 void api_answer_print(const api_answer *answer);

@@ -253,7 +253,7 @@ static void print_targets(const cJSON *list)
     static const char *const headers[] = {"DEVICE",  "STATE",  "STAGE",   "ATTEMPTS",
                                           "UPDATED", "REASON", "MESSAGE", NULL};
     const cJSON *target;
-    table rows;
+    text_table rows;
     table_init(&rows, headers);
     cJSON_ArrayForEach(target, cJSON_GetObjectItemCaseSensitive(list, "items"))
     {
@@ -272,8 +272,7 @@ static void print_targets(const cJSON *list)
         table_add(&rows, cells);
     }
     table_print(&rows, stdout);
-    if ((double)(rows.rows - 1) < api_number(list, "total"))
-        printf("(%zu of %.0f devices shown)\n", rows.rows - 1, api_number(list, "total"));
+    api_print_shown(rows.rows - 1, list, "devices");
     table_free(&rows);
 }
 
@@ -407,65 +406,51 @@ done:
     return status;
 }
 
+static void print_campaigns(const cJSON *list)
+{
+    static const char *const headers[] = {"ID",        "RELEASE", "STATE",   "STAGE", "TARGETED",
+                                          "CONFIRMED", "FAILED",  "CREATED", "NAME",  NULL};
+    const cJSON *campaign;
+    text_table rows;
+    table_init(&rows, headers);
+    cJSON_ArrayForEach(campaign, cJSON_GetObjectItemCaseSensitive(list, "items"))
+    {
+        char id[24], stage[24], targeted[24], confirmed[24], failed[24];
+        const char *cells[9];
+        snprintf(id, sizeof(id), "%.0f", api_number(campaign, "id"));
+        snprintf(stage, sizeof(stage), "%.0f/%d", api_number(campaign, "stage"),
+                 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(campaign, "stages")));
+        snprintf(targeted, sizeof(targeted), "%.0f", api_number(campaign, "targeted"));
+        snprintf(confirmed, sizeof(confirmed), "%.0f", count_of(campaign, "confirmed"));
+        snprintf(failed, sizeof(failed), "%.0f", count_of(campaign, "failed"));
+        cells[0] = id;
+        cells[1] = api_text(campaign, "release");
+        cells[2] = api_text(campaign, "state");
+        cells[3] = stage;
+        cells[4] = targeted;
+        cells[5] = confirmed;
+        cells[6] = failed;
+        cells[7] = api_text(campaign, "created_at");
+        cells[8] = api_text(campaign, "name");
+        table_add(&rows, cells);
+    }
+    table_print(&rows, stdout);
+    api_print_shown(rows.rows - 1, list, "campaigns");
+    table_free(&rows);
+}
+
 static int run_list(int argc, char **argv)
 {
     host_arguments arguments;
-    api_client client;
-    api_answer answer;
-    const char *limit;
-    const cJSON *campaign;
-    char path[64];
-    uint64_t count = 100;
+    char *path;
     int status;
-
     if (!host_parse_arguments(&list_command, argc, argv, &arguments, &status))
         return status;
-    limit = host_option_value(&arguments, "limit");
-    if (limit && (!host_parse_unsigned(limit, 1000, &count) || count == 0))
-        return host_usage_error(&list_command, "--limit: expected 1 to 1000, not '%s'", limit);
-    if ((status = api_client_open(&client, host_option_value(&arguments, "server"))) !=
+    if ((status = api_list_path(&list_command, &arguments, "/api/campaigns", &path)) !=
         HOST_EXIT_OK)
         return status;
-    snprintf(path, sizeof(path), "/api/campaigns?limit=%llu", (unsigned long long)count);
-    status = api_client_get(&client, path, &answer);
-    if (status == HOST_EXIT_OK && host_option_given(&arguments, "json")) {
-        api_answer_print(&answer);
-    } else if (status == HOST_EXIT_OK) {
-        static const char *const headers[] = {"ID",       "RELEASE",   "STATE",  "STAGE",
-                                              "TARGETED", "CONFIRMED", "FAILED", "CREATED",
-                                              "NAME",     NULL};
-        table rows;
-        table_init(&rows, headers);
-        cJSON_ArrayForEach(campaign, cJSON_GetObjectItemCaseSensitive(answer.json, "items"))
-        {
-            char id[24], stage[24], targeted[24], confirmed[24], failed[24];
-            const char *cells[9];
-            snprintf(id, sizeof(id), "%.0f", api_number(campaign, "id"));
-            snprintf(stage, sizeof(stage), "%.0f/%d", api_number(campaign, "stage"),
-                     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(campaign, "stages")));
-            snprintf(targeted, sizeof(targeted), "%.0f", api_number(campaign, "targeted"));
-            snprintf(confirmed, sizeof(confirmed), "%.0f", count_of(campaign, "confirmed"));
-            snprintf(failed, sizeof(failed), "%.0f", count_of(campaign, "failed"));
-            cells[0] = id;
-            cells[1] = api_text(campaign, "release");
-            cells[2] = api_text(campaign, "state");
-            cells[3] = stage;
-            cells[4] = targeted;
-            cells[5] = confirmed;
-            cells[6] = failed;
-            cells[7] = api_text(campaign, "created_at");
-            cells[8] = api_text(campaign, "name");
-            table_add(&rows, cells);
-        }
-        table_print(&rows, stdout);
-        if ((double)(rows.rows - 1) < api_number(answer.json, "total"))
-            printf("(%zu of %.0f campaigns shown: --limit)\n", rows.rows - 1,
-                   api_number(answer.json, "total"));
-        table_free(&rows);
-    }
-    if (status == HOST_EXIT_OK)
-        api_answer_free(&answer);
-    api_client_close(&client);
+    status = api_get_and_print(&arguments, path, print_campaigns);
+    free(path);
     return status;
 }
 
@@ -474,48 +459,45 @@ static int run_show(int argc, char **argv)
     host_arguments arguments;
     api_client client;
     api_answer answer, devices;
-    char *path = NULL;
+    char path[64], *devices_path = NULL;
     uint64_t id;
-    bool list = false;
     int status;
 
     if (!host_parse_arguments(&show_command, argc, argv, &arguments, &status))
         return status;
     if ((status = parse_campaign_id(&show_command, arguments.positional[0], &id)) != HOST_EXIT_OK)
         return status;
-    list = host_option_given(&arguments, "devices");
-    if (host_option_given(&arguments, "state") && !list)
-        return host_usage_error(&show_command, "--state filters --devices: give both");
-    if ((status = api_client_open(&client, host_option_value(&arguments, "server"))) !=
-        HOST_EXIT_OK)
-        return status;
-    if (!(path = malloc(64))) {
-        api_client_close(&client);
+    snprintf(path, sizeof(path), "/api/campaigns/%llu", (unsigned long long)id);
+    if (!host_option_given(&arguments, "devices")) {
+        if (host_option_given(&arguments, "state"))
+            return host_usage_error(&show_command, "--state filters --devices: give both");
+        return api_get_and_print(&arguments, path, print_campaign);
+    }
+    /* With its devices: two requests, one answer. */
+    if (!(devices_path = malloc(96)))
         return host_error(HOST_EXIT_INTERNAL, "out of memory");
+    snprintf(devices_path, 96, "%s/devices?limit=1000", path);
+    if ((status = api_query(&devices_path, "state", host_option_value(&arguments, "state"))) !=
+        HOST_EXIT_OK) {
+        free(devices_path);
+        return status;
     }
-    snprintf(path, 64, "/api/campaigns/%llu", (unsigned long long)id);
+    if ((status = api_client_open(&client, host_option_value(&arguments, "server"))) !=
+        HOST_EXIT_OK) {
+        free(devices_path);
+        return status;
+    }
     status = api_client_get(&client, path, &answer);
-    if (status != HOST_EXIT_OK)
-        goto done;
-    if (!list) {
-        if (host_option_given(&arguments, "json"))
-            api_answer_print(&answer);
-        else
-            print_campaign(answer.json);
+    if (status == HOST_EXIT_OK &&
+        (status = api_client_get(&client, devices_path, &devices)) != HOST_EXIT_OK)
         api_answer_free(&answer);
-        goto done;
-    }
-    snprintf(path, 64, "/api/campaigns/%llu/devices?limit=1000", (unsigned long long)id);
-    status = api_client_query(&client, &path, "state", host_option_value(&arguments, "state"));
-    if (status == HOST_EXIT_OK)
-        status = api_client_get(&client, path, &devices);
     if (status == HOST_EXIT_OK) {
         if (host_option_given(&arguments, "json")) {
             /* One JSON document: the campaign with its devices' list inside. */
+            char *text;
             cJSON_AddItemToObject(answer.json, "targets", devices.json);
             devices.json = NULL;
-            char *text = cJSON_PrintUnformatted(answer.json);
-            if (text)
+            if ((text = cJSON_PrintUnformatted(answer.json)))
                 printf("%s\n", text);
             else
                 status = host_error(HOST_EXIT_INTERNAL, "out of memory");
@@ -526,10 +508,9 @@ static int run_show(int argc, char **argv)
             print_targets(devices.json);
         }
         api_answer_free(&devices);
+        api_answer_free(&answer);
     }
-    api_answer_free(&answer);
-done:
-    free(path);
+    free(devices_path);
     api_client_close(&client);
     return status;
 }
@@ -644,9 +625,10 @@ static int run_wait(int argc, char **argv)
                 strcmp(state, "aborted") == 0;
         progress_line(answer.json, line, sizeof(line));
         /* On a terminal one line rewritten in place; in a log a line per change. */
-        if (terminal)
+        if (terminal) {
             fprintf(stderr, "\r%s\033[K%s", line, ended ? "\n" : "");
-        else if (strcmp(line, shown) != 0)
+            client.error_prefix = ended ? NULL : "\n";
+        } else if (strcmp(line, shown) != 0)
             fprintf(stderr, "%s\n", line);
         snprintf(shown, sizeof(shown), "%s", line);
         if (ended)

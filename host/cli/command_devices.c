@@ -70,7 +70,7 @@ static void print_devices(const cJSON *list)
     static const char *const headers[] = {"ID",   "MODEL",    "VERSION",  "STATE", "ONLINE",
                                           "SEEN", "CAMPAIGN", "PROGRESS", "ERROR", NULL};
     const cJSON *device;
-    table rows;
+    text_table rows;
     table_init(&rows, headers);
     cJSON_ArrayForEach(device, cJSON_GetObjectItemCaseSensitive(list, "items"))
     {
@@ -95,8 +95,7 @@ static void print_devices(const cJSON *list)
         table_add(&rows, cells);
     }
     table_print(&rows, stdout);
-    if ((double)(rows.rows - 1) < api_number(list, "total"))
-        printf("(%zu of %.0f devices shown: --limit)\n", rows.rows - 1, api_number(list, "total"));
+    api_print_shown(rows.rows - 1, list, "devices");
     table_free(&rows);
 }
 
@@ -106,7 +105,7 @@ static void print_device(const cJSON *device)
                                           "PROGRESS", "CAMPAIGN", "ERROR",   NULL};
     const cJSON *entry, *tag, *campaign = cJSON_GetObjectItemCaseSensitive(device, "campaign");
     char seen[32];
-    table rows;
+    text_table rows;
 
     table_age(api_text(device, "last_seen"), seen, sizeof(seen));
     printf("device %s\n", api_text(device, "id"));
@@ -150,22 +149,6 @@ static void print_device(const cJSON *device)
     table_free(&rows);
 }
 
-/* GET `path` and print the answer with `print`, or as it came with --json. */
-static int get_and_print(api_client *client, const host_arguments *arguments, const char *path,
-                         void (*print)(const cJSON *json))
-{
-    api_answer answer;
-    int status = api_client_get(client, path, &answer);
-    if (status == HOST_EXIT_OK) {
-        if (host_option_given(arguments, "json"))
-            api_answer_print(&answer);
-        else
-            print(answer.json);
-        api_answer_free(&answer);
-    }
-    return status;
-}
-
 /* "/api/devices/<id escaped><suffix>" (malloc'd), or NULL after printing why. */
 static char *device_path(const char *id, const char *suffix)
 {
@@ -196,18 +179,13 @@ static char *device_path(const char *id, const char *suffix)
 static int run_show(int argc, char **argv)
 {
     host_arguments arguments;
-    api_client client;
     char *path;
     int status;
     if (!host_parse_arguments(&show_command, argc, argv, &arguments, &status))
         return status;
     if (!(path = device_path(arguments.positional[0], "")))
         return HOST_EXIT_USAGE;
-    if ((status = api_client_open(&client, host_option_value(&arguments, "server"))) ==
-        HOST_EXIT_OK) {
-        status = get_and_print(&client, &arguments, path, print_device);
-        api_client_close(&client);
-    }
+    status = api_get_and_print(&arguments, path, print_device);
     free(path);
     return status;
 }
@@ -271,17 +249,12 @@ static int run_tag(int argc, char **argv)
 static int run_list(int argc, char **argv)
 {
     host_arguments arguments;
-    api_client client;
-    const char *online, *limit;
+    const char *online;
     char *path;
-    uint64_t count = 100;
     int status;
 
     if (!host_parse_arguments(&list_command, argc, argv, &arguments, &status))
         return status;
-    limit = host_option_value(&arguments, "limit");
-    if (limit && (!host_parse_unsigned(limit, 1000, &count) || count == 0))
-        return host_usage_error(&list_command, "--limit: expected 1 to 1000, not '%s'", limit);
     online = host_option_value(&arguments, "online");
     if (online) {
         if (strcmp(online, "yes") == 0 || strcmp(online, "true") == 0)
@@ -292,25 +265,17 @@ static int run_list(int argc, char **argv)
             return host_usage_error(&list_command, "--online: expected yes or no, not '%s'",
                                     online);
     }
-    if ((status = api_client_open(&client, host_option_value(&arguments, "server"))) !=
-        HOST_EXIT_OK)
+    if ((status = api_list_path(&list_command, &arguments, "/api/devices", &path)) != HOST_EXIT_OK)
         return status;
-    path = malloc(64);
-    if (path)
-        snprintf(path, 64, "/api/devices?limit=%llu", (unsigned long long)count);
-    status = path ? HOST_EXIT_OK : host_error(HOST_EXIT_INTERNAL, "out of memory");
+    status = api_query(&path, "state", host_option_value(&arguments, "state"));
     if (status == HOST_EXIT_OK)
-        status = api_client_query(&client, &path, "state", host_option_value(&arguments, "state"));
+        status = api_query(&path, "tag", host_option_value(&arguments, "tag"));
     if (status == HOST_EXIT_OK)
-        status = api_client_query(&client, &path, "tag", host_option_value(&arguments, "tag"));
+        status = api_query(&path, "version", host_option_value(&arguments, "version"));
     if (status == HOST_EXIT_OK)
-        status =
-            api_client_query(&client, &path, "version", host_option_value(&arguments, "version"));
+        status = api_query(&path, "online", online);
     if (status == HOST_EXIT_OK)
-        status = api_client_query(&client, &path, "online", online);
-    if (status == HOST_EXIT_OK)
-        status = get_and_print(&client, &arguments, path, print_devices);
-    api_client_close(&client);
+        status = api_get_and_print(&arguments, path, print_devices);
     free(path);
     return status;
 }

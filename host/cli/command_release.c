@@ -116,15 +116,13 @@ static int run_upload(int argc, char **argv)
     path = strdup("/api/releases");
     status = path ? HOST_EXIT_OK : host_error(HOST_EXIT_INTERNAL, "out of memory");
     if (status == HOST_EXIT_OK)
-        status =
-            api_client_query(&client, &path, "version", host_option_value(&arguments, "version"));
+        status = api_query(&path, "version", host_option_value(&arguments, "version"));
     if (status == HOST_EXIT_OK)
-        status = api_client_query(&client, &path, "load_address",
-                                  host_option_value(&arguments, "load-addr"));
+        status = api_query(&path, "load_address", host_option_value(&arguments, "load-addr"));
     if (status == HOST_EXIT_OK)
-        status = api_client_query(&client, &path, "notes", host_option_value(&arguments, "notes"));
+        status = api_query(&path, "notes", host_option_value(&arguments, "notes"));
     if (status == HOST_EXIT_OK && host_option_given(&arguments, "plain"))
-        status = api_client_query(&client, &path, "plain", "1");
+        status = api_query(&path, "plain", "1");
     if (status == HOST_EXIT_OK)
         status = api_client_request(&client, "POST", path, image, length,
                                     "application/octet-stream", &answer);
@@ -141,96 +139,67 @@ static int run_upload(int argc, char **argv)
     return status;
 }
 
+static void print_releases(const cJSON *list)
+{
+    static const char *const headers[] = {"VERSION", "SIZE",    "LOAD",  "SECURITY",
+                                          "PLAIN",   "CREATED", "NOTES", NULL};
+    const cJSON *release;
+    text_table rows;
+    table_init(&rows, headers);
+    cJSON_ArrayForEach(release, cJSON_GetObjectItemCaseSensitive(list, "items"))
+    {
+        char size[32], load[16], security[16];
+        const char *cells[7];
+        host_format_size((uint64_t)api_number(release, "plain_size"), size, sizeof(size));
+        snprintf(load, sizeof(load), "0x%llx",
+                 (unsigned long long)api_number(release, "load_address"));
+        snprintf(security, sizeof(security), "%.0f", api_number(release, "security_version"));
+        cells[0] = api_text(release, "version");
+        cells[1] = size;
+        cells[2] = load;
+        cells[3] = security;
+        cells[4] = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(release, "plain_download")) ? "yes"
+                                                                                             : "no";
+        cells[5] = api_text(release, "created_at");
+        cells[6] = api_text(release, "notes");
+        table_add(&rows, cells);
+    }
+    table_print(&rows, stdout);
+    api_print_shown(rows.rows - 1, list, "releases");
+    table_free(&rows);
+}
+
 static int run_list(int argc, char **argv)
 {
     host_arguments arguments;
-    api_client client;
-    api_answer answer;
-    const char *limit;
-    const cJSON *release;
-    char path[64];
-    uint64_t count = 100;
+    char *path;
     int status;
-
     if (!host_parse_arguments(&list_command, argc, argv, &arguments, &status))
         return status;
-    limit = host_option_value(&arguments, "limit");
-    if (limit && (!host_parse_unsigned(limit, 1000, &count) || count == 0))
-        return host_usage_error(&list_command, "--limit: expected 1 to 1000, not '%s'", limit);
-    if ((status = api_client_open(&client, host_option_value(&arguments, "server"))) !=
-        HOST_EXIT_OK)
+    if ((status = api_list_path(&list_command, &arguments, "/api/releases", &path)) != HOST_EXIT_OK)
         return status;
-    snprintf(path, sizeof(path), "/api/releases?limit=%llu", (unsigned long long)count);
-    status = api_client_get(&client, path, &answer);
-    if (status == HOST_EXIT_OK && host_option_given(&arguments, "json")) {
-        api_answer_print(&answer);
-    } else if (status == HOST_EXIT_OK) {
-        static const char *const headers[] = {"VERSION", "SIZE",    "LOAD",  "SECURITY",
-                                              "PLAIN",   "CREATED", "NOTES", NULL};
-        table rows;
-        table_init(&rows, headers);
-        cJSON_ArrayForEach(release, cJSON_GetObjectItemCaseSensitive(answer.json, "items"))
-        {
-            char size[32], load[16], security[16];
-            const char *cells[7];
-            host_format_size((uint64_t)api_number(release, "plain_size"), size, sizeof(size));
-            snprintf(load, sizeof(load), "0x%llx",
-                     (unsigned long long)api_number(release, "load_address"));
-            snprintf(security, sizeof(security), "%.0f", api_number(release, "security_version"));
-            cells[0] = api_text(release, "version");
-            cells[1] = size;
-            cells[2] = load;
-            cells[3] = security;
-            cells[4] = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(release, "plain_download"))
-                           ? "yes"
-                           : "no";
-            cells[5] = api_text(release, "created_at");
-            cells[6] = api_text(release, "notes");
-            table_add(&rows, cells);
-        }
-        table_print(&rows, stdout);
-        if ((double)(rows.rows - 1) < api_number(answer.json, "total"))
-            printf("(%zu of %.0f releases shown: --limit)\n", rows.rows - 1,
-                   api_number(answer.json, "total"));
-        table_free(&rows);
-    }
-    if (status == HOST_EXIT_OK)
-        api_answer_free(&answer);
-    api_client_close(&client);
+    status = api_get_and_print(&arguments, path, print_releases);
+    free(path);
     return status;
 }
 
 static int run_show(int argc, char **argv)
 {
     host_arguments arguments;
-    api_client client;
-    api_answer answer;
-    char *version, *path;
+    char *path, *version;
     int status;
-
     if (!host_parse_arguments(&show_command, argc, argv, &arguments, &status))
         return status;
-    if ((status = api_client_open(&client, host_option_value(&arguments, "server"))) !=
-        HOST_EXIT_OK)
-        return status;
-    version = api_client_escape(&client, arguments.positional[0]);
-    path = version ? malloc(strlen(version) + 32) : NULL;
+    version = api_escape(arguments.positional[0]);
+    path = version ? malloc(strlen(version) + 16) : NULL;
     if (!path) {
-        status = host_error(HOST_EXIT_INTERNAL, "out of memory");
-    } else {
-        sprintf(path, "/api/releases/%s", version);
-        status = api_client_get(&client, path, &answer);
+        free(version);
+        return host_error(HOST_EXIT_INTERNAL, "out of memory");
     }
-    if (status == HOST_EXIT_OK) {
-        if (host_option_given(&arguments, "json"))
-            api_answer_print(&answer);
-        else
-            print_release(answer.json);
-        api_answer_free(&answer);
-    }
-    free(path);
+    sprintf(path, "/api/releases/%s", version);
     free(version);
-    api_client_close(&client);
+    status = api_get_and_print(&arguments, path, print_release);
+    free(path);
     return status;
 }
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-static void append_row(table *table, const char *const *cells)
+static void append_row(text_table *table, const char *const *cells)
 {
     size_t column;
     if (table->out_of_memory)
@@ -31,7 +31,7 @@ static void append_row(table *table, const char *const *cells)
     table->rows++;
 }
 
-void table_init(table *table, const char *const *headers)
+void table_init(text_table *table, const char *const *headers)
 {
     memset(table, 0, sizeof(*table));
     while (headers[table->columns] && table->columns < TABLE_MAX_COLUMNS)
@@ -39,7 +39,7 @@ void table_init(table *table, const char *const *headers)
     append_row(table, headers);
 }
 
-void table_add(table *table, const char *const *cells)
+void table_add(text_table *table, const char *const *cells)
 {
     append_row(table, cells);
 }
@@ -53,7 +53,7 @@ static size_t width_of(const char *text)
     return width;
 }
 
-void table_print(const table *table, FILE *stream)
+void table_print(const text_table *table, FILE *stream)
 {
     size_t widths[TABLE_MAX_COLUMNS] = {0}, row, column;
     if (table->out_of_memory) {
@@ -83,7 +83,7 @@ void table_print(const table *table, FILE *stream)
     }
 }
 
-void table_free(table *table)
+void table_free(text_table *table)
 {
     size_t index;
     for (index = 0; index < table->rows * table->columns; index++)
