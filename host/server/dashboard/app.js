@@ -1,6 +1,6 @@
 // The dashboard's entry: the login, the header with the fleet's summary, a router over the URL's
 // hash (#/campaigns, #/campaigns/7, #/devices, #/devices/ID, #/releases) and the poll that keeps
-// what is on screen current: every 1.5 s while the tab is visible, never two requests at once,
+// what is on screen current: every 1.5 s while the tab is visible, never two polls at once,
 // paused while the tab is hidden. A view is {refresh(summary), destroy()}: refresh gets the
 // promise of this poll's /api/summary and resolves once the view shows the new state.
 import {ApiError, forgetToken, get, setToken, token} from './api.js';
@@ -26,13 +26,14 @@ function showProblem(failure) {
   replace(problem, failure ? [h('b', {}, failure.name), ' ', failure.message] : []);
 }
 
-let view = null;       // the mounted view: {refresh()}
+let view = null;       // the mounted view
 let generation = 0;    // bumped at each navigation, so a late answer for an old view is dropped
 let timer = null;
 let polling = false;
+let asked = false;     // a poll was asked for while one was under way: run it right after
 
 // '#/devices/dev-01?state=failed' -> {parts: ['devices', 'dev-01'], query: URLSearchParams}
-export function route() {
+function route() {
   const hash = location.hash.replace(/^#\/?/, '');
   const [path, search] = hash.split('?');
   return {parts: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(search || '')};
@@ -89,14 +90,16 @@ function setLive(ok, message) {
     : 'The page asks the server for news every 1.5 s while it is visible');
 }
 
-
 async function poll() {
   timer = null;
   if (document.hidden || !token()) {
     setLive('paused');
     return;
   }
-  if (polling) return;
+  if (polling) {
+    asked = true;
+    return;
+  }
   polling = true;
   const mine = generation;
   try {
@@ -119,7 +122,8 @@ async function poll() {
   } finally {
     polling = false;
   }
-  schedule();
+  schedule(asked ? 0 : POLL_MS);
+  asked = false;
 }
 
 function schedule(delay = POLL_MS) {
@@ -155,7 +159,10 @@ function navigate() {
 }
 
 function start() {
-  if (!location.hash || location.hash === '#' || location.hash === '#/') location.replace('#/campaigns');
+  if (!location.hash || location.hash === '#' || location.hash === '#/') {
+    location.replace('#/campaigns'); // its hashchange navigates
+    return;
+  }
   navigate();
 }
 
