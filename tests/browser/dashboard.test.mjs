@@ -9,7 +9,7 @@
 //   GOOD_DEVICES    ids that will confirm (comma separated)
 //   FAILING_DEVICE  an id whose self-test fails      SCRATCH        where screenshots go
 import {launch} from './browser.js';
-import {mkdirSync} from 'node:fs';
+import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 
 const base = need('DASHBOARD_URL').replace(/\/$/, '');
@@ -188,6 +188,10 @@ async function run(page) {
     if (!(await page.locator('#chart rect.span-paused').count())) throw new Error('the pause is not shaded in the chart');
     if (await page.locator('#stages .badge[data-state=confirmed]').count() !== 2) throw new Error('both stages should show passed');
     say(`  bytes served: ${await text(page, '#bytes-served')}, cost: ${await text(page, '#cost-total')}`);
+    // what the chart was drawn from, beside the screenshots
+    const id = campaignUrl.split('/').pop();
+    writeFileSync(join(shots, 'campaign-samples.json'),
+      await page.evaluate((key) => sessionStorage.getItem(key) || '[]', `cellota.samples.${id}`));
     await shot(page, 'campaign-completed');
   });
 
