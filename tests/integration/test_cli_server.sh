@@ -45,7 +45,7 @@ expect_wait() {
 
 # --- releases -------------------------------------------------------------------------------
 # shellcheck disable=SC2086
-expect 0 "" "$cellota" release upload "$w/fw-1.1.0.bin" --version 1.1.0 --notes "first one" $S
+expect 0 "" "$cellota" release upload "$w/fw-1.1.0.bin" --version 1.1.0 --notes "first one & only=1?" $S
 check "upload: prints the release" grep -q "^release 1.1.0" "$scratch/out"
 check "upload: prints its image URL" grep -q "url .*$server_url/images/[0-9a-f]\{64\}\.ebin" "$scratch/out"
 # shellcheck disable=SC2086
@@ -71,7 +71,7 @@ expect 0 "" "$cellota" release list $S
 check "list: a header" grep -q "^VERSION  *SIZE" "$scratch/out"
 # (newest first; uploads in one second tie, so only the set is checked)
 check "list: the three releases" sh -c "sed -n '2,4s/ .*//p' '$scratch/out' | sort | tr '\n' ' ' | grep -qx '1.0.1 1.1.0 1.2.0 '"
-check "list: the notes" grep -q "first one" "$scratch/out"
+check "list: the notes, escaped on the way" grep -q "first one & only=1?" "$scratch/out"
 # shellcheck disable=SC2086
 expect 0 "" "$cellota" release list --json $S
 check "list --json: total" [ "$(lib_json total <"$scratch/out")" = 3 ]
