@@ -165,6 +165,28 @@ check "abort: aborted" grep -q "^campaign $halting aborted" "$scratch/out"
 # shellcheck disable=SC2086
 expect_wait 1 "aborted" "$halting" --interval 1 $S
 
+# The server restarts while a pipeline waits: `wait` looks again and sees the campaign complete.
+# shellcheck disable=SC2086
+expect 0 "" "$cellota" campaign create --release 1.2.0 --devices dev-c --json $S
+restarted=$(lib_json id <"$scratch/out")
+# shellcheck disable=SC2086
+"$cellota" campaign wait "$restarted" --interval 1 --timeout 60 $S >"$w/restart.out" \
+    2>"$w/restart.err" &
+waiter=$!
+sleep 1.5
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+sleep 2
+lib_restart_server || fail "the server starts again"
+status dev-c '"state":"confirmed","version":"1.2.0","target":"","error":0,"error_name":"OK","message":"success","campaign":"'"$restarted"'"'
+set +e
+wait "$waiter"
+waited=$?
+set -e
+check "wait outlives a server restart (exit $waited)" [ "$waited" -eq 0 ]
+check "wait: said the server was away" grep -q "^cellota: cannot reach .*looking again for up to 60 s" "$w/restart.err"
+check "wait: then saw it complete" grep -q "completed" "$w/restart.out"
+
 # --- the token and the server ---------------------------------------------------------------
 # shellcheck disable=SC2086
 expect 6 "[UNAUTHORIZED] (401)" env CELLOTA_TOKEN=wrong-token-0123456789 "$cellota" release list $S
@@ -184,7 +206,7 @@ expect 6 "[UNAUTHORIZED] (401)" env CELLOTA_TOKEN=wrong-token-0123456789 "$cello
 down=$(random_port down)
 expect 5 "cannot reach" "$cellota" campaign list --server "http://127.0.0.1:$down"
 expect 2 "--server" "$cellota" campaign list --server "127.0.0.1:$down"
-# The server is stopped mid-way: a waiting pipeline learns it at once.
+# A server that is down when `wait` starts: it says so at once.
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 # shellcheck disable=SC2086
