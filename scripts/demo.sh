@@ -43,7 +43,9 @@ json() {
 
 heading "1. mosquitto and cellota-server (SQLite) on 127.0.0.1"
 lib_start_mosquitto
-# The dashboard's files are where the build put them (<bin>/../share/cellota/dashboard).
+# A fresh token (the operator's, for the API and the dashboard). The dashboard's files are where
+# the build put them (<bin>/../share/cellota/dashboard).
+server_token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 lib_start_server server
 export CELLOTA_TOKEN=$server_token
 server="--server $server_url"

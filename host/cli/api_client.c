@@ -7,6 +7,7 @@
 
 #include <curl/curl.h>
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,15 +230,23 @@ double api_number(const cJSON *object, const char *name)
     return cJSON_IsNumber(item) ? item->valuedouble : 0;
 }
 
-/* Ends the caller's progress line, if one is open, before an error is printed under it. */
-static void before_error(const api_client *client)
+/* A request's failure: kept in client->message, and printed unless the caller asked for quiet.
+ * Returns `code`. */
+static int request_failed(api_client *client, int code, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+static int request_failed(api_client *client, int code, const char *format, ...)
 {
-    if (client->error_prefix)
-        fputs(client->error_prefix, stderr);
+    va_list list;
+    va_start(list, format);
+    vsnprintf(client->message, sizeof(client->message), format, list);
+    va_end(list);
+    if (client->quiet)
+        return code;
+    return host_error(code, "%s", client->message);
 }
 
-/* Prints why a non-2xx answer was refused and returns the exit code it maps to. */
-static int refused(const char *url, const api_answer *answer)
+/* Why a non-2xx answer was refused; returns the exit code it maps to. */
+static int refused(api_client *client, const char *url, const api_answer *answer)
 {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(answer->json, "error");
     const cJSON *message = cJSON_GetObjectItemCaseSensitive(answer->json, "message");
@@ -246,10 +255,10 @@ static int refused(const char *url, const api_answer *answer)
                : answer->status >= 400 ? HOST_EXIT_FAILED
                                        : API_EXIT_UNREACHABLE; /* 1xx, 3xx: not our API */
     if (cJSON_IsString(name) && cJSON_IsString(message))
-        return host_error(code, "%s: %s [%s] (%ld)", url, message->valuestring, name->valuestring,
+        return request_failed(client, code, "%s: %s [%s] (%ld)", url, message->valuestring,
+                              name->valuestring, answer->status);
+    return request_failed(client, code, "%s: HTTP %ld, not an answer of cellota-server's API", url,
                           answer->status);
-    return host_error(code, "%s: HTTP %ld, not an answer of cellota-server's API", url,
-                      answer->status);
 }
 
 int api_client_request(api_client *client, const char *method, const char *path, const void *body,
@@ -315,24 +324,19 @@ int api_client_request(api_client *client, const char *method, const char *path,
         data.data = NULL;
     }
     if (data.out_of_memory || (result == CURLE_OK && !answer->body)) {
-        before_error(client);
-        status = host_error(HOST_EXIT_INTERNAL, "out of memory");
+        status = request_failed(client, HOST_EXIT_INTERNAL, "out of memory");
     } else if (result != CURLE_OK) {
-        before_error(client);
-        status =
-            host_error(API_EXIT_UNREACHABLE, "cannot reach %s: %s", client->server,
-                       client->error_buffer[0] ? client->error_buffer : curl_easy_strerror(result));
+        status = request_failed(client, API_EXIT_UNREACHABLE, "cannot reach %s: %s", client->server,
+                                client->error_buffer[0] ? client->error_buffer
+                                                        : curl_easy_strerror(result));
     } else {
         answer->json = cJSON_ParseWithLength(answer->body, answer->length);
-        if (answer->status < 200 || answer->status > 299) {
-            before_error(client);
-            status = refused(url, answer);
-        } else if (!answer->json) {
-            before_error(client);
-            status = host_error(API_EXIT_UNREACHABLE,
-                                "%s: HTTP %ld without JSON: not cellota-server's API?", url,
-                                answer->status);
-        }
+        if (answer->status < 200 || answer->status > 299)
+            status = refused(client, url, answer);
+        else if (!answer->json)
+            status = request_failed(client, API_EXIT_UNREACHABLE,
+                                    "%s: HTTP %ld without JSON: not cellota-server's API?", url,
+                                    answer->status);
     }
     if (status != HOST_EXIT_OK)
         api_answer_free(answer);

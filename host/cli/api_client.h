@@ -44,7 +44,8 @@ typedef struct api_client {
     char *token;
     void *curl; /* CURL *, reused so one connection serves every request */
     char *error_buffer;
-    const char *error_prefix; /* printed on stderr before an error (ends a progress line) */
+    bool quiet;        /* a failed request is not printed, only kept in `message` */
+    char message[768]; /* why the last request failed, as printed */
 } api_client;
 
 /* An answer: the HTTP status and the body (NUL-terminated); `json` is the body parsed when it

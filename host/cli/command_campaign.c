@@ -22,6 +22,8 @@ static const char *const target_states[] = {"pending",   "notified", "downloadin
 #define TARGET_STATE_COUNT (sizeof(target_states) / sizeof(target_states[0]))
 
 #define ID_MAX 1000000000000ull
+#define WAIT_OUTAGE_S                                                                              \
+    60 /* a server away this long ends `campaign wait` (a restart takes seconds) */
 
 static const host_option create_options[] = {
     {"release", "V", "the release to roll out", true},
@@ -146,7 +148,9 @@ static const host_command wait_command = {
     .positional_max = 1,
     .details = "Exit 0 only when the campaign completed with every device confirmed or skipped;\n"
                "1 when it completed with failures, was halted or aborted, or --timeout passed.\n"
-               "A paused campaign is waited for (someone may resume it).\n"
+               "A paused campaign is waited for (someone may resume it). A server that goes away\n"
+               "after the campaign was seen (a restart) is looked at again for up to 60 s;\n"
+               "one that cannot be reached at the start ends the wait at once (5).\n"
                "\n" API_CLIENT_DETAILS,
 };
 
@@ -589,6 +593,14 @@ static int outcome(const cJSON *campaign)
                       failed, api_number(campaign, "targeted"));
 }
 
+/* Ends a progress line left open on a terminal, so what follows starts on a line of its own. */
+static void end_line(bool *line_open)
+{
+    if (*line_open)
+        fputc('\n', stderr);
+    *line_open = false;
+}
+
 static int run_wait(int argc, char **argv)
 {
     host_arguments arguments;
@@ -597,8 +609,8 @@ static int run_wait(int argc, char **argv)
     const char *text;
     char path[64], line[512], shown[512] = "";
     uint64_t id, interval = 2, timeout = 0;
-    bool terminal = isatty(STDERR_FILENO), ended = false;
-    double started = seconds_now();
+    bool terminal = isatty(STDERR_FILENO), ended = false, line_open = false;
+    double started = seconds_now(), away_since = -1;
     int status;
 
     if (!host_parse_arguments(&wait_command, argc, argv, &arguments, &status))
@@ -617,31 +629,52 @@ static int run_wait(int argc, char **argv)
         return status;
     snprintf(path, sizeof(path), "/api/campaigns/%llu", (unsigned long long)id);
     for (;;) {
-        const char *state;
-        if ((status = api_client_get(&client, path, &answer)) != HOST_EXIT_OK)
+        char state[32] = "unreachable"; /* kept past the answer, for the timeout's message */
+        status = api_client_get(&client, path, &answer);
+        if (status == API_EXIT_UNREACHABLE && client.quiet) {
+            /* The campaign was seen before: the server restarts, or the network blinked. A
+             * pipeline's wait should outlive that; a server gone for good ends it. */
+            end_line(&line_open);
+            if (away_since < 0) {
+                away_since = seconds_now();
+                fprintf(stderr, "%s: %s; looking again for up to %d s\n", host_program(),
+                        client.message, WAIT_OUTAGE_S);
+            } else if (seconds_now() - away_since >= WAIT_OUTAGE_S) {
+                status = host_error(status, "%s (for %d s)", client.message, WAIT_OUTAGE_S);
+                break;
+            }
+        } else if (status != HOST_EXIT_OK) {
+            end_line(&line_open);
+            if (client.quiet)
+                host_error(status, "%s", client.message);
             break;
-        state = api_text(answer.json, "state");
-        ended = strcmp(state, "completed") == 0 || strcmp(state, "halted") == 0 ||
-                strcmp(state, "aborted") == 0;
-        progress_line(answer.json, line, sizeof(line));
-        /* On a terminal one line rewritten in place; in a log a line per change. */
-        if (terminal) {
-            fprintf(stderr, "\r%s\033[K%s", line, ended ? "\n" : "");
-            client.error_prefix = ended ? NULL : "\n";
-        } else if (strcmp(line, shown) != 0)
-            fprintf(stderr, "%s\n", line);
-        snprintf(shown, sizeof(shown), "%s", line);
-        if (ended)
-            break;
+        } else {
+            client.quiet = true; /* from here on this loop says what failed, and when */
+            away_since = -1;
+            snprintf(state, sizeof(state), "%s", api_text(answer.json, "state"));
+            ended = strcmp(state, "completed") == 0 || strcmp(state, "halted") == 0 ||
+                    strcmp(state, "aborted") == 0;
+            progress_line(answer.json, line, sizeof(line));
+            /* On a terminal one line rewritten in place; in a log a line per change. */
+            if (terminal) {
+                fprintf(stderr, "\r%s\033[K", line);
+                line_open = true;
+                if (ended)
+                    end_line(&line_open);
+            } else if (strcmp(line, shown) != 0) {
+                fprintf(stderr, "%s\n", line);
+            }
+            snprintf(shown, sizeof(shown), "%s", line);
+            if (ended)
+                break; /* `answer` is the last look: printed below */
+        }
+        api_answer_free(&answer); /* (a failed request left it empty) */
         if (timeout && seconds_now() - started >= (double)timeout) {
-            if (terminal)
-                fprintf(stderr, "\n");
+            end_line(&line_open);
             status = host_error(HOST_EXIT_FAILED, "campaign %llu still %s after %llu s",
                                 (unsigned long long)id, state, (unsigned long long)timeout);
-            api_answer_free(&answer);
             break;
         }
-        api_answer_free(&answer);
         sleep((unsigned)interval);
     }
     if (ended) {

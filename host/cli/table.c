@@ -69,17 +69,18 @@ void table_print(const text_table *table, FILE *stream)
         }
     }
     for (row = 0; row < table->rows; row++) {
-        for (column = 0; column < table->columns; column++) {
-            const char *cell = table->cells[row * table->columns + column];
-            if (!cell)
-                cell = "";
-            if (column + 1 == table->columns) {
-                fprintf(stream, "%s\n", cell);
-            } else {
-                fputs(cell, stream);
-                fprintf(stream, "%*s", (int)(widths[column] - width_of(cell) + 2), "");
-            }
+        char *const *cells = table->cells + row * table->columns;
+        size_t last = table->columns; /* after the last non-empty cell: no trailing blanks */
+        while (last > 0 && (!cells[last - 1] || !cells[last - 1][0]))
+            last--;
+        for (column = 0; column < last; column++) {
+            fputs(cells[column] ? cells[column] : "", stream);
+            if (column + 1 < last)
+                fprintf(stream, "%*s",
+                        (int)(widths[column] - width_of(cells[column] ? cells[column] : "") + 2),
+                        "");
         }
+        fputc('\n', stream);
     }
 }
 

@@ -23,7 +23,7 @@ void table_init(text_table *table, const char *const *headers);
 /* Adds a row: one string per column (NULL: an empty cell), copied. */
 void table_add(text_table *table, const char *const *cells);
 
-/* Prints the header and rows, two spaces between columns, the last column unpadded. */
+/* Prints the header and rows, two spaces between columns, no blanks at the ends of lines. */
 void table_print(const text_table *table, FILE *stream);
 
 void table_free(text_table *table);

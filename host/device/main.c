@@ -48,13 +48,12 @@ static const host_option options[] = {
      "store is FILE.store",
      true},
     {"server", "URL",
-     "update server for polling: GET URL/version, URL/ota.json (default " DEFAULT_SERVER
+     "update server for polling: GET URL/version?device=ID, URL/ota.json (default " DEFAULT_SERVER
      "; none: no polling)",
      false},
     {"mqtt", "HOST:PORT",
-     "MQTT broker for update requests and status (default " DEFAULT_MQTT "; none: no MQTT)",
-     false},
-    {"id", "ID", "device id in the MQTT topics (default cellota-device)", false},
+     "MQTT broker for update requests and status (default " DEFAULT_MQTT "; none: no MQTT)", false},
+    {"id", "ID", "device id in the MQTT topics and polls (default cellota-device)", false},
     {"layout", "NAME", "flash layout: esp32-4mb (default) or nrf52840-1mb", false},
     {"strategy", "S", "ab (into the inactive slot; default) or modem (in the modem's files)",
      false},

@@ -45,7 +45,7 @@ expect_wait() {
 
 # --- releases -------------------------------------------------------------------------------
 # shellcheck disable=SC2086
-expect 0 "" "$cellota" release upload "$w/fw-1.1.0.bin" --version 1.1.0 --notes "first one" $S
+expect 0 "" "$cellota" release upload "$w/fw-1.1.0.bin" --version 1.1.0 --notes "first one & only=1?" $S
 check "upload: prints the release" grep -q "^release 1.1.0" "$scratch/out"
 check "upload: prints its image URL" grep -q "url .*$server_url/images/[0-9a-f]\{64\}\.ebin" "$scratch/out"
 # shellcheck disable=SC2086
@@ -53,6 +53,9 @@ expect 0 "" "$cellota" release upload "$w/fw-1.2.0.bin" --version 1.2.0 --plain 
 check "upload --json: the API's JSON" grep -q '"version":"1.2.0"' "$scratch/out"
 check "upload --json: plain download on" grep -q '"plain_download":true' "$scratch/out"
 check "upload --plain: /firmware.bin serves it" sh -c "curl -sf '$server_url/firmware.bin' | cmp -s - '$w/fw-1.2.0.bin'"
+# shellcheck disable=SC2086
+expect 0 "" "$cellota" release upload "$w/fw-1.2.0.bin" --version 1.0.1 --load-addr 0x1000 $S
+check "upload --load-addr: passed through" grep -q "load address 0x00001000" "$scratch/out"
 # shellcheck disable=SC2086
 expect 1 "[VERSION_EXISTS] (409)" "$cellota" release upload "$w/fw-1.1.0.bin" --version 1.1.0 $S
 # shellcheck disable=SC2086
@@ -66,11 +69,15 @@ expect 2 "missing --version" "$cellota" release upload "$w/fw-1.1.0.bin"
 # shellcheck disable=SC2086
 expect 0 "" "$cellota" release list $S
 check "list: a header" grep -q "^VERSION  *SIZE" "$scratch/out"
-check "list: both releases, newest first" sh -c "sed -n '2s/ .*//p;3s/ .*//p' '$scratch/out' | tr '\n' ' ' | grep -qx '1.2.0 1.1.0 '"
-check "list: the notes" grep -q "first one" "$scratch/out"
+# (newest first; uploads in one second tie, so only the set is checked)
+check "list: the three releases" sh -c "sed -n '2,4s/ .*//p' '$scratch/out' | sort | tr '\n' ' ' | grep -qx '1.0.1 1.1.0 1.2.0 '"
+check "list: the notes, escaped on the way" grep -q "first one & only=1?" "$scratch/out"
 # shellcheck disable=SC2086
 expect 0 "" "$cellota" release list --json $S
-check "list --json: total" [ "$(lib_json total <"$scratch/out")" = 2 ]
+check "list --json: total" [ "$(lib_json total <"$scratch/out")" = 3 ]
+# shellcheck disable=SC2086
+expect 0 "" "$cellota" release list --limit 1 $S
+check "list --limit: one shown, and says so" grep -q "(1 of 3 releases shown: --limit)" "$scratch/out"
 # shellcheck disable=SC2086
 expect 0 "" "$cellota" release show 1.1.0 $S
 check "show: the security version" grep -q "version 1001000" "$scratch/out"
@@ -134,6 +141,12 @@ check "wait: completed" grep -q "^campaign $campaign pipeline: release 1.1.0, co
 # shellcheck disable=SC2086
 expect 0 "" "$cellota" devices --state confirmed $S
 check "devices --state: the two that confirmed, with their model" sh -c "grep -c '^dev-[ab]  *sim7600  *1.1.0  *confirmed' '$scratch/out' | grep -qx 2"
+# shellcheck disable=SC2086
+expect 0 "" "$cellota" devices --version 1.1.0 --json $S
+check "devices --version: two" [ "$(lib_json total <"$scratch/out")" = 2 ]
+# shellcheck disable=SC2086
+expect 0 "" "$cellota" campaign show "$campaign" --devices --state confirmed --json $S
+check "show --devices --json: the targets inside" [ "$(lib_json targets.total <"$scratch/out")" = 2 ]
 
 # A device rolls back: the campaign halts, `wait` exits 1 and says so.
 # shellcheck disable=SC2086
@@ -151,6 +164,28 @@ expect 0 "" "$cellota" campaign abort "$halting" $S
 check "abort: aborted" grep -q "^campaign $halting aborted" "$scratch/out"
 # shellcheck disable=SC2086
 expect_wait 1 "aborted" "$halting" --interval 1 $S
+
+# The server restarts while a pipeline waits: `wait` looks again and sees the campaign complete.
+# shellcheck disable=SC2086
+expect 0 "" "$cellota" campaign create --release 1.2.0 --devices dev-c --json $S
+restarted=$(lib_json id <"$scratch/out")
+# shellcheck disable=SC2086
+"$cellota" campaign wait "$restarted" --interval 1 --timeout 60 $S >"$w/restart.out" \
+    2>"$w/restart.err" &
+waiter=$!
+sleep 1.5
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+sleep 2
+lib_restart_server || fail "the server starts again"
+status dev-c '"state":"confirmed","version":"1.2.0","target":"","error":0,"error_name":"OK","message":"success","campaign":"'"$restarted"'"'
+set +e
+wait "$waiter"
+waited=$?
+set -e
+check "wait outlives a server restart (exit $waited)" [ "$waited" -eq 0 ]
+check "wait: said the server was away" grep -q "^cellota: cannot reach .*looking again for up to 60 s" "$w/restart.err"
+check "wait: then saw it complete" grep -q "completed" "$w/restart.out"
 
 # --- the token and the server ---------------------------------------------------------------
 # shellcheck disable=SC2086
@@ -171,7 +206,7 @@ expect 6 "[UNAUTHORIZED] (401)" env CELLOTA_TOKEN=wrong-token-0123456789 "$cello
 down=$(random_port down)
 expect 5 "cannot reach" "$cellota" campaign list --server "http://127.0.0.1:$down"
 expect 2 "--server" "$cellota" campaign list --server "127.0.0.1:$down"
-# The server is stopped mid-way: a waiting pipeline learns it at once.
+# A server that is down when `wait` starts: it says so at once.
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 # shellcheck disable=SC2086

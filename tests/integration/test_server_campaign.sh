@@ -32,18 +32,9 @@ start_device() {
     name=$1
     model=$2
     shift 2
-    "$CELLOTA_BIN/cellota-modem" --model "$model" >"$w/$name.modem" 2>&1 &
-    modem=$!
-    lib_pids="$lib_pids $modem"
-    tries=0
-    pty=""
-    while [ $tries -lt 50 ]; do
-        pty=$(head -n 1 "$w/$name.modem" 2>/dev/null || true)
-        case $pty in /dev/*) break ;; esac
-        sleep 0.1
-        tries=$((tries + 1))
-    done
-    "$device_bin" --port "$pty" --modem "$model" --flash "$w/$name.flash" \
+    lib_launch_modem "$w/$name.modem" "$model"
+    modem=$modem_pid
+    "$device_bin" --port "$modem_pty" --modem "$model" --flash "$w/$name.flash" \
         --server "$server_url/mqtt-only" --mqtt "127.0.0.1:$mosquitto_port" --id "$name" \
         --pub "$w/server.pub.pem" --poll-interval 0 "$@" >>"$w/$name.out" 2>&1 &
     agent=$!
