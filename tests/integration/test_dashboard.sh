@@ -42,11 +42,8 @@ device() {
     id=$1
     model=$2
     shift 2
-    "$CELLOTA_BIN/cellota-modem" --model "$model" >"$lib_scratch/modem-$id.out" 2>&1 &
-    lib_pids="$lib_pids $!"
-    lib_wait_for "$lib_scratch/modem-$id.out" /dev/ 5 || { echo "cellota-modem ($model) did not start" >&2; exit 1; }
-    pty=$(head -n 1 "$lib_scratch/modem-$id.out")
-    lib_background "device-$id" "$CELLOTA_BIN/cellota-device" --port "$pty" --modem "$model" \
+    lib_launch_modem "$lib_scratch/modem-$id.out" "$model"
+    lib_background "device-$id" "$CELLOTA_BIN/cellota-device" --port "$modem_pty" --modem "$model" \
         --flash "$w/$id.flash" --server "$server_url" --mqtt "127.0.0.1:$mosquitto_port" \
         --id "$id" --pub "$w/server.pub.pem" --poll-interval 0 "$@"
 }
