@@ -222,7 +222,8 @@ echo "$MODEL: self-test failure: rolled back to 0.0.0 and reported"
 # --- 5. modem-staged (SIM7600 only: the image waits in the modem's own files) ---------------
 if [ "$MODEL" = sim7600 ]; then
     mkdir -p "$w/www/nrf" "$w/modemfs"
-    # nrf52840-1mb: one application slot at 0x1000 (cellota pack's default load address)
+    # nrf52840-1mb: one application slot at 0x1000; cellota pack's default load address (0: the
+    # slot's own) fits it as it fits esp32-4mb
     "$cellota" pack "$w/firmware-1.1.0.bin" --version 1.1.0 --out "$w/www/nrf/1.1.0" \
         --sign "$w/operator.pem" --url "$base/nrf/1.1.0/image.ebin" >/dev/null
     cp "$w/www/nrf/1.1.0/ota.json" "$w/www/nrf/ota.json"
