@@ -1,10 +1,11 @@
 #!/bin/sh
-# The image download path beside nginx (issue 10, item 3): one 512 KiB image on loopback, served
-# by cellota's image hosting (cellota-images-harness: images_answer on the daemon configuration
-# cellota-server uses; and cellota-server itself when it is built and has an image route) and by
-# Debian's nginx with sendfile on the same cores, each driven by wrk with the same workload
-# (bench/images.lua: whole-image GETs, resumes "bytes=A-", blocks "bytes=A-B"). Rounds
-# alternate the servers so a noisy neighbour on this shared machine hits both alike.
+# The image download path beside nginx (issue 10, item 3): one 512 KiB firmware's image on
+# loopback, served by cellota-server itself (a release uploaded through its API, no broker), by
+# cellota-images-harness (images_answer alone on the daemon configuration the server uses: the
+# image module without the server's routing and accounting around it) and by Debian's nginx with
+# sendfile on the same cores, each driven by wrk with the same workload (bench/images.lua:
+# whole-image GETs, resumes "bytes=A-", blocks "bytes=A-B"). Rounds alternate the servers so a
+# noisy neighbour on this shared machine hits them alike.
 # Throughput on a machine shared with other work is noisy, so each run also reports the CPU time
 # the server's processes used per request (user + system, from /proc), which is not.
 # Lines:
@@ -19,11 +20,15 @@ seconds=${BENCH_SECONDS:-10}
 rounds=${BENCH_ROUNDS:-3}
 connections=${BENCH_CONNECTIONS:-32}
 cores=$(nproc)
-image_size=524288
 work=$(mktemp -d "${TMPDIR:-/tmp}/cellota-bench-images.XXXXXX")
 harness_pid=""
+server_pid=""
 . "$CELLOTA_SOURCE/scripts/servers.sh"
-trap 'stop_servers; if [ -n "$harness_pid" ]; then kill "$harness_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
+stop_ours() {
+    for pid in $harness_pid $server_pid; do kill "$pid" 2>/dev/null || true; done
+    for pid in $harness_pid $server_pid; do wait "$pid" 2>/dev/null || true; done
+}
+trap 'stop_servers; stop_ours; rm -rf "$work"' EXIT
 
 fail() {
     echo "bench images: $*" >&2
@@ -31,10 +36,38 @@ fail() {
 }
 
 command -v wrk >/dev/null 2>&1 || fail "wrk is not installed (scripts/install-deps.sh)"
+[ -x "$CELLOTA_BIN/cellota-server" ] || fail "no $CELLOTA_BIN/cellota-server (make)"
 mkdir -p "$work/store/images"
-head -c "$image_size" /dev/urandom >"$work/image"
-sha=$(sha256sum "$work/image" | cut -d' ' -f1)
-mv "$work/image" "$work/store/images/$sha.ebin"
+head -c 524288 /dev/urandom >"$work/firmware.bin"
+
+# cellota-server with the firmware uploaded as a release; the others serve the image it made.
+token=bench-images-token
+for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    server_port=$(random_port "images$attempt")
+    "$CELLOTA_BIN/cellota-server" --http "127.0.0.1:$server_port" --store "$work/server-store" \
+        --mqtt 127.0.0.1:1 --token "$token" --http-threads "$cores" >>"$work/server.log" 2>&1 &
+    server_pid=$!
+    tries=0
+    until curl -s -o /dev/null "http://127.0.0.1:$server_port/metrics" 2>/dev/null; do
+        tries=$((tries + 1))
+        if [ $tries -gt 100 ] || ! kill -0 "$server_pid" 2>/dev/null; then
+            kill "$server_pid" 2>/dev/null || true
+            wait "$server_pid" 2>/dev/null || true
+            server_pid=""
+            break
+        fi
+        sleep 0.1
+    done
+    [ -n "$server_pid" ] && break
+done
+[ -n "$server_pid" ] || fail "cellota-server did not start: $(tail -5 "$work/server.log")"
+curl -sf -H "Authorization: Bearer $token" --data-binary @"$work/firmware.bin" \
+    -o "$work/release.json" "http://127.0.0.1:$server_port/api/releases?version=1.0.0" ||
+    fail "the release upload failed: $(cat "$work/release.json" 2>/dev/null)"
+sha=$(sed -n 's/.*"sha256":"\([0-9a-f]\{64\}\)".*/\1/p' "$work/release.json")
+[ -n "$sha" ] || fail "no sha256 in the release: $(cat "$work/release.json")"
+cp "$work/server-store/images/$sha.ebin" "$work/store/images/$sha.ebin"
+image_size=$(wc -c <"$work/store/images/$sha.ebin")
 image_path="/images/$sha.ebin"
 
 # nginx tuned for static files: a worker per core, sendfile, a cache of open descriptors, no
@@ -55,8 +88,9 @@ harness_port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$wo
 
 # The servers to compare: "name port pid..." lines (the processes whose CPU time is theirs).
 nginx_workers_pids=$(pgrep -P "$nginx_pid" | tr '\n' ' ')
-printf 'nginx %s %s\ncellota-images %s %s\n' "$nginx_port" "$nginx_workers_pids" \
-    "$harness_port" "$harness_pid" >"$work/servers"
+printf 'nginx %s %s\ncellota-server %s %s\ncellota-images %s %s\n' "$nginx_port" \
+    "$nginx_workers_pids" "$server_port" "$server_pid" "$harness_port" "$harness_pid" \
+    >"$work/servers"
 
 # Each answers the same bytes before anything is timed.
 dd if="$work/store/images/$sha.ebin" of="$work/expected" bs=1 skip=1000 count=5000 2>/dev/null
