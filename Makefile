@@ -3,6 +3,7 @@
 #   make test     build with ASan+UBSan (clang) and run every test, including brief fuzz runs
 #   make demo     run the main job end to end on this machine
 #   make bench    benchmarks, printed as ratios measured side by side
+#   make bench-images   only the image download path against nginx (bench/images.sh)
 #   make size     device code size for Cortex-M4 against its budget
 #   make fuzz     run every libFuzzer target for longer (FUZZ_SECONDS, default 120 each)
 
@@ -11,7 +12,7 @@ FUZZ_SECONDS ?= 120
 BUILD := build
 TEST_BUILD := build/test
 
-.PHONY: all deps build test-build test demo bench size fuzz format clean
+.PHONY: all deps build test-build test demo bench bench-images size fuzz format clean
 
 all: build
 
@@ -36,6 +37,9 @@ demo: build
 
 bench: build
 	@./scripts/bench.sh $(BUILD)/bin
+
+bench-images: build
+	@CELLOTA_BIN=$(CURDIR)/$(BUILD)/bin CELLOTA_SOURCE=$(CURDIR) sh bench/images.sh
 
 size: deps
 	@./scripts/size.sh

@@ -23,6 +23,7 @@ random_port() {
 }
 
 # start_nginx ROOT STATE_DIR [EXTRA_SERVER_CONFIG]: nginx serving ROOT; sets nginx_port.
+# nginx_workers and nginx_connections (environment) size it for a benchmark: 1 and 256 otherwise.
 start_nginx() {
     root=$1
     state=$2/nginx
@@ -36,8 +37,8 @@ start_nginx() {
 daemon on;
 pid $state/nginx.pid;
 error_log $state/error.log;
-worker_processes 1;
-events { worker_connections 256; }
+worker_processes ${nginx_workers:-1};
+events { worker_connections ${nginx_connections:-256}; }
 http {
     access_log $state/access.log;
     client_body_temp_path $state/body;
