@@ -78,17 +78,7 @@ persistence false
 log_dest file $state/mosquitto.log
 log_type all
 CONF
-        /usr/sbin/mosquitto -c "$state/mosquitto.conf" >/dev/null 2>&1 &
-        mosquitto_pid=$!
-        tries=0
-        while [ $tries -lt 50 ]; do
-            if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$state/mosquitto.log" 2>/dev/null; then
-                return 0
-            fi
-            if ! kill -0 "$mosquitto_pid" 2>/dev/null; then break; fi
-            sleep 0.1
-            tries=$((tries + 1))
-        done
+        if launch_mosquitto "$state"; then return 0; fi
         kill "$mosquitto_pid" 2>/dev/null || true
         mosquitto_pid=""
     done
@@ -104,17 +94,24 @@ restart_mosquitto() {
     wait "$mosquitto_pid" 2>/dev/null || true
     state=$(dirname "$mosquitto_log")
     : >"$state/mosquitto.log"
-    /usr/sbin/mosquitto -c "$state/mosquitto.conf" >/dev/null 2>&1 &
+    if launch_mosquitto "$state"; then return 0; fi
+    echo "servers: mosquitto did not start again" >&2
+    return 1
+}
+
+# launch_mosquitto STATE: runs the broker on STATE/mosquitto.conf; true once it listens.
+launch_mosquitto() {
+    /usr/sbin/mosquitto -c "$1/mosquitto.conf" >/dev/null 2>&1 &
     mosquitto_pid=$!
     tries=0
     while [ $tries -lt 50 ]; do
-        if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$state/mosquitto.log" 2>/dev/null; then
+        if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$1/mosquitto.log" 2>/dev/null; then
             return 0
         fi
+        if ! kill -0 "$mosquitto_pid" 2>/dev/null; then return 1; fi
         sleep 0.1
         tries=$((tries + 1))
     done
-    echo "servers: mosquitto did not start again" >&2
     return 1
 }
 

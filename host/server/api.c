@@ -22,19 +22,6 @@ static enum MHD_Result storage_failed(http_request *request)
     return http_error(request, 500, "STORAGE_FAILED", "The database could not be read.");
 }
 
-/* A tag or device id: letters, digits, '-', '_', '.'; 1 to 32 characters. */
-static bool valid_name(const char *text)
-{
-    size_t length = strlen(text);
-    if (length == 0 || length > 32)
-        return false;
-    for (const char *c = text; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '-' || *c == '_' || *c == '.'))
-            return false;
-    return true;
-}
-
 static bool parse_id(const char *text, int64_t *id)
 {
     char *end;
@@ -112,8 +99,9 @@ static bool number_member(cJSON *object, const char *name, int64_t low, int64_t 
         return true;
     if (!cJSON_IsNumber(item) || item->valuedouble != (double)(int64_t)item->valuedouble ||
         item->valuedouble < (double)low || item->valuedouble > (double)high) {
-        api_error_set(error, 400, "BAD_CAMPAIGN", "\"%s\" must be a whole number from %" PRId64
-                      " to %" PRId64 ".", name, low, high);
+        api_error_set(error, 400, "BAD_CAMPAIGN",
+                      "\"%s\" must be a whole number from %" PRId64 " to %" PRId64 ".", name, low,
+                      high);
         return false;
     }
     *value = (int64_t)item->valuedouble;
@@ -143,8 +131,8 @@ static enum MHD_Result campaigns_create(http_request *request)
         api_error_set(&error, 400, "BAD_CAMPAIGN", "\"release\" (a version) is required.");
         goto refuse;
     }
-    if ((name && !cJSON_IsString(name)) || (tag && (!cJSON_IsString(tag) ||
-                                                   !valid_name(tag->valuestring)))) {
+    if ((name && !cJSON_IsString(name)) ||
+        (tag && (!cJSON_IsString(tag) || !server_valid_name(tag->valuestring)))) {
         api_error_set(&error, 400, "BAD_CAMPAIGN",
                       "\"name\" is a string; \"tag\" a tag (letters, digits, '-', '_', '.').");
         goto refuse;
@@ -243,8 +231,7 @@ static enum MHD_Result campaigns_list(http_request *request)
 }
 
 /* The campaign named by the first segment, or an answer already queued. */
-static bool find_campaign(http_request *request, campaign_record *campaign,
-                          enum MHD_Result *answer)
+static bool find_campaign(http_request *request, campaign_record *campaign, enum MHD_Result *answer)
 {
     int64_t id;
     if (!parse_id(request->segments[0], &id)) {
@@ -334,17 +321,6 @@ static enum MHD_Result campaigns_abort(http_request *request)
 
 /* --- devices ------------------------------------------------------------------------------ */
 
-static void add_time(cJSON *object, const char *name, int64_t seconds)
-{
-    char text[32];
-    if (seconds == 0) {
-        cJSON_AddNullToObject(object, name);
-        return;
-    }
-    server_time_text(seconds, text);
-    cJSON_AddStringToObject(object, name, text);
-}
-
 static cJSON *tags_json(const char *tags)
 {
     cJSON *array = cJSON_CreateArray();
@@ -372,7 +348,7 @@ static cJSON *device_json(const device_record *device)
     cJSON_AddStringToObject(object, "version", device->version);
     cJSON_AddStringToObject(object, "state", device->state);
     cJSON_AddBoolToObject(object, "online", device->online);
-    add_time(object, "last_seen", device->last_seen);
+    server_add_time(object, "last_seen", device->last_seen);
     cJSON_AddNumberToObject(object, "error", device->error);
     cJSON_AddStringToObject(object, "error_name", device->error_name);
     cJSON_AddStringToObject(object, "message", device->message);
@@ -403,8 +379,8 @@ static enum MHD_Result devices_list(http_request *request)
         return http_error(request, 400, "BAD_FILTER", "online is true or false.");
     if (!http_paging(request, &limit, &offset, &answer))
         return answer;
-    if (storage_device_list(request->self->store, &filter, limit, offset, &items, &count,
-                            &total) != 0)
+    if (storage_device_list(request->self->store, &filter, limit, offset, &items, &count, &total) !=
+        0)
         return storage_failed(request);
     cJSON *array = cJSON_CreateArray();
     for (size_t i = 0; i < count; i++)
@@ -429,7 +405,7 @@ static enum MHD_Result devices_show(http_request *request)
     for (size_t i = 0; i < count; i++) {
         cJSON *entry = cJSON_CreateObject();
         const device_status *s = &entries[i].status;
-        add_time(entry, "at", entries[i].at);
+        server_add_time(entry, "at", entries[i].at);
         cJSON_AddStringToObject(entry, "state", s->state);
         cJSON_AddStringToObject(entry, "version", s->version);
         cJSON_AddStringToObject(entry, "target", s->target);
@@ -457,14 +433,13 @@ static enum MHD_Result devices_tags(http_request *request)
     }
     cJSON_ArrayForEach(item, list)
     {
-        if (!cJSON_IsString(item) || !valid_name(item->valuestring) ||
+        if (!cJSON_IsString(item) || !server_valid_name(item->valuestring) ||
             length + strlen(item->valuestring) + 2 > sizeof(tags)) {
             cJSON_Delete(body);
             return http_error(request, 400, "BAD_TAG",
                               "Tags are 1 to 32 letters, digits, '-', '_' or '.'.");
         }
-        length += (size_t)snprintf(tags + length, sizeof(tags) - length, "%s,",
-                                   item->valuestring);
+        length += (size_t)snprintf(tags + length, sizeof(tags) - length, "%s,", item->valuestring);
     }
     cJSON_Delete(body);
     int status = storage_device_set_tags(request->self->store, request->segments[0], tags);

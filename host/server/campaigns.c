@@ -115,8 +115,8 @@ static int rank(target_state state)
 static void log_move(const target_record *target, target_state from)
 {
     printf("campaign %" PRId64 ": device %s %s -> %s%s%s\n", target->campaign, target->device,
-           target_state_name(from), target_state_name(target->state),
-           target->reason[0] ? " " : "", target->reason);
+           target_state_name(from), target_state_name(target->state), target->reason[0] ? " " : "",
+           target->reason);
     fflush(stdout);
 }
 
@@ -130,18 +130,6 @@ static int move(storage *store, target_record *target, target_state from)
 }
 
 /* --- creation ----------------------------------------------------------------------------- */
-
-static bool valid_device_id(const char *id)
-{
-    size_t length = strlen(id);
-    if (length == 0 || length > 32)
-        return false;
-    for (const char *c = id; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '-' || *c == '_' || *c == '.'))
-            return false;
-    return true;
-}
 
 typedef struct creation {
     server *self;
@@ -197,8 +185,8 @@ static int create_work(storage *store, void *context)
     free(states);
     int busy = storage_target_busy(store, campaign->id, work->busy);
     if (busy == 0) {
-        api_error_set(work->error, 409, "DEVICE_BUSY",
-                      "Device %s is in another active campaign.", work->busy);
+        api_error_set(work->error, 409, "DEVICE_BUSY", "Device %s is in another active campaign.",
+                      work->busy);
         return STORAGE_CONFLICT;
     }
     if (busy != STORAGE_NOT_FOUND)
@@ -247,7 +235,7 @@ int campaign_create(server *self, const campaign_spec *spec, int64_t *id, api_er
         work.ids = spec->devices;
         work.count = spec->device_count;
         for (size_t i = 0; i < work.count; i++) {
-            if (!valid_device_id(work.ids[i])) {
+            if (!server_valid_name(work.ids[i])) {
                 api_error_set(error, 400, "BAD_DEVICE",
                               "Device ids are 1 to 32 letters, digits, '-', '_' or '.'.");
                 goto fail;
@@ -392,12 +380,28 @@ static bool decide(const campaign_record *campaign, const target_record *target,
     *next = *target;
     if (target_state_final(target->state))
         return false;
+    /*
+     * Running the release past its trial is success however the agent words it: its
+     * `confirmed` can be overtaken (a reboot's start-up check reports `failed` or `up_to_date`
+     * while the broker is away, and the request sent again is answered `up_to_date`). The
+     * version is the image the device booted; before its trial ends the state is starting or
+     * testing, and a failed trial reports the old version.
+     */
+    if (strcmp(status->version, campaign->release) == 0 && strcmp(state, "starting") != 0 &&
+        strcmp(state, "testing") != 0 && strcmp(state, "rebooting") != 0 &&
+        strcmp(state, "rolled_back") != 0) {
+        if (target->state == TARGET_PENDING && strcmp(state, "confirmed") != 0) {
+            next->state = TARGET_SKIPPED; /* it got there without this campaign */
+            snprintf(next->reason, sizeof(next->reason), "ALREADY_ON_RELEASE");
+            return true;
+        }
+        next->state = TARGET_CONFIRMED;
+        next->reason[0] = '\0';
+        next->message[0] = '\0';
+        return true;
+    }
     if (strcmp(state, "confirmed") == 0 || strcmp(state, "up_to_date") == 0) {
-        if (strcmp(state, "confirmed") == 0 && strcmp(status->version, campaign->release) == 0) {
-            next->state = TARGET_CONFIRMED;
-            next->reason[0] = '\0';
-            next->message[0] = '\0';
-        } else if (comparable && order > 0) {
+        if (comparable && order > 0) {
             next->state = TARGET_SKIPPED;
             snprintf(next->reason, sizeof(next->reason), "NEWER_VERSION");
         } else {
@@ -430,8 +434,8 @@ static bool decide(const campaign_record *campaign, const target_record *target,
             int shift = target->attempts < 7 ? target->attempts : 7;
             int64_t delay = (int64_t)CAMPAIGN_RETRY_BASE_S << shift;
             next->state = TARGET_PENDING;
-            next->next_at = server_now() + (delay < CAMPAIGN_RETRY_MAX_S ? delay
-                                                                         : CAMPAIGN_RETRY_MAX_S);
+            next->next_at =
+                server_now() + (delay < CAMPAIGN_RETRY_MAX_S ? delay : CAMPAIGN_RETRY_MAX_S);
             next->began_at = 0;
             next->lease_until = 0;
             return true;
@@ -455,8 +459,8 @@ static int status_work_run(storage *store, void *context)
     campaign_record campaign;
     bool fresh;
     int status;
-    if (storage_device_status(store, work->device, work->status, work->raw, server_now(),
-                              &fresh) != 0)
+    if (storage_device_status(store, work->device, work->status, work->raw, server_now(), &fresh) !=
+        0)
         return -1;
     if (!fresh)
         return 0; /* the same message again: counted once */
@@ -483,8 +487,7 @@ static int status_work_run(storage *store, void *context)
     return status == STORAGE_CONFLICT ? 0 : status;
 }
 
-void campaign_status(server *self, const char *device, const device_status *status,
-                     const char *raw)
+void campaign_status(server *self, const char *device, const device_status *status, const char *raw)
 {
     status_work work = {self, device, status, raw};
     atomic_fetch_add(&self->status_messages, 1);
@@ -528,8 +531,8 @@ void campaign_online(server *self, const char *device, bool online)
     /* Offline when it was notified (and its broker session may not have kept the request):
      * send it again now it is back. A request it already has is answered "up to date". */
     if (target.state == TARGET_NOTIFIED && campaign.request && campaign.request[0]) {
-        printf("campaign %" PRId64 ": device %s online again: request sent again\n",
-               campaign.id, device);
+        printf("campaign %" PRId64 ": device %s online again: request sent again\n", campaign.id,
+               device);
         fflush(stdout);
         publish(self, campaign.id, device, campaign.request);
     }
@@ -567,12 +570,11 @@ void campaign_published(server *self, int64_t campaign, const char *device)
 {
     notify_work work = {campaign, device};
     if (storage_transaction(self->store, notify_work_run, &work) != 0)
-        fprintf(stderr, "cellota-server: campaign %" PRId64 ": device %s: not recorded\n",
-                campaign, device);
+        fprintf(stderr, "cellota-server: campaign %" PRId64 ": device %s: not recorded\n", campaign,
+                device);
 }
 
-bool campaign_poll(server *self, const char *device, char version[STORAGE_ID_SIZE],
-                   char **request)
+bool campaign_poll(server *self, const char *device, char version[STORAGE_ID_SIZE], char **request)
 {
     target_record target;
     campaign_record campaign;
@@ -667,8 +669,8 @@ static int evaluate_work(storage *store, void *context)
         return status == STORAGE_CONFLICT ? 0 : -1;
     work->running = strcmp(campaign.state, "running") == 0;
     if (campaign.stage != first_stage)
-        printf("campaign %" PRId64 ": stage %d (%d%%) started\n", campaign.id,
-               campaign.stage + 1, campaign.stages[campaign.stage]);
+        printf("campaign %" PRId64 ": stage %d (%d%%) started\n", campaign.id, campaign.stage + 1,
+               campaign.stages[campaign.stage]);
     if (!work->running)
         printf("campaign %" PRId64 ": %s%s%s\n", campaign.id, campaign.state,
                campaign.halt_reason[0] ? ": " : "", campaign.halt_reason);
@@ -727,7 +729,7 @@ static size_t take_tokens(campaign_engine *engine, const campaign_record *campai
     if (!bucket) {
         bucket = oldest;
         bucket->campaign = campaign->id;
-        bucket->tokens = 1;
+        bucket->tokens = capacity; /* a campaign (or a restarted server) starts with its burst */
         bucket->last = now;
     }
     bucket->tokens += (now - bucket->last) * per_second;
@@ -755,9 +757,8 @@ static void publish_due(server *self, const campaign_record *campaign)
     if (allowed == 0 || !campaign->request || !campaign->request[0] || !self->engine->publish)
         return;
     int64_t now = server_now();
-    if (storage_target_claim(self->store, campaign->id,
-                             stage_positions(campaign, campaign->stage), now,
-                             now + CAMPAIGN_LEASE_S, allowed, &items, &count) != 0)
+    if (storage_target_claim(self->store, campaign->id, stage_positions(campaign, campaign->stage),
+                             now, now + CAMPAIGN_LEASE_S, allowed, &items, &count) != 0)
         return;
     for (size_t i = 0; i < count; i++)
         publish(self, campaign->id, items[i].device, campaign->request);
@@ -787,17 +788,6 @@ void campaign_tick(server *self)
 
 /* --- JSON --------------------------------------------------------------------------------- */
 
-static void add_time(cJSON *object, const char *name, int64_t seconds)
-{
-    char text[32];
-    if (seconds == 0) {
-        cJSON_AddNullToObject(object, name);
-        return;
-    }
-    server_time_text(seconds, text);
-    cJSON_AddStringToObject(object, name, text);
-}
-
 static double dollars(uint64_t cents)
 {
     return (double)cents / 100.0;
@@ -816,10 +806,9 @@ static cJSON *cost_json(server *self, const campaign_record *campaign)
         storage_release_free(&release);
     }
     operator_prices_default("aws", &prices);
-    operator_cost_input input = {(uint64_t)campaign->requests_published, image,
-                                 campaign->request ? strlen(campaign->request)
-                                                   : OPERATOR_SEED_REQUEST_BYTES,
-                                 1.0};
+    operator_cost_input input = {
+        (uint64_t)campaign->requests_published, image,
+        campaign->request ? strlen(campaign->request) : OPERATOR_SEED_REQUEST_BYTES, 1.0};
     operator_cost_compute(&prices, &input, &spent);
     /* egress: the bytes served, not one whole image per request */
     spent.transfer_gb = (double)campaign->bytes_served / (1024.0 * 1024 * 1024);
@@ -887,9 +876,9 @@ cJSON *campaign_json(server *self, const campaign_record *campaign)
     cJSON_AddNumberToObject(object, "bytes_served", (double)campaign->bytes_served);
     cJSON_AddNumberToObject(object, "requests_published", (double)campaign->requests_published);
     cJSON_AddItemToObject(object, "cost", cost_json(self, campaign));
-    add_time(object, "created_at", campaign->created_at);
-    add_time(object, "updated_at", campaign->updated_at);
-    add_time(object, "finished_at", campaign->finished_at);
+    server_add_time(object, "created_at", campaign->created_at);
+    server_add_time(object, "updated_at", campaign->updated_at);
+    server_add_time(object, "finished_at", campaign->finished_at);
     return object;
 }
 
@@ -902,6 +891,6 @@ cJSON *target_json(const target_record *target)
     cJSON_AddStringToObject(object, "message", target->message);
     cJSON_AddNumberToObject(object, "attempts", target->attempts);
     cJSON_AddNumberToObject(object, "position", (double)target->position);
-    add_time(object, "updated_at", target->updated_at);
+    server_add_time(object, "updated_at", target->updated_at);
     return object;
 }

@@ -33,8 +33,8 @@
 
 typedef struct campaign_spec {
     const char *release, *name;
-    const char *tag;     /* NULL: not by tag */
-    char **devices;      /* NULL: every device (or the tag's) */
+    const char *tag; /* NULL: not by tag */
+    char **devices;  /* NULL: every device (or the tag's) */
     size_t device_count;
     int stages[STORAGE_STAGES_MAX];
     size_t stage_count;
@@ -65,8 +65,7 @@ void campaign_published(server *self, int64_t campaign, const char *device);
  * not NULL, the signed request, malloc'd; handing it out counts as notifying the device).
  * false when it has nothing to offer.
  */
-bool campaign_poll(server *self, const char *device, char version[STORAGE_ID_SIZE],
-                   char **request);
+bool campaign_poll(server *self, const char *device, char version[STORAGE_ID_SIZE], char **request);
 /* The clock: advances stages, halts, times out silent devices, publishes due requests. */
 void campaign_tick(server *self);
 

@@ -17,10 +17,10 @@ typedef struct db_result {
 } db_result;
 
 typedef struct db_driver {
-    const char *name;         /* "sqlite", "postgres" */
-    const char *serial_key;   /* an auto-numbered integer primary key's column type */
-    const char *begin;        /* the statement that starts a write transaction */
-    const char *skip_locked;  /* appended to a SELECT that claims rows: "" or FOR UPDATE ... */
+    const char *name;        /* "sqlite", "postgres" */
+    const char *serial_key;  /* an auto-numbered integer primary key's column type */
+    const char *begin;       /* the statement that starts a write transaction */
+    const char *skip_locked; /* appended to a SELECT that claims rows: "" or FOR UPDATE ... */
     /* Runs `sql` with `count` text parameters; fills *result when not NULL (free it with
      * db_result_free). 0, or -1 with a sentence in `error`. */
     int (*execute)(void *connection, const char *sql, size_t count, const char *const *params,

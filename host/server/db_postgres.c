@@ -24,9 +24,8 @@ static void copy_message(const char *message, char *error, size_t error_size)
         error[--length] = '\0';
 }
 
-static int postgres_execute(void *handle, const char *sql, size_t count,
-                            const char *const *params, db_result *result, char *error,
-                            size_t error_size)
+static int postgres_execute(void *handle, const char *sql, size_t count, const char *const *params,
+                            db_result *result, char *error, size_t error_size)
 {
     PGconn *connection = handle;
     PGresult *answer;

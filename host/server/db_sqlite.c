@@ -146,8 +146,9 @@ int db_sqlite_open(const char *path, db *database, char *error, size_t error_siz
     sqlite3_busy_timeout(connection, 10000);
     /* WAL with synchronous=FULL: a committed transaction survives a power cut, not only a
      * kill -9 (NORMAL would lose the last commits on power loss). */
-    if (sqlite_execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                   "PRAGMA foreign_keys=ON;",
+    if (sqlite_execute(connection,
+                       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                       "PRAGMA foreign_keys=ON;",
                        0, NULL, NULL, error, error_size) != 0) {
         sqlite3_close_v2(connection);
         return -1;

@@ -202,9 +202,9 @@ static bool authorised(server *self, struct MHD_Connection *connection)
     return difference == 0;
 }
 
-static enum MHD_Result on_request(void *context, struct MHD_Connection *connection,
-                                  const char *url, const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **slot)
+static enum MHD_Result on_request(void *context, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **slot)
 {
     http_front *front = context;
     request_state *state = *slot;
@@ -216,8 +216,8 @@ static enum MHD_Result on_request(void *context, struct MHD_Connection *connecti
             return MHD_NO;
         *slot = state;
         state->route = find_route(method, url, state, &path_known);
-        state->limit = state->route && state->route->body_max ? state->route->body_max
-                                                              : HTTP_JSON_MAX;
+        state->limit =
+            state->route && state->route->body_max ? state->route->body_max : HTTP_JSON_MAX;
         (void)path_known;
         return MHD_YES;
     }

@@ -14,6 +14,8 @@
 #include "releases.h"
 #include "server.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
@@ -37,8 +39,7 @@ static const host_option options[] = {
     {"public-url", "URL", "how devices reach this server (default http://<--http>)", false},
     {"mirror", "URL", "a second host with the same <sha256>.ebin files: each request's alt_url",
      false},
-    {"dashboard", "DIR", "the dashboard's files (default <bin>/../share/cellota/dashboard)",
-     false},
+    {"dashboard", "DIR", "the dashboard's files (default <bin>/../share/cellota/dashboard)", false},
     {"http-threads", "N", "HTTP threads (default: the number of cores)", false},
     {NULL, NULL, NULL, false},
 };
@@ -64,31 +65,6 @@ static void on_signal(int number)
 {
     (void)number;
     stopping = 1;
-}
-
-void api_error_set(api_error *error, int status, const char *name, const char *format, ...)
-{
-    va_list list;
-    error->status = status;
-    snprintf(error->name, sizeof(error->name), "%s", name);
-    va_start(list, format);
-    vsnprintf(error->message, sizeof(error->message), format, list);
-    va_end(list);
-}
-
-int64_t server_now(void)
-{
-    return (int64_t)time(NULL);
-}
-
-void server_time_text(int64_t seconds, char text[32])
-{
-    struct tm parts;
-    time_t value = (time_t)seconds;
-    text[0] = '\0';
-    if (seconds == 0 || !gmtime_r(&value, &parts))
-        return;
-    strftime(text, 32, "%Y-%m-%dT%H:%M:%SZ", &parts);
 }
 
 /* "HOST:PORT" into its parts. */

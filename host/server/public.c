@@ -19,14 +19,11 @@
  * 400 for an id that is not one. */
 static bool polling_device(http_request *request, const char **device, enum MHD_Result *answer)
 {
-    *device = http_query(request, "device");
+    /* /d/<id>/version: the id in the path, for an agent configured with --server <url>/d/<id> */
+    *device = request->segments[0] ? request->segments[0] : http_query(request, "device");
     if (!*device)
         return true;
-    size_t length = strlen(*device);
-    bool valid = length > 0 && length <= 32;
-    for (const char *c = *device; valid && *c; c++)
-        valid = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || *c == '.';
+    bool valid = server_valid_name(*device);
     if (!valid)
         *answer = http_error(request, 400, "BAD_DEVICE",
                              "device is 1 to 32 letters, digits, '-', '_' or '.'.");
@@ -52,8 +49,7 @@ static enum MHD_Result version_show(http_request *request)
         if (!campaign_poll(request->self, device, version, NULL)) {
             /* Nothing on offer: the version it runs, so it stays up to date ("0.0.0" before it
              * has ever said). */
-            if (storage_device_get(request->self->store, device, &record) == 0 &&
-                record.version[0])
+            if (storage_device_get(request->self->store, device, &record) == 0 && record.version[0])
                 snprintf(version, sizeof(version), "%s", record.version);
             else
                 snprintf(version, sizeof(version), "0.0.0");
@@ -112,9 +108,9 @@ static enum MHD_Result firmware_show(http_request *request)
     char *path = release_image_path(request->self, name);
     if (!path)
         return MHD_NO;
-    enum MHD_Result result = images_answer(request->connection, request->method, path,
-                                           release.plain_sha256, "application/octet-stream",
-                                           &transfer);
+    enum MHD_Result result =
+        images_answer(request->connection, request->method, path, release.plain_sha256,
+                      "application/octet-stream", &transfer);
     free(path);
     request->image_bytes = transfer.body_bytes;
     return result;
@@ -168,8 +164,7 @@ static enum MHD_Result file_answer(http_request *request, const char *path,
             close(descriptor);
         return http_error(request, 404, "NOT_FOUND", "There is nothing at this path.");
     }
-    struct MHD_Response *response =
-        MHD_create_response_from_fd((uint64_t)info.st_size, descriptor);
+    struct MHD_Response *response = MHD_create_response_from_fd((uint64_t)info.st_size, descriptor);
     if (!response) {
         close(descriptor);
         return MHD_NO;
@@ -241,8 +236,9 @@ static enum MHD_Result metrics_show(http_request *request)
         free(groups);
     }
     storage_device_totals(store, &devices, &online);
-    append(&text, "# HELP cellota_devices_online Devices whose MQTT session is up.\n"
-                  "# TYPE cellota_devices_online gauge\ncellota_devices_online %" PRId64 "\n",
+    append(&text,
+           "# HELP cellota_devices_online Devices whose MQTT session is up.\n"
+           "# TYPE cellota_devices_online gauge\ncellota_devices_online %" PRId64 "\n",
            online);
     append(&text, "# HELP cellota_campaign_devices A campaign's devices by state.\n"
                   "# TYPE cellota_campaign_devices gauge\n");
@@ -250,10 +246,10 @@ static enum MHD_Result metrics_show(http_request *request)
     if (storage_campaign_list(store, 1000, 0, &campaigns, &count, &total) == 0) {
         for (size_t i = 0; i < count; i++) {
             for (int s = 0; s < TARGET_STATE_COUNT; s++)
-                append(&text, "cellota_campaign_devices{campaign=\"%" PRId64 "\",state=\"%s\"} %"
-                              PRId64 "\n",
-                       campaigns[i].id, target_state_name((target_state)s),
-                       campaigns[i].counts[s]);
+                append(&text,
+                       "cellota_campaign_devices{campaign=\"%" PRId64 "\",state=\"%s\"} %" PRId64
+                       "\n",
+                       campaigns[i].id, target_state_name((target_state)s), campaigns[i].counts[s]);
             published += campaigns[i].requests_published;
         }
         free(campaigns);
@@ -284,10 +280,16 @@ static const char *content_type_of(const char *path)
     static const struct {
         const char *extension, *type;
     } types[] = {
-        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
-        {".ico", "image/x-icon"}, {".map", "application/json"}, {".txt", "text/plain"},
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".ico", "image/x-icon"},
+        {".map", "application/json"},
+        {".txt", "text/plain"},
     };
     const char *dot = strrchr(path, '.');
     for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
@@ -326,6 +328,8 @@ static enum MHD_Result dashboard_path(http_request *request)
 const http_route public_routes[] = {
     {"GET", "/version", version_show, false, 0},
     {"GET", "/ota.json", request_show, false, 0},
+    {"GET", "/d/*/version", version_show, false, 0},
+    {"GET", "/d/*/ota.json", request_show, false, 0},
     {"GET", "/firmware.bin", firmware_show, false, 0},
     {"GET", "/images/*", image_show, false, 0},
     {"GET", "/keys/server.pub.pem", key_show, false, 0},

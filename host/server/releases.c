@@ -71,8 +71,7 @@ static int write_request(server *self, const char *sha256, const char *version,
     return status == HOST_EXIT_OK ? 0 : -1;
 }
 
-int release_request(server *self, const release_record *release, int64_t campaign,
-                    char **json)
+int release_request(server *self, const release_record *release, int64_t campaign, char **json)
 {
     cellota_fw_info info;
     if (release_fw_info(release, &info) != 0)
@@ -103,8 +102,7 @@ int release_create(server *self, const release_upload *upload, release_record *r
                       "patch below 1000).");
         return -1;
     }
-    if (upload->load_address &&
-        !host_parse_unsigned(upload->load_address, UINT32_MAX, &address)) {
+    if (upload->load_address && !host_parse_unsigned(upload->load_address, UINT32_MAX, &address)) {
         api_error_set(error, 400, "BAD_LOAD_ADDRESS",
                       "The load address must be a 32-bit number (decimal or 0x-hexadecimal).");
         return -1;
@@ -125,8 +123,7 @@ int release_create(server *self, const release_upload *upload, release_record *r
     }
     if (storage_release_get(self->store, upload->version, release) == 0) {
         storage_release_free(release);
-        api_error_set(error, 409, "VERSION_EXISTS", "Release %s exists already.",
-                      upload->version);
+        api_error_set(error, 409, "VERSION_EXISTS", "Release %s exists already.", upload->version);
         return -1;
     }
     info.load_address = (uint32_t)address;
@@ -160,15 +157,13 @@ int release_create(server *self, const release_upload *upload, release_record *r
         api_error_set(error, 500, "STORE_FAILED", "The image could not be written to the store.");
         goto done;
     }
-    if (write_request(self, release->sha256, release->version, &info, 0, &release->request) !=
-        0) {
+    if (write_request(self, release->sha256, release->version, &info, 0, &release->request) != 0) {
         api_error_set(error, 500, "SIGN_FAILED", "The update request could not be signed.");
         goto done;
     }
     int added = storage_release_add(self->store, release);
     if (added == STORAGE_EXISTS) {
-        api_error_set(error, 409, "VERSION_EXISTS", "Release %s exists already.",
-                      upload->version);
+        api_error_set(error, 409, "VERSION_EXISTS", "Release %s exists already.", upload->version);
         goto done;
     }
     if (added != 0) {

@@ -37,8 +37,7 @@ int release_newest(server *self, release_record *release);
 
 /* The release's request for `campaign` (0: none): url = <public-url>/images/<sha256>.ebin
  * [?c=campaign], alt_url from --mirror, id = the campaign's number, signed. *json malloc'd. */
-int release_request(server *self, const release_record *release, int64_t campaign,
-                    char **json);
+int release_request(server *self, const release_record *release, int64_t campaign, char **json);
 
 /* The release as the API shows it. */
 cJSON *release_json(const server *self, const release_record *release);

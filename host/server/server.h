@@ -11,6 +11,7 @@
 #include <mbedtls/pk.h>
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -42,6 +43,14 @@ typedef struct api_error {
 
 void api_error_set(api_error *error, int status, const char *name, const char *format, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* A device id or a tag: 1 to 32 letters, digits, '-', '_' or '.' (safe in a topic, a URL, a
+ * LIKE pattern and a log line). */
+bool server_valid_name(const char *text);
+
+/* Adds `name`: the RFC 3339 time, or null for 0. */
+struct cJSON;
+void server_add_time(struct cJSON *object, const char *name, int64_t seconds);
 
 /* Seconds since the epoch. */
 int64_t server_now(void);

@@ -112,8 +112,7 @@ const char *storage_backend(const storage *store)
     return store->database.driver->name;
 }
 
-int storage_transaction(storage *store, int (*work)(storage *store, void *context),
-                        void *context)
+int storage_transaction(storage *store, int (*work)(storage *store, void *context), void *context)
 {
     int status;
     lock(store);
@@ -207,8 +206,8 @@ static int create_schema(storage *store)
     if (status != 0)
         return -1;
     if (run(store, NULL,
-            "INSERT INTO meta (name, value) VALUES ('schema', $1) ON CONFLICT (name) DO NOTHING",
-            1, NUMBER(SCHEMA_VERSION)) != 0)
+            "INSERT INTO meta (name, value) VALUES ('schema', $1) ON CONFLICT (name) DO NOTHING", 1,
+            NUMBER(SCHEMA_VERSION)) != 0)
         return -1;
     int64_t version = storage_counter_get(store, "schema");
     if (version > SCHEMA_VERSION) {
@@ -283,8 +282,8 @@ int64_t storage_counter_get(storage *store, const char *name)
 
 /* --- releases --------------------------------------------------------------------------- */
 
-#define RELEASE_COLUMNS                                                                        \
-    "version, sha256, plain_sha256, size, plain_size, load_address, security_version, notes, " \
+#define RELEASE_COLUMNS                                                                            \
+    "version, sha256, plain_sha256, size, plain_size, load_address, security_version, notes, "     \
     "plain_download, created_at, request"
 
 static void read_release(const db_result *result, size_t row, release_record *release,
@@ -311,8 +310,8 @@ int storage_release_add(storage *store, const release_record *release)
     if (run(store, &result,
             "INSERT INTO releases (" RELEASE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
             "$9, $10, $11) ON CONFLICT (version) DO NOTHING RETURNING version",
-            11, release->version, release->sha256, release->plain_sha256,
-            NUMBER(release->size), NUMBER(release->plain_size), NUMBER(release->load_address),
+            11, release->version, release->sha256, release->plain_sha256, NUMBER(release->size),
+            NUMBER(release->plain_size), NUMBER(release->load_address),
             NUMBER(release->security_version), release->notes,
             NUMBER(release->plain_download ? 1 : 0), NUMBER(release->created_at),
             release->request ? release->request : "") != 0)
@@ -419,14 +418,14 @@ int storage_device_status(storage *store, const char *id, const device_status *s
                "error_name, message, campaign, model) "
                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                11, id, NUMBER(now), status->state, status->version, status->target,
-               NUMBER(status->progress), NUMBER(status->error), status->error_name,
-               status->message, status->campaign, status->model);
+               NUMBER(status->progress), NUMBER(status->error), status->error_name, status->message,
+               status->campaign, status->model);
 }
 
 /* The device's newest campaign and its state there come along with every device read. */
-#define DEVICE_COLUMNS                                                                         \
-    "d.id, d.model, d.version, d.state, d.online, d.last_seen, d.error, d.error_name, "        \
-    "d.message, d.progress, d.tags, t.campaign, t.state FROM devices d LEFT JOIN targets t "   \
+#define DEVICE_COLUMNS                                                                             \
+    "d.id, d.model, d.version, d.state, d.online, d.last_seen, d.error, d.error_name, "            \
+    "d.message, d.progress, d.tags, t.campaign, t.state FROM devices d LEFT JOIN targets t "       \
     "ON t.device = d.id AND t.campaign = (SELECT max(campaign) FROM targets WHERE device = d.id)"
 
 static void read_device(const db_result *result, size_t row, device_record *device)
@@ -461,12 +460,12 @@ int storage_device_get(storage *store, const char *id, device_record *device)
     return status;
 }
 
-#define DEVICE_FILTER                                                                          \
-    " WHERE ($1 = '' OR d.state = $1) AND ($2 = '' OR d.version = $2) AND "                   \
+#define DEVICE_FILTER                                                                              \
+    " WHERE ($1 = '' OR d.state = $1) AND ($2 = '' OR d.version = $2) AND "                        \
     "($3 = '' OR d.tags LIKE '%,' || $3 || ',%') AND ($4 < 0 OR d.online = $4)"
 
-int storage_device_list(storage *store, const device_filter *filter, size_t limit,
-                        size_t offset, device_record **items, size_t *count, int64_t *total)
+int storage_device_list(storage *store, const device_filter *filter, size_t limit, size_t offset,
+                        device_record **items, size_t *count, int64_t *total)
 {
     const char *state = filter->state ? filter->state : "";
     const char *version = filter->version ? filter->version : "";
@@ -474,8 +473,8 @@ int storage_device_list(storage *store, const device_filter *filter, size_t limi
     db_result result;
     *items = NULL;
     *count = 0;
-    if (count_of(store, total, "SELECT count(*) FROM devices d" DEVICE_FILTER, 4, state,
-                 version, tag, NUMBER(filter->online)) != 0)
+    if (count_of(store, total, "SELECT count(*) FROM devices d" DEVICE_FILTER, 4, state, version,
+                 tag, NUMBER(filter->online)) != 0)
         return -1;
     if (run(store, &result,
             "SELECT " DEVICE_COLUMNS DEVICE_FILTER " ORDER BY d.id LIMIT $5 OFFSET $6", 6, state,
@@ -492,8 +491,8 @@ int storage_device_list(storage *store, const device_filter *filter, size_t limi
     return 0;
 }
 
-int storage_device_timeline(storage *store, const char *id, size_t limit,
-                            timeline_entry **items, size_t *count)
+int storage_device_timeline(storage *store, const char *id, size_t limit, timeline_entry **items,
+                            size_t *count)
 {
     db_result result;
     *items = NULL;
@@ -565,13 +564,13 @@ int storage_device_ids(storage *store, const char *tag, char ***ids, size_t *cou
     return 0;
 }
 
-int storage_device_groups(storage *store, const char *column, count_group **items,
-                          size_t *count)
+int storage_device_groups(storage *store, const char *column, count_group **items, size_t *count)
 {
     db_result result;
-    const char *sql = strcmp(column, "version") == 0
-                          ? "SELECT version, count(*) FROM devices GROUP BY version ORDER BY version"
-                          : "SELECT state, count(*) FROM devices GROUP BY state ORDER BY state";
+    const char *sql =
+        strcmp(column, "version") == 0
+            ? "SELECT version, count(*) FROM devices GROUP BY version ORDER BY version"
+            : "SELECT state, count(*) FROM devices GROUP BY state ORDER BY state";
     *items = NULL;
     *count = 0;
     if (run(store, &result, sql, 0) != 0)
@@ -602,10 +601,10 @@ int storage_device_totals(storage *store, int64_t *devices, int64_t *online)
 
 /* --- campaigns -------------------------------------------------------------------------- */
 
-#define CAMPAIGN_COLUMNS                                                                       \
-    "id, name, release, state, stage, stages, success_percent, halt_failure_percent, "         \
-    "rate_per_minute, timeout_s, retries, halt_reason, targeted, pending, notified, "          \
-    "downloading, installing, confirmed, failed, skipped, bytes_served, requests_published, "  \
+#define CAMPAIGN_COLUMNS                                                                           \
+    "id, name, release, state, stage, stages, success_percent, halt_failure_percent, "             \
+    "rate_per_minute, timeout_s, retries, halt_reason, targeted, pending, notified, "              \
+    "downloading, installing, confirmed, failed, skipped, bytes_served, requests_published, "      \
     "created_at, updated_at, finished_at, stage_started_at, failures_accepted"
 
 static void stages_text(const campaign_record *campaign, char *text, size_t size)
@@ -661,8 +660,8 @@ int storage_campaign_insert(storage *store, campaign_record *campaign)
             "halt_failure_percent, rate_per_minute, timeout_s, retries, targeted, pending, "
             "skipped, created_at, updated_at, stage_started_at) VALUES ($1, $2, $3, $4, $5, $6, "
             "$7, $8, $9, $10, $11, $12, $13, $14, $14, $14) RETURNING id",
-            14, campaign->name, campaign->release, campaign->state, NUMBER(campaign->stage),
-            stages, NUMBER(campaign->success_percent), NUMBER(campaign->halt_failure_percent),
+            14, campaign->name, campaign->release, campaign->state, NUMBER(campaign->stage), stages,
+            NUMBER(campaign->success_percent), NUMBER(campaign->halt_failure_percent),
             NUMBER(campaign->rate_per_minute), NUMBER(campaign->timeout_s),
             NUMBER(campaign->retries), NUMBER(campaign->targeted),
             NUMBER(campaign->counts[TARGET_PENDING]), NUMBER(campaign->counts[TARGET_SKIPPED]),
@@ -682,8 +681,8 @@ int storage_campaign_set_request(storage *store, int64_t id, const char *request
 int storage_campaign_get(storage *store, int64_t id, campaign_record *campaign)
 {
     db_result result;
-    if (run(store, &result, "SELECT " CAMPAIGN_COLUMNS ", request FROM campaigns WHERE id = $1",
-            1, NUMBER(id)) != 0)
+    if (run(store, &result, "SELECT " CAMPAIGN_COLUMNS ", request FROM campaigns WHERE id = $1", 1,
+            NUMBER(id)) != 0)
         return -1;
     int status = STORAGE_NOT_FOUND;
     if (result.rows == 1) {
@@ -733,8 +732,7 @@ int storage_campaign_ids(storage *store, const char *state, int64_t **ids, size_
     db_result result;
     *ids = NULL;
     *count = 0;
-    if (run(store, &result, "SELECT id FROM campaigns WHERE state = $1 ORDER BY id", 1, state) !=
-        0)
+    if (run(store, &result, "SELECT id FROM campaigns WHERE state = $1 ORDER BY id", 1, state) != 0)
         return -1;
     if (result.rows && !(*ids = calloc(result.rows, sizeof(int64_t)))) {
         db_result_free(&result);
@@ -747,8 +745,7 @@ int storage_campaign_ids(storage *store, const char *state, int64_t **ids, size_
     return 0;
 }
 
-int storage_campaign_update(storage *store, const campaign_record *campaign,
-                            const char *expected)
+int storage_campaign_update(storage *store, const campaign_record *campaign, const char *expected)
 {
     db_result result;
     if (run(store, &result,
@@ -774,8 +771,8 @@ int storage_campaign_add_bytes(storage *store, int64_t id, uint64_t bytes)
 int storage_campaign_count_request(storage *store, int64_t id)
 {
     return run(store, NULL,
-               "UPDATE campaigns SET requests_published = requests_published + 1 WHERE id = $1",
-               1, NUMBER(id));
+               "UPDATE campaigns SET requests_published = requests_published + 1 WHERE id = $1", 1,
+               NUMBER(id));
 }
 
 int storage_campaign_failures(storage *store, int64_t id, failure_group **items, size_t *count)
@@ -806,16 +803,16 @@ int64_t storage_campaigns_active(storage *store)
 {
     int64_t total;
     if (count_of(store, &total,
-                 "SELECT count(*) FROM campaigns WHERE state IN ('running', 'paused', 'halted')",
-                 0, NULL, NULL, NULL, NULL) != 0)
+                 "SELECT count(*) FROM campaigns WHERE state IN ('running', 'paused', 'halted')", 0,
+                 NULL, NULL, NULL, NULL) != 0)
         return -1;
     return total;
 }
 
 /* --- targets ---------------------------------------------------------------------------- */
 
-#define TARGET_COLUMNS                                                                         \
-    "t.campaign, t.device, t.position, t.state, t.reason, t.message, t.attempts, t.next_at, "  \
+#define TARGET_COLUMNS                                                                             \
+    "t.campaign, t.device, t.position, t.state, t.reason, t.message, t.attempts, t.next_at, "      \
     "t.began_at, t.notified_at, t.lease_until, t.updated_at"
 
 static void read_target(const db_result *result, size_t row, target_record *target)
@@ -890,8 +887,7 @@ static int one_target(storage *store, db_result *result, target_record *target)
     return status;
 }
 
-int storage_target_get(storage *store, int64_t campaign, const char *device,
-                       target_record *target)
+int storage_target_get(storage *store, int64_t campaign, const char *device, target_record *target)
 {
     db_result result;
     if (run(store, &result,
@@ -941,8 +937,7 @@ int storage_target_move(storage *store, const target_record *target, target_stat
 }
 
 int storage_target_claim(storage *store, int64_t campaign, int64_t positions, int64_t now,
-                         int64_t lease_until, size_t limit, target_record **items,
-                         size_t *count)
+                         int64_t lease_until, size_t limit, target_record **items, size_t *count)
 {
     db_result result;
     char sql[1024];
@@ -955,14 +950,14 @@ int storage_target_claim(storage *store, int64_t campaign, int64_t positions, in
              "RETURNING campaign, device, position, state, reason, message, attempts, next_at, "
              "began_at, notified_at, lease_until, updated_at",
              store->database.driver->skip_locked);
-    if (run(store, &result, sql, 5, NUMBER(campaign), NUMBER(positions), NUMBER(now),
-            NUMBER(limit), NUMBER(lease_until)) != 0)
+    if (run(store, &result, sql, 5, NUMBER(campaign), NUMBER(positions), NUMBER(now), NUMBER(limit),
+            NUMBER(lease_until)) != 0)
         return -1;
     return read_targets(&result, items, count);
 }
 
-int storage_target_overdue(storage *store, int64_t campaign, target_state state,
-                           int64_t before, target_record **items, size_t *count)
+int storage_target_overdue(storage *store, int64_t campaign, target_state state, int64_t before,
+                           target_record **items, size_t *count)
 {
     db_result result;
     *items = NULL;
@@ -1002,8 +997,8 @@ int storage_target_list(storage *store, int64_t campaign, const char *state, siz
     *items = NULL;
     *count = 0;
     if (count_of(store, total,
-                 "SELECT count(*) FROM targets WHERE campaign = $1 AND ($2 = '' OR state = $2)",
-                 2, NUMBER(campaign), state ? state : "", NULL, NULL) != 0)
+                 "SELECT count(*) FROM targets WHERE campaign = $1 AND ($2 = '' OR state = $2)", 2,
+                 NUMBER(campaign), state ? state : "", NULL, NULL) != 0)
         return -1;
     if (run(store, &result,
             "SELECT " TARGET_COLUMNS " FROM targets t WHERE t.campaign = $1 AND "

@@ -22,8 +22,8 @@
 #define STORAGE_EXISTS 2
 #define STORAGE_CONFLICT 3
 
-#define STORAGE_ID_SIZE 64      /* device ids, versions, names of states and errors */
-#define STORAGE_TEXT_SIZE 512   /* messages, notes, tags, reasons */
+#define STORAGE_ID_SIZE 64    /* device ids, versions, names of states and errors */
+#define STORAGE_TEXT_SIZE 512 /* messages, notes, tags, reasons */
 #define STORAGE_STAGES_MAX 16
 
 typedef struct storage storage;
@@ -99,7 +99,7 @@ typedef struct campaign_record {
     uint64_t bytes_served, requests_published;
     int64_t created_at, updated_at, finished_at, stage_started_at;
     int64_t failures_accepted; /* failures the operator accepted by resuming a halt */
-    char *request; /* the campaign's signed request (malloc'd; NULL in lists) */
+    char *request;             /* the campaign's signed request (malloc'd; NULL in lists) */
 } campaign_record;
 
 typedef struct target_record {
@@ -135,8 +135,7 @@ const char *storage_error(storage *store);         /* the last database error of
 /* Runs work(store, context) in one transaction: committed when it returns 0, rolled back
  * otherwise. Returns work's result (or -1 when the commit failed). Nested calls join the outer
  * transaction. */
-int storage_transaction(storage *store, int (*work)(storage *store, void *context),
-                        void *context);
+int storage_transaction(storage *store, int (*work)(storage *store, void *context), void *context);
 
 /* --- releases --------------------------------------------------------------------------- */
 int storage_release_add(storage *store, const release_record *release); /* or STORAGE_EXISTS */
@@ -157,17 +156,16 @@ int storage_device_seen(storage *store, const char *id, int online, int64_t now)
 int storage_device_status(storage *store, const char *id, const device_status *status,
                           const char *raw, int64_t now, bool *fresh);
 int storage_device_get(storage *store, const char *id, device_record *device);
-int storage_device_list(storage *store, const device_filter *filter, size_t limit,
-                        size_t offset, device_record **items, size_t *count, int64_t *total);
-int storage_device_timeline(storage *store, const char *id, size_t limit,
-                            timeline_entry **items, size_t *count);
+int storage_device_list(storage *store, const device_filter *filter, size_t limit, size_t offset,
+                        device_record **items, size_t *count, int64_t *total);
+int storage_device_timeline(storage *store, const char *id, size_t limit, timeline_entry **items,
+                            size_t *count);
 int storage_device_set_tags(storage *store, const char *id, const char *tags);
 /* Every device id (tag NULL) or those with the tag, in id order; *ids malloc'd, each too. */
 int storage_device_ids(storage *store, const char *tag, char ***ids, size_t *count);
 void storage_free_ids(char **ids, size_t count);
 /* Devices by state or by version (`column` "state" or "version"). *items malloc'd. */
-int storage_device_groups(storage *store, const char *column, count_group **items,
-                          size_t *count);
+int storage_device_groups(storage *store, const char *column, count_group **items, size_t *count);
 int storage_device_totals(storage *store, int64_t *devices, int64_t *online);
 
 /* --- campaigns -------------------------------------------------------------------------- */
@@ -181,12 +179,11 @@ void storage_campaign_free(campaign_record *campaign);
 /* Ids of the campaigns in `state`, oldest first. */
 int storage_campaign_ids(storage *store, const char *state, int64_t **ids, size_t *count);
 /*
- * Writes state, stage, halt_reason, stage_started_at, finished_at, failures_accepted and updated_at of the
- * campaign if its state is still `expected` (another server may have moved it). 0 after the
+ * Writes state, stage, halt_reason, stage_started_at, finished_at, failures_accepted and updated_at
+ * of the campaign if its state is still `expected` (another server may have moved it). 0 after the
  * write, STORAGE_CONFLICT when the state had changed.
  */
-int storage_campaign_update(storage *store, const campaign_record *campaign,
-                            const char *expected);
+int storage_campaign_update(storage *store, const campaign_record *campaign, const char *expected);
 /* One more request handed to the broker or to a polling device. */
 int storage_campaign_count_request(storage *store, int64_t id);
 int storage_campaign_add_bytes(storage *store, int64_t id, uint64_t bytes);
@@ -198,8 +195,7 @@ int storage_target_insert(storage *store, const target_record *target);
 /* A device of `campaign` that is in another active campaign, not finished there: 0 and its id
  * in `device` when there is one, STORAGE_NOT_FOUND when none. */
 int storage_target_busy(storage *store, int64_t campaign, char device[STORAGE_ID_SIZE]);
-int storage_target_get(storage *store, int64_t campaign, const char *device,
-                       target_record *target);
+int storage_target_get(storage *store, int64_t campaign, const char *device, target_record *target);
 /* The device's target in an active campaign (running, paused, halted), else NOT_FOUND. */
 int storage_target_active(storage *store, const char *device, target_record *target);
 /*
@@ -215,12 +211,11 @@ int storage_target_move(storage *store, const target_record *target, target_stat
  * On PostgreSQL rows another transaction holds are skipped. *items malloc'd.
  */
 int storage_target_claim(storage *store, int64_t campaign, int64_t positions, int64_t now,
-                         int64_t lease_until, size_t limit, target_record **items,
-                         size_t *count);
+                         int64_t lease_until, size_t limit, target_record **items, size_t *count);
 /* Targets of the campaign in `state` whose `began_at` (or for NOTIFIED `notified_at`) is
  * before `before`. *items malloc'd. */
-int storage_target_overdue(storage *store, int64_t campaign, target_state state,
-                           int64_t before, target_record **items, size_t *count);
+int storage_target_overdue(storage *store, int64_t campaign, target_state state, int64_t before,
+                           target_record **items, size_t *count);
 /* Counts by state of the targets with position below `positions`. */
 int storage_target_counts(storage *store, int64_t campaign, int64_t positions,
                           int64_t counts[TARGET_STATE_COUNT]);

@@ -106,6 +106,8 @@ check "poll: progress shown" sh -c "tr '\r' '\n' <'$w/poll.out' | grep -q 'downl
 check "poll: status downloading over MQTT" lib_wait_for "$status_log" 'cellota/poll/status {"state":"downloading"' 5
 check "poll: status confirmed over MQTT" lib_wait_for "$status_log" 'cellota/poll/status {"state":"confirmed","version":"1.1.0"' 5
 check "poll: online announced" contains "$status_log" "cellota/poll/online online"
+check "poll: the device named itself to nginx" contains "$nginx_log" 'GET /version?device=poll '
+check "poll: its model reported" contains "$status_log" "\"model\":\"$MODEL\""
 images_before=$(grep -c 'GET /1.1.0/image.ebin' "$nginx_log" || true)
 device poll --once
 check "again: --once exits 0" [ "$device_status" -eq 0 ]

@@ -56,23 +56,30 @@ lib_start_mosquitto() {
 # lib_start_modem MODEL [cellota-modem options]: the emulator on a pty. Sets modem_pty and
 # modem_pid; its output goes to $lib_scratch/modem.out.
 lib_start_modem() {
-    model=$1
-    shift
-    : >"$lib_scratch/modem.out"
-    "$CELLOTA_BIN/cellota-modem" --model "$model" "$@" >"$lib_scratch/modem.out" 2>&1 &
+    lib_launch_modem "$lib_scratch/modem.out" "$@"
+}
+
+# lib_launch_modem OUTPUT MODEL [cellota-modem options]: the same with its output in OUTPUT (for
+# a test that runs several modems at once).
+lib_launch_modem() {
+    output=$1
+    model=$2
+    shift 2
+    : >"$output"
+    "$CELLOTA_BIN/cellota-modem" --model "$model" "$@" >"$output" 2>&1 &
     modem_pid=$!
     lib_pids="$lib_pids $modem_pid"
     tries=0
     modem_pty=""
     while [ $tries -lt 50 ]; do
-        modem_pty=$(head -n 1 "$lib_scratch/modem.out" 2>/dev/null || true)
+        modem_pty=$(head -n 1 "$output" 2>/dev/null || true)
         case $modem_pty in /dev/*) return 0 ;; esac
         if ! kill -0 "$modem_pid" 2>/dev/null; then break; fi
         tries=$((tries + 1))
         sleep 0.1
     done
     echo "lib: cellota-modem did not start:" >&2
-    cat "$lib_scratch/modem.out" >&2
+    cat "$output" >&2
     return 1
 }
 

@@ -302,12 +302,10 @@ static void test_campaigns(void)
     work.target.state = TARGET_DOWNLOADING;
     work.target.began_at = 3002;
     CHECK_EQ_INT(storage_transaction(store, move_then, &work), 0);
-    CHECK_EQ_INT(storage_target_overdue(store, first, TARGET_DOWNLOADING, 3003, &list, &count),
-                 0);
+    CHECK_EQ_INT(storage_target_overdue(store, first, TARGET_DOWNLOADING, 3003, &list, &count), 0);
     CHECK_EQ_INT(count, 1);
     free(list);
-    CHECK_EQ_INT(storage_target_overdue(store, first, TARGET_DOWNLOADING, 3002, &list, &count),
-                 0);
+    CHECK_EQ_INT(storage_target_overdue(store, first, TARGET_DOWNLOADING, 3002, &list, &count), 0);
     CHECK_EQ_INT(count, 0);
     free(list);
 
@@ -411,8 +409,7 @@ static void test_bad_specs(void)
     CHECK(storage_open("mysql://x", &none, error, sizeof(error)) != 0);
     CHECK(strstr(error, "neither") != NULL);
     CHECK(storage_open("sqlite:/nonexistent-folder/x.db", &none, error, sizeof(error)) != 0);
-    CHECK(storage_open("postgresql://postgres@127.0.0.1:1/none", &none, error, sizeof(error)) !=
-          0);
+    CHECK(storage_open("postgresql://postgres@127.0.0.1:1/none", &none, error, sizeof(error)) != 0);
     CHECK(strstr(error, "PostgreSQL") != NULL);
 }
 
