@@ -1,5 +1,6 @@
 /* The HTTP front (http.h): the daemon, routing, bodies, the token, and the answer helpers. */
 #include "http.h"
+#include "served.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,6 +13,7 @@
 struct http_front {
     server *self;
     struct MHD_Daemon *daemon;
+    served_counter *served; /* image bytes, batched into the database (served.h) */
 };
 
 /* What one request carries between libmicrohttpd's calls. */
@@ -283,12 +285,8 @@ static void on_completed(void *context, struct MHD_Connection *connection, void 
     (void)connection;
     if (!state)
         return;
-    if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK && state->image_bytes > 0) {
-        storage_counter_add(front->self->store, "bytes_served", (int64_t)state->image_bytes);
-        if (state->image_campaign > 0)
-            storage_campaign_add_bytes(front->self->store, state->image_campaign,
-                                       state->image_bytes);
-    }
+    if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK && state->image_bytes > 0)
+        served_add(front->served, state->image_campaign, state->image_bytes);
     free(state->body);
     free(state->path_copy);
     free(state);
@@ -310,6 +308,11 @@ int http_start(server *self, const char *host, int port, unsigned threads, http_
         return -1;
     }
     front->self = self;
+    front->served = served_open(self->store);
+    if (!front->served) {
+        free(front);
+        return -1;
+    }
     front->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, on_request, front, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
@@ -318,6 +321,7 @@ int http_start(server *self, const char *host, int port, unsigned threads, http_
         (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, front, MHD_OPTION_END);
     if (!front->daemon) {
         fprintf(stderr, "cellota-server: cannot listen on %s:%d\n", host, port);
+        served_close(front->served);
         free(front);
         return -1;
     }
@@ -330,5 +334,6 @@ void http_stop(http_front *front)
     if (!front)
         return;
     MHD_stop_daemon(front->daemon);
+    served_close(front->served); /* after the daemon: no answer completes any more */
     free(front);
 }

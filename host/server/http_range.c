@@ -13,6 +13,25 @@ static const char *skip_spaces(const char *cursor)
     return cursor;
 }
 
+/* Moves to the next element of a list (RFC 9110 5.6.1: a recipient skips empty elements and the
+ * whitespace around them). False at the end of the list. */
+static bool next_element(const char **cursor)
+{
+    const char *text = *cursor;
+
+    while (*text == ' ' || *text == '\t' || *text == ',')
+        text++;
+    *cursor = text;
+    return *text != '\0';
+}
+
+/* After an element only whitespace may come before the next comma or the end. */
+static bool element_ends(const char **cursor)
+{
+    *cursor = skip_spaces(*cursor);
+    return **cursor == ',' || **cursor == '\0';
+}
+
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
@@ -86,23 +105,12 @@ http_range_result http_range_parse(const char *header, uint64_t size, http_range
     if (strncasecmp(cursor, "bytes", 5) != 0 || cursor[5] != '=')
         return HTTP_RANGE_WHOLE;
     cursor += 6;
-    /* range-set = 1#range-spec: a list, whose empty elements a recipient skips (RFC 9110 5.6.1). */
-    for (;;) {
-        cursor = skip_spaces(cursor);
-        if (*cursor == ',') {
-            cursor++;
-            continue;
-        }
-        if (*cursor == '\0')
-            break;
-        /* Several ranges would need multipart/byteranges; a device resuming asks for one, and
-         * RFC 9110 lets a server answer the whole instead. */
-        if (count == 1 || !read_range_spec(&cursor, &spec))
+    /* range-set = 1#range-spec. Several ranges would need multipart/byteranges; a device
+     * resuming asks for one, and RFC 9110 lets a server answer the whole instead. */
+    while (next_element(&cursor)) {
+        if (count == 1 || !read_range_spec(&cursor, &spec) || !element_ends(&cursor))
             return HTTP_RANGE_WHOLE;
         count++;
-        cursor = skip_spaces(cursor);
-        if (*cursor != ',' && *cursor != '\0')
-            return HTTP_RANGE_WHOLE;
     }
     if (count == 0)
         return HTTP_RANGE_WHOLE;
@@ -165,23 +173,14 @@ bool http_if_none_match(const char *header, const char *tag)
     cursor = skip_spaces(header);
     if (*cursor == '*')
         return *skip_spaces(cursor + 1) == '\0';
-    for (;;) {
-        cursor = skip_spaces(cursor);
-        if (*cursor == ',') {
-            cursor++;
-            continue;
-        }
-        if (*cursor == '\0')
-            return matched;
-        if (!read_entity_tag(&cursor, &weak, &opaque, &length))
+    while (next_element(&cursor)) {
+        if (!read_entity_tag(&cursor, &weak, &opaque, &length) || !element_ends(&cursor))
             return false;
         /* Weak comparison: the W/ prefix does not matter (RFC 9110 8.8.3.2). */
         if (opaque_equals(opaque, length, tag))
             matched = true;
-        cursor = skip_spaces(cursor);
-        if (*cursor != ',' && *cursor != '\0')
-            return false;
     }
+    return matched;
 }
 
 bool http_if_range_allows(const char *header, const char *tag)

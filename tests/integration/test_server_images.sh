@@ -2,47 +2,19 @@
 # Image hosting checked with the curl command, as an operator or a CDN would see it: GET and HEAD
 # of /images/<sha256>.ebin with Range (A-B, A-, suffix, past the end, several, malformed), ETag,
 # If-None-Match, If-Range, keep-alive, unknown and malformed names; the bytes compared with the
-# file, the answer's image bytes compared with what the server counted, and the file sent with
-# sendfile (strace, when this machine lets it attach). Served by cellota-images-harness: the
-# server's image code on the server's daemon configuration.
+# file, and the answers' image bytes compared with what the server counted. Twice: against
+# cellota-images-harness (the image module alone on the server's daemon configuration, watched by
+# strace, when this machine lets it attach, for sendfile and no read of image data), then against
+# cellota-server itself with a release uploaded through its API (counted in /metrics).
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
 cd "$lib_scratch"
 
 failures=0
+label=harness # which server the checks are on
 fail() {
-    echo "FAIL: $*" >&2
+    echo "FAIL: $label: $*" >&2
     failures=$((failures + 1))
 }
-
-mkdir -p store/images
-head -c 524304 /dev/urandom >image
-sha=$(sha256sum image | cut -d' ' -f1)
-cp image "store/images/$sha.ebin"
-size=524304
-
-# strace -f shows whether the body left by sendfile; without ptrace rights, run it bare.
-tracer=""
-if command -v strace >/dev/null 2>&1 && strace -f -e trace=none -o /dev/null true 2>/dev/null; then
-    tracer="strace -f -e trace=sendfile,read,pread64 -o $lib_scratch/trace"
-    # LeakSanitizer cannot run under ptrace (the ASan build of make test): leave it out here.
-    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
-    export ASAN_OPTIONS
-fi
-$tracer "$CELLOTA_BIN/cellota-images-harness" --store store --http 127.0.0.1:0 >harness.out 2>&1 &
-harness_pid=$!
-lib_pids="$lib_pids $harness_pid"
-tries=0
-until grep -q '^listening on' harness.out 2>/dev/null; do
-    tries=$((tries + 1))
-    if [ $tries -gt 200 ]; then
-        cat harness.out >&2
-        exit 1
-    fi
-    sleep 0.05
-done
-base=$(sed -n 's/^listening on \(http:.*\)$/\1/p' harness.out)
-url="$base/images/$sha.ebin"
-served=0 # image bytes the answers below carried, to compare with the harness's count
 
 # fetch NAME [curl arguments]: one request; sets status, and leaves NAME.headers, NAME.body.
 fetch() {
@@ -118,66 +90,102 @@ not_modified() {
     [ ! -s "$1.body" ] || fail "$1: a 304 with a body"
 }
 
-whole whole_get
-partial first_byte "bytes=0-0" 0 0
-partial first_block "bytes=0-4095" 0 4095
-partial middle "bytes=100000-299999" 100000 299999
-partial resume "bytes=524288-" 524288 $((size - 1))
-partial last_past_end "bytes=524000-999999" 524000 $((size - 1))
-partial suffix "bytes=-16" $((size - 16)) $((size - 1))
-partial suffix_longer "bytes=-1000000" 0 $((size - 1))
-partial huge_last "bytes=10-99999999999999999999999999" 10 $((size - 1))
-unsatisfiable at_end "bytes=$size-"
-unsatisfiable past_end "bytes=600000-700000"
-unsatisfiable zero_suffix "bytes=-0"
-unsatisfiable huge_first "bytes=99999999999999999999999999-"
-whole several_ranges -H "Range: bytes=0-9,20-29"
-whole malformed_range -H "Range: bytes=0 - 9"
-whole inverted_range -H "Range: bytes=9-0"
-whole other_unit -H "Range: items=0-9"
-not_modified etag_match "\"$sha\""
-not_modified etag_weak "W/\"$sha\""
-not_modified etag_list "\"old\", \"$sha\""
-not_modified etag_star "*"
-whole etag_other -H 'If-None-Match: "old"'
-fetch if_range_match -H "Range: bytes=5-9" -H "If-Range: \"$sha\"" "$url"
-expect_status if_range_match 206
-expect_header if_range_match Content-Range "bytes 5-9/$size"
-expect_bytes if_range_match 5 5
-whole if_range_other -H "Range: bytes=5-9" -H 'If-Range: "old"'
-whole if_range_weak -H "Range: bytes=5-9" -H "If-Range: W/\"$sha\""
-whole if_range_date -H "Range: bytes=5-9" -H "If-Range: Mon, 07 Dec 2026 09:30:00 GMT"
+# check_all: every case against $base, serving the image whose copy is ./image ($sha, $size);
+# adds the image bytes received to $served.
+check_all() {
+    whole whole_get
+    partial first_byte "bytes=0-0" 0 0
+    partial first_block "bytes=0-4095" 0 4095
+    partial middle "bytes=100000-299999" 100000 299999
+    partial resume "bytes=524288-" 524288 $((size - 1))
+    partial last_past_end "bytes=524000-999999" 524000 $((size - 1))
+    partial suffix "bytes=-16" $((size - 16)) $((size - 1))
+    partial suffix_longer "bytes=-1000000" 0 $((size - 1))
+    partial huge_last "bytes=10-99999999999999999999999999" 10 $((size - 1))
+    unsatisfiable at_end "bytes=$size-"
+    unsatisfiable past_end "bytes=600000-700000"
+    unsatisfiable zero_suffix "bytes=-0"
+    unsatisfiable huge_first "bytes=99999999999999999999999999-"
+    whole several_ranges -H "Range: bytes=0-9,20-29"
+    whole malformed_range -H "Range: bytes=0 - 9"
+    whole inverted_range -H "Range: bytes=9-0"
+    whole other_unit -H "Range: items=0-9"
+    not_modified etag_match "\"$sha\""
+    not_modified etag_weak "W/\"$sha\""
+    not_modified etag_list "\"old\", \"$sha\""
+    not_modified etag_star "*"
+    whole etag_other -H 'If-None-Match: "old"'
+    fetch if_range_match -H "Range: bytes=5-9" -H "If-Range: \"$sha\"" "$url"
+    expect_status if_range_match 206
+    expect_header if_range_match Content-Range "bytes 5-9/$size"
+    expect_bytes if_range_match 5 5
+    whole if_range_other -H "Range: bytes=5-9" -H 'If-Range: "old"'
+    whole if_range_weak -H "Range: bytes=5-9" -H "If-Range: W/\"$sha\""
+    whole if_range_date -H "Range: bytes=5-9" -H "If-Range: Mon, 07 Dec 2026 09:30:00 GMT"
 
-# HEAD: the GET's headers, no body
-fetch head -I "$url"
-expect_status head 200
-expect_header head Content-Length "$size"
-expect_validators head
-fetch head_range -I -H "Range: bytes=10-19" "$url"
-expect_status head_range 206
-expect_header head_range Content-Range "bytes 10-19/$size"
-expect_header head_range Content-Length 10
+    # HEAD: the GET's headers, no body
+    fetch head -I "$url"
+    expect_status head 200
+    expect_header head Content-Length "$size"
+    expect_validators head
+    fetch head_range -I -H "Range: bytes=10-19" "$url"
+    expect_status head_range 206
+    expect_header head_range Content-Range "bytes 10-19/$size"
+    expect_header head_range Content-Length 10
 
-# unknown image, a name that is no image's, traversal
-fetch unknown "$base/images/$(printf '%064d' 0).ebin"
-expect_status unknown 404
-grep -q '^{"error":"UNKNOWN_IMAGE","message":"' unknown.body || fail "unknown: no JSON error"
-fetch traversal --path-as-is "$base/images/../images/$sha.ebin"
-expect_status traversal 404
-fetch short_name "$base/images/${sha%?}.ebin"
-expect_status short_name 404
+    # unknown image, a name that is no image's, traversal
+    fetch unknown "$base/images/$(printf '%064d' 0).ebin"
+    expect_status unknown 404
+    grep -q '^{"error":"UNKNOWN_IMAGE","message":"' unknown.body || fail "unknown: no JSON error"
+    fetch traversal --path-as-is "$base/images/../images/$sha.ebin"
+    expect_status traversal 404
+    fetch short_name "$base/images/${sha%?}.ebin"
+    expect_status short_name 404
 
-# keep-alive: four answers on one connection; a body after the 304 or the HEAD would be read as
-# the next answer
-curl -sv -o keepalive1.body -r 0-99 "$url" --next -o /dev/null -H "If-None-Match: \"$sha\"" \
-    "$url" --next -o /dev/null -I "$url" --next -o keepalive3.body -r 200-299 "$url" \
-    2>keepalive.log || fail "keep-alive: curl failed"
-[ "$(grep -c 'Re-using existing connection' keepalive.log)" -eq 3 ] ||
-    fail "keep-alive: the connection was not reused for every request"
-grep -q '^< HTTP/1.1 304' keepalive.log || fail "keep-alive: no 304 in the middle"
-expect_bytes keepalive1 0 100
-expect_bytes keepalive3 200 100
+    # keep-alive: four answers on one connection; a body after the 304 or the HEAD would be read as
+    # the next answer
+    curl -sv -o keepalive1.body -r 0-99 "$url" --next -o /dev/null -H "If-None-Match: \"$sha\"" \
+        "$url" --next -o /dev/null -I "$url" --next -o keepalive3.body -r 200-299 "$url" \
+        2>keepalive.log || fail "keep-alive: curl failed"
+    [ "$(grep -c 'Re-using existing connection' keepalive.log)" -eq 3 ] ||
+        fail "keep-alive: the connection was not reused for every request"
+    grep -q '^< HTTP/1.1 304' keepalive.log || fail "keep-alive: no 304 in the middle"
+    expect_bytes keepalive1 0 100
+    expect_bytes keepalive3 200 100
+}
 
+# --- the harness -----------------------------------------------------------------------------
+mkdir -p store/images
+head -c 524304 /dev/urandom >image
+sha=$(sha256sum image | cut -d' ' -f1)
+cp image "store/images/$sha.ebin"
+size=524304
+
+# strace -f shows whether the body left by sendfile; without ptrace rights, run it bare.
+tracer=""
+if command -v strace >/dev/null 2>&1 && strace -f -e trace=none -o /dev/null true 2>/dev/null; then
+    tracer="strace -f -e trace=sendfile,read,pread64 -o $lib_scratch/trace"
+    # LeakSanitizer cannot run under ptrace (the ASan build of make test): leave it out here.
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+    export ASAN_OPTIONS
+fi
+$tracer "$CELLOTA_BIN/cellota-images-harness" --store store --http 127.0.0.1:0 >harness.out 2>&1 &
+harness_pid=$!
+lib_pids="$lib_pids $harness_pid"
+tries=0
+until grep -q '^listening on' harness.out 2>/dev/null; do
+    tries=$((tries + 1))
+    if [ $tries -gt 200 ]; then
+        cat harness.out >&2
+        exit 1
+    fi
+    sleep 0.05
+done
+base=$(sed -n 's/^listening on \(http:.*\)$/\1/p' harness.out)
+url="$base/images/$sha.ebin"
+
+served=0
+check_all
 # What the server counted as image bytes sent equals what curl received above. (Under strace,
 # the harness is strace's child: stop the harness itself so that it prints its count.)
 server_pid=$harness_pid
@@ -196,6 +204,30 @@ if [ -n "$tracer" ]; then
 else
     echo "test_server_images: strace cannot attach here; the sendfile check was skipped"
 fi
+
+# --- cellota-server ---------------------------------------------------------------------------
+label=cellota-server
+lib_start_server server --mqtt 127.0.0.1:1
+head -c 524288 /dev/urandom >firmware.bin
+lib_api POST "/api/releases?version=1.0.0" --data-binary @firmware.bin >release.json
+[ "$api_status" = 201 ] || fail "the release upload answered $api_status: $(cat release.json)"
+sha=$(lib_json sha256 <release.json)
+cp "$server_store/images/$sha.ebin" image
+size=$(wc -c <image)
+base=$server_url
+url="$base/images/$sha.ebin"
+served=0
+check_all
+# The server writes its count every 100 ms (host/server/served.h).
+tries=0
+until curl -s "$base/metrics" | grep -q "^cellota_bytes_served_total $served\$"; do
+    tries=$((tries + 1))
+    if [ $tries -gt 30 ]; then
+        fail "the server counted $(curl -s "$base/metrics" | grep '^cellota_bytes_served_total'), curl received $served"
+        break
+    fi
+    sleep 0.1
+done
 
 if [ $failures -ne 0 ]; then
     echo "test_server_images: $failures failures" >&2

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <strings.h>
@@ -34,6 +35,7 @@ static char store[256];
 static uint8_t image[IMAGE_SIZE];
 static uint16_t port;
 static atomic_uint_fast64_t last_body_bytes; /* images_transfer of the latest answer */
+static atomic_int corked_answers;            /* answers that ended on a corked socket */
 
 /* ---- the server side: the handler the server's route is ------------------------------------ */
 
@@ -65,6 +67,23 @@ static enum MHD_Result on_request(void *context, struct MHD_Connection *connecti
     return result;
 }
 
+/* After each answer: is the server's socket corked? (tcp_cork.c: it never should be.) */
+static void on_completed(void *context, struct MHD_Connection *connection, void **request_state,
+                         enum MHD_RequestTerminationCode code)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int corked = 0;
+    socklen_t length = sizeof(corked);
+
+    (void)context;
+    (void)request_state;
+    (void)code;
+    if (info && getsockopt(info->connect_fd, IPPROTO_TCP, TCP_CORK, &corked, &length) == 0 &&
+        corked)
+        atomic_fetch_add(&corked_answers, 1);
+}
+
 static struct MHD_Daemon *start_daemon(void)
 {
     struct sockaddr_in address = {.sin_family = AF_INET};
@@ -75,7 +94,8 @@ static struct MHD_Daemon *start_daemon(void)
     daemon_handle = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
         NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
-        MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+        MHD_OPTION_THREAD_POOL_SIZE, 2u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (!daemon_handle)
         return NULL;
     info = MHD_get_daemon_info(daemon_handle, MHD_DAEMON_INFO_BIND_PORT);
@@ -570,6 +590,29 @@ static void test_huge_image(void)
     check_unsatisfiable(HUGE_TAG, "bytes=5000000123-", HUGE_SIZE);
 }
 
+/* libmicrohttpd corks a socket for an answer longer than one sendfile call, which costs three
+ * times the CPU on Linux (tcp_cork.c); the program's setsockopt must make that a no-op. */
+static void test_never_corked(void)
+{
+    int probe = socket(AF_INET, SOCK_STREAM, 0), on = 1, corked = 1;
+    socklen_t length = sizeof(corked);
+    response answer;
+
+    CHECK(probe >= 0);
+    CHECK_EQ_INT(setsockopt(probe, IPPROTO_TCP, TCP_CORK, &on, sizeof(on)), 0);
+    CHECK_EQ_INT(getsockopt(probe, IPPROTO_TCP, TCP_CORK, &corked, &length), 0);
+    CHECK_EQ_INT(corked, 0);
+    CHECK_EQ_INT(setsockopt(probe, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)), 0);
+    CHECK_EQ_INT(getsockopt(probe, IPPROTO_TCP, TCP_NODELAY, &corked, &length), 0);
+    CHECK_EQ_INT(corked, 1); /* other options still reach the kernel */
+    close(probe);
+
+    CHECK(get(IMAGE_TAG, NULL, &answer)); /* four sendfile calls */
+    CHECK_EQ_INT(answer.status, 200);
+    response_free(&answer);
+    CHECK_EQ_INT(atomic_load(&corked_answers), 0);
+}
+
 /* ---- the store ------------------------------------------------------------------------------ */
 
 static bool write_file(const char *tag, const void *data, size_t size)
@@ -644,6 +687,7 @@ int main(void)
     RUN(test_other_method);
     RUN(test_empty_image);
     RUN(test_huge_image);
+    RUN(test_never_corked);
     MHD_stop_daemon(daemon_handle);
     return test_summary();
 }
