@@ -240,7 +240,7 @@ static void publish_request(void *context, int64_t campaign, const char *device,
 int mqtt_link_start(server *self, const char *host, int port, mqtt_link **result)
 {
     mqtt_link *link = calloc(1, sizeof(*link));
-    char id[64];
+    char id[80];
     if (!link)
         return -1;
     link->self = self;
@@ -250,7 +250,10 @@ int mqtt_link_start(server *self, const char *host, int port, mqtt_link **result
     pthread_cond_init(&link->events_room, NULL);
 
     mosquitto_lib_init();
-    snprintf(id, sizeof(id), "cellota-server-%ld", (long)getpid());
+    /* Unique per process, also across hosts: two servers may share one broker (issue 10). */
+    char host[32] = "";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(id, sizeof(id), "cellota-server-%.24s-%ld", host, (long)getpid());
     link->client = mosquitto_new(id, true, link);
     if (!link->client) {
         fprintf(stderr, "cellota-server: mqtt: %s\n", strerror(errno));
