@@ -251,9 +251,9 @@ int mqtt_link_start(server *self, const char *host, int port, mqtt_link **result
 
     mosquitto_lib_init();
     /* Unique per process, also across hosts: two servers may share one broker (issue 10). */
-    char host[32] = "";
-    gethostname(host, sizeof(host) - 1);
-    snprintf(id, sizeof(id), "cellota-server-%.24s-%ld", host, (long)getpid());
+    char machine[32] = "";
+    gethostname(machine, sizeof(machine) - 1);
+    snprintf(id, sizeof(id), "cellota-server-%.24s-%ld", machine, (long)getpid());
     link->client = mosquitto_new(id, true, link);
     if (!link->client) {
         fprintf(stderr, "cellota-server: mqtt: %s\n", strerror(errno));
