@@ -487,12 +487,67 @@ static int status_work_run(storage *store, void *context)
     return status == STORAGE_CONFLICT ? 0 : status;
 }
 
+/* Defined below; campaign_status is a batch of one. */
+static void record_statuses(server *self, campaign_event *events, size_t count);
+
 void campaign_status(server *self, const char *device, const device_status *status, const char *raw)
 {
-    status_work work = {self, device, status, raw};
-    atomic_fetch_add(&self->status_messages, 1);
-    if (storage_transaction(self->store, status_work_run, &work) != 0)
-        fprintf(stderr, "cellota-server: device %s: the status could not be recorded\n", device);
+    campaign_event event;
+    memset(&event, 0, sizeof(event));
+    snprintf(event.device, sizeof(event.device), "%s", device);
+    event.is_status = true;
+    event.status = *status;
+    event.raw = (char *)raw; /* only read */
+    record_statuses(self, &event, 1);
+}
+
+typedef struct batch_work {
+    server *self;
+    campaign_event *events;
+    size_t count;
+} batch_work;
+
+static int batch_work_run(storage *store, void *context)
+{
+    batch_work *batch = context;
+    for (size_t i = 0; i < batch->count; i++) {
+        status_work work = {batch->self, batch->events[i].device, &batch->events[i].status,
+                            batch->events[i].raw};
+        if (status_work_run(store, &work) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Consecutive statuses: one transaction, or one each when that fails. */
+static void record_statuses(server *self, campaign_event *events, size_t count)
+{
+    batch_work batch = {self, events, count};
+    if (count == 0)
+        return;
+    atomic_fetch_add(&self->status_messages, count);
+    if (storage_transaction(self->store, batch_work_run, &batch) == 0)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        status_work work = {self, events[i].device, &events[i].status, events[i].raw};
+        if (storage_transaction(self->store, status_work_run, &work) != 0)
+            fprintf(stderr, "cellota-server: device %s: the status could not be recorded\n",
+                    events[i].device);
+    }
+}
+
+void campaign_record_batch(server *self, campaign_event *events, size_t count)
+{
+    size_t first = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (events[i].is_status)
+            continue;
+        /* An online message keeps its place: the statuses before it first. */
+        record_statuses(self, events + first, i - first);
+        campaign_online(self, events[i].device, events[i].online);
+        first = i + 1;
+    }
+    record_statuses(self, events + first, count - first);
 }
 
 /* The target the device's running campaign has for it now, with the campaign. */

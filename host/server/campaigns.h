@@ -57,6 +57,22 @@ int campaign_command(server *self, int64_t id, const char *command, api_error *e
 
 void campaign_status(server *self, const char *device, const device_status *status,
                      const char *raw);
+
+/* One message from a device, for campaign_record_batch. */
+typedef struct campaign_event {
+    char device[STORAGE_ID_SIZE];
+    bool is_status; /* else an online message */
+    bool online;
+    device_status status;
+    char *raw; /* the status message as received (malloc'd; the caller frees it) */
+} campaign_event;
+
+/*
+ * Records device messages in their order, consecutive statuses in one transaction (one commit
+ * for many: SQLite's fsync per commit is what limits the rate of single ones). When a batch
+ * fails, its statuses are recorded one by one, so one bad message loses no other.
+ */
+void campaign_record_batch(server *self, campaign_event *events, size_t count);
 void campaign_online(server *self, const char *device, bool online);
 /* The broker acknowledged the request sent to `device` for `campaign`. */
 void campaign_published(server *self, int64_t campaign, const char *device);

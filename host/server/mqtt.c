@@ -19,13 +19,74 @@ typedef struct pending_publish {
     char device[STORAGE_ID_SIZE];
 } pending_publish;
 
+/* Device messages wait here for the recorder thread, which writes them in batches; the
+ * network thread only parses, so the broker's queue for this client drains at once. */
+#define EVENTS_MAX 100000 /* beyond it the network thread waits: back-pressure to the broker */
+#define BATCH_MAX 512
+
 struct mqtt_link {
     server *self;
     struct mosquitto *client;
     pthread_mutex_t lock;
     bool connected;
     pending_publish pending[65536];
+    pthread_mutex_t events_lock;
+    pthread_cond_t events_ready, events_room;
+    campaign_event *events;
+    size_t event_count, event_capacity;
+    bool stopping;
+    pthread_t recorder;
 };
+
+static void queue_event(mqtt_link *link, const campaign_event *event)
+{
+    pthread_mutex_lock(&link->events_lock);
+    while (link->event_count >= EVENTS_MAX && !link->stopping)
+        pthread_cond_wait(&link->events_room, &link->events_lock);
+    if (link->event_count == link->event_capacity) {
+        size_t capacity = link->event_capacity ? link->event_capacity * 2 : 256;
+        campaign_event *grown = realloc(link->events, capacity * sizeof(*grown));
+        if (!grown) {
+            pthread_mutex_unlock(&link->events_lock);
+            free(event->raw);
+            return;
+        }
+        link->events = grown;
+        link->event_capacity = capacity;
+    }
+    link->events[link->event_count++] = *event;
+    pthread_cond_signal(&link->events_ready);
+    pthread_mutex_unlock(&link->events_lock);
+}
+
+/* The recorder: takes what is queued (at most BATCH_MAX at a time) and records it in order. */
+static void *record_events(void *context)
+{
+    mqtt_link *link = context;
+    campaign_event *batch = malloc(BATCH_MAX * sizeof(*batch));
+    if (!batch)
+        return NULL;
+    for (;;) {
+        pthread_mutex_lock(&link->events_lock);
+        while (link->event_count == 0 && !link->stopping)
+            pthread_cond_wait(&link->events_ready, &link->events_lock);
+        if (link->event_count == 0 && link->stopping) {
+            pthread_mutex_unlock(&link->events_lock);
+            break;
+        }
+        size_t count = link->event_count < BATCH_MAX ? link->event_count : BATCH_MAX;
+        memcpy(batch, link->events, count * sizeof(*batch));
+        memmove(link->events, link->events + count, (link->event_count - count) * sizeof(*batch));
+        link->event_count -= count;
+        pthread_cond_broadcast(&link->events_room);
+        pthread_mutex_unlock(&link->events_lock);
+        campaign_record_batch(link->self, batch, count);
+        for (size_t i = 0; i < count; i++)
+            free(batch[i].raw);
+    }
+    free(batch);
+    return NULL;
+}
 
 static void copy_string(cJSON *object, const char *name, char *target, size_t size)
 {
@@ -87,17 +148,26 @@ static void on_message(struct mosquitto *client, void *context,
         return;
     memcpy(payload, message->payload, (size_t)message->payloadlen);
     payload[message->payloadlen] = '\0';
+    campaign_event event;
+    memset(&event, 0, sizeof(event));
     if (topic_device(message->topic, "status", device)) {
-        device_status status;
-        if (mqtt_parse_status(payload, &status))
-            campaign_status(link->self, device, &status, payload);
-        else
+        if (!mqtt_parse_status(payload, &event.status)) {
             fprintf(stderr, "cellota-server: device %s: a status that is not JSON, ignored\n",
                     device);
+            free(payload);
+            return;
+        }
+        event.is_status = true;
+        event.raw = payload; /* the recorder frees it */
     } else if (topic_device(message->topic, "online", device)) {
-        campaign_online(link->self, device, strcmp(payload, "online") == 0);
+        event.online = strcmp(payload, "online") == 0;
+        free(payload);
+    } else {
+        free(payload);
+        return;
     }
-    free(payload);
+    snprintf(event.device, sizeof(event.device), "%s", device);
+    queue_event(link, &event);
 }
 
 static void on_connect(struct mosquitto *client, void *context, int result)
@@ -170,13 +240,20 @@ static void publish_request(void *context, int64_t campaign, const char *device,
 int mqtt_link_start(server *self, const char *host, int port, mqtt_link **result)
 {
     mqtt_link *link = calloc(1, sizeof(*link));
-    char id[64];
+    char id[80];
     if (!link)
         return -1;
     link->self = self;
     pthread_mutex_init(&link->lock, NULL);
+    pthread_mutex_init(&link->events_lock, NULL);
+    pthread_cond_init(&link->events_ready, NULL);
+    pthread_cond_init(&link->events_room, NULL);
+
     mosquitto_lib_init();
-    snprintf(id, sizeof(id), "cellota-server-%ld", (long)getpid());
+    /* Unique per process, also across hosts: two servers may share one broker (issue 10). */
+    char machine[32] = "";
+    gethostname(machine, sizeof(machine) - 1);
+    snprintf(id, sizeof(id), "cellota-server-%.24s-%ld", machine, (long)getpid());
     link->client = mosquitto_new(id, true, link);
     if (!link->client) {
         fprintf(stderr, "cellota-server: mqtt: %s\n", strerror(errno));
@@ -197,6 +274,12 @@ int mqtt_link_start(server *self, const char *host, int port, mqtt_link **result
                 mosquitto_strerror(status));
     if ((status = mosquitto_loop_start(link->client)) != MOSQ_ERR_SUCCESS) {
         fprintf(stderr, "cellota-server: mqtt: %s\n", mosquitto_strerror(status));
+        mosquitto_destroy(link->client);
+        free(link);
+        return -1;
+    }
+    if (pthread_create(&link->recorder, NULL, record_events, link) != 0) {
+        mosquitto_loop_stop(link->client, true);
         mosquitto_destroy(link->client);
         free(link);
         return -1;
@@ -222,8 +305,21 @@ void mqtt_link_stop(mqtt_link *link)
     campaign_set_publisher(link->self, NULL, NULL);
     mosquitto_disconnect(link->client);
     mosquitto_loop_stop(link->client, false);
+    /* What arrived is recorded before the server stops. */
+    pthread_mutex_lock(&link->events_lock);
+    link->stopping = true;
+    pthread_cond_broadcast(&link->events_ready);
+    pthread_cond_broadcast(&link->events_room);
+    pthread_mutex_unlock(&link->events_lock);
+    pthread_join(link->recorder, NULL);
+    for (size_t i = 0; i < link->event_count; i++)
+        free(link->events[i].raw);
+    free(link->events);
     mosquitto_destroy(link->client);
     mosquitto_lib_cleanup();
+    pthread_cond_destroy(&link->events_ready);
+    pthread_cond_destroy(&link->events_room);
+    pthread_mutex_destroy(&link->events_lock);
     pthread_mutex_destroy(&link->lock);
     free(link);
 }
