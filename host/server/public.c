@@ -19,7 +19,8 @@
  * 400 for an id that is not one. */
 static bool polling_device(http_request *request, const char **device, enum MHD_Result *answer)
 {
-    *device = http_query(request, "device");
+    /* /d/<id>/version: the id in the path, for an agent configured with --server <url>/d/<id> */
+    *device = request->segments[0] ? request->segments[0] : http_query(request, "device");
     if (!*device)
         return true;
     bool valid = server_valid_name(*device);
@@ -327,6 +328,8 @@ static enum MHD_Result dashboard_path(http_request *request)
 const http_route public_routes[] = {
     {"GET", "/version", version_show, false, 0},
     {"GET", "/ota.json", request_show, false, 0},
+    {"GET", "/d/*/version", version_show, false, 0},
+    {"GET", "/d/*/ota.json", request_show, false, 0},
     {"GET", "/firmware.bin", firmware_show, false, 0},
     {"GET", "/images/*", image_show, false, 0},
     {"GET", "/keys/server.pub.pem", key_show, false, 0},

@@ -9,7 +9,7 @@
 //   GOOD_DEVICES    ids that will confirm (comma separated)
 //   FAILING_DEVICE  an id whose self-test fails      SCRATCH        where screenshots go
 import {launch} from './browser.js';
-import {mkdirSync} from 'node:fs';
+import {mkdirSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 
 const base = need('DASHBOARD_URL').replace(/\/$/, '');
@@ -188,6 +188,10 @@ async function run(page) {
     if (!(await page.locator('#chart rect.span-paused').count())) throw new Error('the pause is not shaded in the chart');
     if (await page.locator('#stages .badge[data-state=confirmed]').count() !== 2) throw new Error('both stages should show passed');
     say(`  bytes served: ${await text(page, '#bytes-served')}, cost: ${await text(page, '#cost-total')}`);
+    // what the chart was drawn from, beside the screenshots
+    const id = campaignUrl.split('/').pop();
+    writeFileSync(join(shots, 'campaign-samples.json'),
+      await page.evaluate((key) => sessionStorage.getItem(key) || '[]', `cellota.samples.${id}`));
     await shot(page, 'campaign-completed');
   });
 
@@ -215,6 +219,22 @@ async function run(page) {
     await shot(page, 'campaign-failure');
   });
 
+  await check(page, 'the halted campaign says why, and aborts on a second click', async () => {
+    await until(page, 'the halt and its reason', 30, () => {
+      const notice = document.querySelector('#halt-reason');
+      return notice && /failed/.test(notice.textContent) && document.querySelector('#campaign-state [data-state=halted]');
+    });
+    say(`  ${await text(page, '#halt-reason')}`);
+    await page.click('#abort');
+    await until(page, 'the abort asking again', 5, () => /Really/.test(document.querySelector('#abort').textContent));
+    if (await page.locator('#campaign-state [data-state=aborted]').count()) throw new Error('aborted on one click');
+    await page.click('#abort');
+    await until(page, 'state aborted', 10, () => document.querySelector('#campaign-state [data-state=aborted]'));
+    for (const button of ['#pause', '#resume', '#abort']) {
+      if (!(await page.locator(button).isDisabled())) throw new Error(`${button} still enabled`);
+    }
+  });
+
   await check(page, 'the failed device\'s timeline names the error and says it in a sentence', async () => {
     await page.click(`#campaign-devices a:text-is("${failing}")`);
     await until(page, 'the timeline', 20, () => {
@@ -224,8 +244,20 @@ async function run(page) {
     await shot(page, 'device-timeline');
   });
 
+  await check(page, 'tags are saved from the device page and filter the table', async () => {
+    await page.fill('#device-tags', 'browser-test, lab');
+    await page.click('#tag-form button[type=submit]');
+    await until(page, 'saved', 10, () => /saved: browser-test, lab/.test(document.querySelector('#tag-form').textContent));
+    await page.goto(`${base}/#/devices?tag=browser-test`);
+    await until(page, 'only the tagged device', 10, (id) => {
+      const rows = [...document.querySelectorAll('#devices tbody tr[data-device]')];
+      return rows.length === 1 && rows[0].dataset.device === id && /browser-test/.test(rows[0].textContent);
+    }, failing);
+    if (await page.inputValue('#filter-tag') !== 'browser-test') throw new Error('the tag filter is not shown');
+  });
+
   await check(page, 'the devices table filters by version', async () => {
-    await page.click('#nav a[data-view=devices]');
+    await page.goto(`${base}/#/devices`);
     await until(page, 'the version choice', 10, (v) => [...document.querySelectorAll('#filter-version option')].some((o) => o.value === v), version);
     await page.selectOption('#filter-version', version);
     await until(page, `only the ${good.length} devices on ${version}`, 10, ([v, n]) => {
@@ -242,7 +274,7 @@ async function run(page) {
       Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});
       document.dispatchEvent(new Event('visibilitychange'));
     });
-    await page.waitForTimeout(500);
+    await page.waitForTimeout(1500); // a poll already under way may finish
     const before = requests.filter((r) => r.url.includes('/api/')).length;
     await page.waitForTimeout(3500);
     const after = requests.filter((r) => r.url.includes('/api/')).length;
@@ -254,6 +286,17 @@ async function run(page) {
     });
     await page.waitForTimeout(2000);
     if (requests.filter((r) => r.url.includes('/api/')).length === after) throw new Error('polling did not come back');
+  });
+
+  await check(page, 'an unknown campaign gets the server\'s sentence above the view', async () => {
+    await page.goto(`${base}/#/campaigns/987654`);
+    await until(page, 'the refusal', 10, () => {
+      const problem = document.querySelector('#problem');
+      return problem && !problem.hidden && /987654/.test(problem.textContent);
+    });
+    say(`  ${await text(page, '#problem')}`);
+    await page.click('#nav a[data-view=campaigns]');
+    await until(page, 'the refusal gone', 10, () => document.querySelector('#problem').hidden);
   });
 
   await check(page, 'a refused token sends the operator back to the login', async () => {

@@ -22,8 +22,11 @@ fail() {
 for tool in node npm /usr/bin/chromium; do
     command -v "$tool" >/dev/null 2>&1 || { echo "test_dashboard: $tool is missing (scripts/install-deps.sh)" >&2; exit 1; }
 done
-# playwright-core, exactly as the lockfile pins it; its own browser download is never used.
-if [ ! -d "$browser_folder/node_modules/playwright-core" ]; then
+# playwright-core, exactly as the lockfile pins it (installed again when what is there differs);
+# its own browser download is never used.
+wanted=$(node -p "require('$browser_folder/package-lock.json').packages['node_modules/playwright-core'].version")
+installed=$(node -p "require('$browser_folder/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+if [ "$installed" != "$wanted" ]; then
     (cd "$browser_folder" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) ||
         { echo "test_dashboard: npm ci failed in tests/browser" >&2; exit 1; }
 fi

@@ -202,6 +202,9 @@ case "$(lib_json url <"$w/d1.json")" in *"/images/$sha.ebin?c=$campaign") ;; *) 
     fail "d1's request verifies with the server's key"
 http "$server_url/ota.json?device=d2"
 [ "$http_status" = 404 ] || fail "d2: no request yet"
+[ "$(curl -s "$server_url/d/d1/version")" = 1.1.0 ] || fail "the path form /d/d1/version"
+http "$server_url/d/d2/ota.json"
+[ "$http_status" = 404 ] || fail "the path form /d/d2/ota.json: no request yet"
 curl -s -o /dev/null "$server_url/images/$sha.ebin?c=$campaign"
 sleep 0.3
 lib_api GET "/api/campaigns/$campaign" >"$w/show.json"

@@ -1,6 +1,6 @@
 // The dashboard's entry: the login, the header with the fleet's summary, a router over the URL's
 // hash (#/campaigns, #/campaigns/7, #/devices, #/devices/ID, #/releases) and the poll that keeps
-// what is on screen current: every 1.5 s while the tab is visible, never two requests at once,
+// what is on screen current: every 1.5 s while the tab is visible, never two polls at once,
 // paused while the tab is hidden. A view is {refresh(summary), destroy()}: refresh gets the
 // promise of this poll's /api/summary and resolves once the view shows the new state.
 import {ApiError, forgetToken, get, setToken, token} from './api.js';
@@ -18,14 +18,22 @@ const main = document.getElementById('main');
 const top = document.getElementById('top');
 const summary = document.getElementById('summary');
 const live = document.getElementById('live');
+const problem = document.getElementById('problem');
 
-let view = null;       // the mounted view: {refresh()}
+// What the server refused for this view (an unknown id, a server error): said above the view.
+function showProblem(failure) {
+  problem.hidden = !failure;
+  replace(problem, failure ? [h('b', {}, failure.name), ' ', failure.message] : []);
+}
+
+let view = null;       // the mounted view
 let generation = 0;    // bumped at each navigation, so a late answer for an old view is dropped
 let timer = null;
 let polling = false;
+let asked = false;     // a poll was asked for while one was under way: run it right after
 
 // '#/devices/dev-01?state=failed' -> {parts: ['devices', 'dev-01'], query: URLSearchParams}
-export function route() {
+function route() {
   const hash = location.hash.replace(/^#\/?/, '');
   const [path, search] = hash.split('?');
   return {parts: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(search || '')};
@@ -42,6 +50,7 @@ function pick({parts}) {
 
 function showLogin(message) {
   stopPolling();
+  showProblem(null);
   view = null;
   top.hidden = true;
   const input = h('input', {type: 'password', id: 'token', name: 'token', autocomplete: 'current-password',
@@ -81,34 +90,46 @@ function setLive(ok, message) {
     : 'The page asks the server for news every 1.5 s while it is visible');
 }
 
-
 async function poll() {
   timer = null;
   if (document.hidden || !token()) {
     setLive('paused');
     return;
   }
-  if (polling) return;
+  if (polling) {
+    asked = true;
+    return;
+  }
   polling = true;
   const mine = generation;
   try {
     // one summary per poll, for the header and for the view that wants it too
     const fleet = get('/api/summary');
     await Promise.all([fleet.then((answer) => renderSummary(summary, answer)), view && view.refresh(fleet)]);
-    if (mine === generation) setLive(true);
+    if (mine === generation) {
+      setLive(true);
+      showProblem(null);
+    }
   } catch (failure) {
     if (failure instanceof ApiError && failure.status === 401) return; // the login is up
-    setLive(false, failure.message);
+    if (failure instanceof ApiError && failure.status !== 0) {
+      setLive(true); // the server answered; it refused
+      if (mine === generation) showProblem(failure);
+    } else {
+      setLive(false, failure.message);
+    }
     if (!(failure instanceof ApiError)) console.error(failure);
   } finally {
     polling = false;
   }
-  schedule();
+  schedule(asked ? 0 : POLL_MS);
+  asked = false;
 }
 
 function schedule(delay = POLL_MS) {
   if (timer) clearTimeout(timer);
-  if (token()) timer = setTimeout(poll, delay);
+  timer = null;
+  if (token() && !document.hidden) timer = setTimeout(poll, delay);
 }
 
 function stopPolling() {
@@ -126,6 +147,7 @@ function navigate() {
   }
   const [module, id] = target;
   generation++;
+  showProblem(null);
   if (view && view.destroy) view.destroy();
   top.hidden = false;
   for (const link of document.querySelectorAll('#nav a')) {
@@ -137,7 +159,10 @@ function navigate() {
 }
 
 function start() {
-  if (!location.hash || location.hash === '#' || location.hash === '#/') location.replace('#/campaigns');
+  if (!location.hash || location.hash === '#' || location.hash === '#/') {
+    location.replace('#/campaigns'); // its hashchange navigates
+    return;
+  }
   navigate();
 }
 

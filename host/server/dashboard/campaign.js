@@ -9,7 +9,7 @@ import {CAMPAIGN_DEVICE_STATES, badge, label} from './states.js';
 import * as history from './history.js';
 
 const MEMBERS_MAX = 1000;
-const SHOWN_MAX = 200;
+const SHOWN_MAX = 50;
 const ACTIVE = ['running', 'paused', 'halted'];
 
 // The index (0-based) of the stage the campaign is in; the API counts stages from 1.
@@ -184,7 +184,7 @@ export function mount(main, id, context) {
       replace(notice);
     }
     replace(headline,
-      h('div', {class: 'big', id: 'done-percent'}, percent(done, targeted)),
+      h('div', {class: ['big', done === 0 && 'none'], id: 'done-percent'}, percent(done, targeted)),
       h('div', {class: 'big-label'}, `${count(done)} of ${count(targeted)} device${targeted === 1 ? '' : 's'} on ${campaign.release}`),
       h('div', {class: 'headline-counts'},
         h('span', {}, h('b', {}, count(moving)), ' in progress'),

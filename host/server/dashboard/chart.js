@@ -19,7 +19,8 @@ function ticks(max) {
   if (max <= 0) return [0];
   const rough = max / 4;
   const magnitude = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((m) => m >= rough) || rough;
+  // devices are counted whole: never a step below one
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * magnitude).find((m) => m >= rough) || rough);
   const values = [];
   for (let value = 0; value <= max + 1e-9; value += step) values.push(Math.round(value * 1e6) / 1e6);
   return values;
@@ -83,13 +84,20 @@ export function stackedArea(samples, order, options = {}) {
       s('line', {x1: span.left + span.width, x2: span.left + span.width, y1: TOP, y2: TOP + plotHeight,
         class: `span-bound span-${span.state}`}),
       s('rect', {x: span.left, y: TOP, width: span.width, height: 3, class: `span-edge span-${span.state}`}),
-      s('text', {x: span.left + 4, y: TOP + 16, class: 'span-label'}, span.state));
+      // the name inside the span, or left of its start when it begins at the right edge
+      span.left + 60 < LEFT + plotWidth
+        ? s('text', {x: span.left + 4, y: TOP + 16, class: 'span-label'}, span.state)
+        : s('text', {x: span.left - 4, y: TOP + 16, class: 'span-label', 'text-anchor': 'end'}, span.state));
   }
 
+  let lastLabel = Infinity; // a label too close to the one below it is left out
   for (const mark of options.marks || []) {
     if (mark.value <= 0 || mark.value > max) continue;
-    svg.append(s('line', {x1: LEFT, x2: LEFT + plotWidth, y1: y(mark.value), y2: y(mark.value), class: 'mark'}),
-      s('text', {x: LEFT + 4, y: y(mark.value) - 4, class: 'mark-label'}, mark.text));
+    svg.append(s('line', {x1: LEFT, x2: LEFT + plotWidth, y1: y(mark.value), y2: y(mark.value), class: 'mark'}));
+    if (lastLabel - y(mark.value) >= 14) {
+      svg.append(s('text', {x: LEFT + 4, y: y(mark.value) - 4, class: 'mark-label'}, mark.text));
+      lastLabel = y(mark.value);
+    }
   }
   svg.append(s('line', {x1: LEFT, x2: LEFT, y1: TOP, y2: TOP + plotHeight, class: 'axis-line'}),
     s('line', {x1: LEFT, x2: LEFT + plotWidth, y1: TOP + plotHeight, y2: TOP + plotHeight, class: 'axis-line'}));

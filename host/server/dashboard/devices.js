@@ -4,6 +4,7 @@ import {get, query} from './api.js';
 import {field, h, headings, replace} from './dom.js';
 import {ago, count, dateTime} from './format.js';
 import {DEVICE_STATES, badge} from './states.js';
+import {legend, stackBar} from './chart.js';
 import {compareVersions} from './summary.js';
 
 const PAGE = 100;
@@ -45,6 +46,7 @@ export function mount(main, _id, context) {
 
   const body = h('tbody', {});
   const total = h('span', {class: 'muted'});
+  const fleetStates = h('section', {class: 'card', id: 'fleet-states'});
   const previous = h('button', {type: 'button', class: 'quiet'}, '← previous');
   const next = h('button', {type: 'button', class: 'quiet'}, 'next →');
   const pageText = h('span', {class: 'muted small'});
@@ -67,6 +69,7 @@ export function mount(main, _id, context) {
 
   replace(main,
     h('div', {class: 'page-title'}, h('h1', {}, 'Devices'), total),
+    fleetStates,
     h('form', {class: 'filters card', id: 'device-filters', onsubmit: (event) => event.preventDefault()},
       field('State', state), field('Version', version), field('Tag', tag), field('Online', online)),
     h('section', {class: 'card'},
@@ -90,6 +93,15 @@ export function mount(main, _id, context) {
         replace(version, h('option', {value: ''}, 'any'), versions.map((v) => h('option', {value: v}, v)));
         version.value = filters.version;
       }
+      // the whole fleet by its agents' states; a click on one filters the table by it
+      const byState = summary.by_state || {};
+      const shown = DEVICE_STATES.filter((name) => byState[name])
+        .concat(Object.keys(byState).filter((name) => !DEVICE_STATES.includes(name)));
+      replace(fleetStates, h('h2', {}, 'The fleet by state'), stackBar(byState, shown, summary.devices),
+        legend(byState, shown, {active: filters.state, pick: (picked) => {
+          state.value = filters.state === picked ? '' : picked;
+          changed();
+        }}));
       total.textContent = `${count(list.total)} device${list.total === 1 ? '' : 's'}` +
         (Object.values(filters).some(Boolean) ? ' match' : '');
       replace(body, list.items.length ? list.items.map(row)

@@ -19,10 +19,15 @@ export function usd(n) {
   return n < 1 ? `$${n.toFixed(4)}` : `$${n.toLocaleString('en-US', {minimumFractionDigits: 2, maximumFractionDigits: 2})}`;
 }
 
+// A share that never rounds to 0% or 100% unless it is: 4,999 of 5,000 is not done.
 export function percent(part, whole) {
   if (!whole) return '0%';
   const value = 100 * part / whole;
-  return `${value >= 10 || value === 0 ? Math.round(value) : value.toFixed(1)}%`;
+  if (value === 0 || value === 100) return `${value}%`;
+  if (value < 0.1) return '<0.1%';
+  if (value > 99.9) return '>99.9%';
+  if (value < 10 || value > 99) return `${value.toFixed(1)}%`;
+  return `${Math.round(value)}%`;
 }
 
 export function hex(n) {

@@ -58,7 +58,8 @@ function uploadForm(refreshNow) {
 function row(release) {
   return h('tr', {'data-version': release.version},
     h('td', {}, h('b', {class: 'version'}, release.version)),
-    h('td', {class: 'number'}, bytes(release.plain_size), h('span', {class: 'muted small'}, ` → ${bytes(release.size)}`)),
+    h('td', {class: 'number', title: `${release.plain_size} bytes plain, ${release.size} encrypted`},
+      bytes(release.plain_size), h('span', {class: 'muted small'}, ` → ${bytes(release.size)}`)),
     h('td', {class: 'mono'}, hex(release.load_address)),
     h('td', {class: 'mono', title: release.sha256}, shortHash(release.sha256)),
     h('td', {}, release.plain_download ? h('span', {class: 'badge tone-waiting'}, 'plain too') : ''),
