@@ -105,3 +105,39 @@ lib_wait_for() {
     done
     return 1
 }
+
+# lib_start_tls_mosquitto CERT_DIR: mosquitto with the configuration `cellota certs mosquitto`
+# writes into CERT_DIR (made by `cellota certs init`): TLS, client certificates, the topic ACL.
+# Sets mosquitto_port and mosquitto_log. mosquitto started as root drops to its own user before
+# it reads the server's key, so the key is handed to that user, as on a Debian broker.
+lib_start_tls_mosquitto() {
+    certificates=$1
+    mosquitto_log=$lib_scratch/mosquitto-tls.log
+    chmod o+x "$lib_scratch" "$certificates"
+    if [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1; then
+        chown mosquitto "$certificates/server.key"
+    fi
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        mosquitto_port=$(random_port "t$attempt")
+        "$CELLOTA_BIN/cellota" certs mosquitto --dir "$certificates" --port "$mosquitto_port" \
+            --bind 127.0.0.1 >/dev/null
+        /usr/sbin/mosquitto -c "$certificates/mosquitto.conf" >"$mosquitto_log" 2>&1 &
+        mosquitto_pid=$!
+        tries=0
+        while [ $tries -lt 50 ]; do
+            if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$mosquitto_log" &&
+                ! grep -q "Error" "$mosquitto_log"; then
+                sleep 0.2
+                if kill -0 "$mosquitto_pid" 2>/dev/null; then return 0; fi
+            fi
+            if ! kill -0 "$mosquitto_pid" 2>/dev/null; then break; fi
+            sleep 0.1
+            tries=$((tries + 1))
+        done
+        kill "$mosquitto_pid" 2>/dev/null || true
+        mosquitto_pid=""
+    done
+    echo "lib: the TLS mosquitto did not start; its log:" >&2
+    cat "$mosquitto_log" >&2
+    return 1
+}
