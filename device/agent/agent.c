@@ -1214,7 +1214,7 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
         agent->will.qos = 1;
         agent->will.retain = true;
         cellota_mqtt_config_default(&mqtt);
-        mqtt.kind = CELLOTA_SOCKET_TCP;
+        mqtt.kind = config->mqtt_tls ? CELLOTA_SOCKET_TLS : CELLOTA_SOCKET_TCP;
         mqtt.host = config->mqtt_host;
         mqtt.port = config->mqtt_port;
         mqtt.connect.client_id = agent->config->device_id;

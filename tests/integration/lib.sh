@@ -29,7 +29,8 @@ lib_cleanup() {
 trap lib_cleanup EXIT
 trap 'exit 1' INT TERM
 
-# lib_start_nginx ROOT: nginx serving ROOT (HTTP/1.1, keep-alive, Range, as Debian builds it).
+# lib_start_nginx ROOT [EXTRA_SERVER_CONFIG]: nginx serving ROOT (HTTP/1.1, keep-alive, Range, as
+# Debian builds it); EXTRA_SERVER_CONFIG goes into its server block (a TLS listener).
 # Sets nginx_port and nginx_log (its access log).
 lib_start_nginx() {
     root=$(cd "$1" && pwd)
@@ -39,7 +40,7 @@ lib_start_nginx() {
         chmod o+x "$folder"
         folder=$(dirname "$folder")
     done
-    start_nginx "$root" "$lib_scratch"
+    start_nginx "$root" "$lib_scratch" "${2:-}"
     nginx_log=$lib_scratch/nginx/access.log
 }
 
