@@ -12,5 +12,6 @@ int command_inspect(int argc, char **argv);
 int command_cost(int argc, char **argv);
 int command_bench(int argc, char **argv);
 int command_certs(int argc, char **argv);
+int command_wrap(int argc, char **argv);
 
 #endif

@@ -23,6 +23,8 @@ static const command_entry commands[] = {
      command_inspect},
     {"cost", "price an update campaign (seed 002's model: MQTT requests, storage, GETs, egress)",
      command_cost},
+    {"wrap", "make a release's request for one device, its image key wrapped to that device",
+     command_wrap},
     {"certs", "make the project's CA, server and device certificates and the broker's config",
      command_certs},
     {"bench", "time the device pipeline in this process (diagnostic; used by make bench)",

@@ -19,6 +19,7 @@
 #include "operator/package.h"
 #include "at/credentials.h"
 #include "at/modem.h"
+#include "image/key_wrap.h"
 #include "boot/boot.h"
 #include "common/cli.h"
 #include "common/file.h"
@@ -58,8 +59,15 @@ static const host_option options[] = {
     {"key", "ID.key", "written into the modem: the private key of --cert", false},
     {"certs", "DIR", "the project's certificates (cellota certs): DIR/ca.crt, DIR/ID.crt, "
                      "DIR/ID.key", false},
-    {"pub", "KEY.pub.pem", "operator's public key: requests must be signed by it", false},
-    {"accept-unsigned", NULL, "with --pub, still install requests that carry no signature", false},
+    {"pub", "KEY.pub.pem", "the server's public key: update requests must be signed by it",
+     false},
+    {"accept-unsigned", NULL,
+     "seed 002's trust-the-channel mode: install unsigned requests (instead of --pub, or with "
+     "it)",
+     false},
+    {"device-key", "ID.key", "unwrap image keys wrapped to this device (default: --key's)", false},
+    {"require-wrapped", NULL, "refuse requests whose image key is not wrapped to this device",
+     false},
     {"once", NULL,
      "one check (and update, if due), then exit 0 only when running the newest "
      "version, confirmed",
@@ -123,6 +131,7 @@ typedef struct device {
     cellota_agent_files agent_files;
     cellota_boot_source source;
     uint8_t public_key[CELLOTA_PUBLIC_KEY_SIZE];
+    uint8_t device_key[CELLOTA_DEVICE_KEY_SIZE]; /* unwraps image keys (image/key_wrap.h) */
     /* TLS credentials for the modem (PEM files read at start), written once per run */
     cellota_modem_credentials credentials;
     bool credentials_written;
@@ -526,6 +535,42 @@ static int configure_tls(device *d, const host_arguments *arguments)
     return HOST_EXIT_OK;
 }
 
+/* --device-key (or --key, or --certs' key): the private scalar the agent unwraps with. */
+static int configure_device_key(device *d, const host_arguments *arguments)
+{
+    const char *path = host_option_value(arguments, "device-key");
+    mbedtls_pk_context key;
+    int status;
+    if (!path)
+        path = host_option_value(arguments, "key");
+    d->config.require_wrapped_key = host_option_given(arguments, "require-wrapped");
+    if (!path && d->credentials.key.data) {
+        /* --certs: the key already read for the modem */
+        mbedtls_pk_init(&key);
+        status = mbedtls_pk_parse_key(&key, d->credentials.key.data, d->credentials.key.length,
+                                      NULL, 0) == 0 ||
+                         mbedtls_pk_parse_key(&key, d->credentials.key.data,
+                                              d->credentials.key.length + 1, NULL, 0) == 0
+                     ? HOST_EXIT_OK
+                     : host_error(HOST_EXIT_FAILED, "the certificate's key does not parse");
+    } else if (path) {
+        mbedtls_pk_init(&key);
+        status = operator_key_load_private(&key, path);
+    } else {
+        if (d->config.require_wrapped_key)
+            return host_usage_error(&command, "--require-wrapped needs the device's key "
+                                              "(--device-key, --key or --certs)");
+        return HOST_EXIT_OK;
+    }
+    if (status == HOST_EXIT_OK &&
+        mbedtls_mpi_write_binary(&mbedtls_pk_ec(key)->d, d->device_key, sizeof(d->device_key)) != 0)
+        status = host_error(HOST_EXIT_FAILED, "the device key is not a P-256 key");
+    mbedtls_pk_free(&key);
+    if (status == HOST_EXIT_OK)
+        d->config.device_key = d->device_key;
+    return status;
+}
+
 static int configure(device *d, const host_arguments *arguments)
 {
     const char *value;
@@ -583,12 +628,18 @@ static int configure(device *d, const host_arguments *arguments)
     if ((status = configure_tls(d, arguments)) != HOST_EXIT_OK)
         return status;
     value = host_option_value(arguments, "pub");
+    d->config.accept_unsigned = host_option_given(arguments, "accept-unsigned");
     if (value) {
         if (operator_key_load_public(value, d->public_key) != HOST_EXIT_OK)
             return HOST_EXIT_IO;
         d->config.public_key = d->public_key;
-        d->config.accept_unsigned = host_option_given(arguments, "accept-unsigned");
+    } else if (!d->config.accept_unsigned) {
+        return host_usage_error(&command, "--pub is required: update requests must be signed "
+                                          "by the server (--accept-unsigned: trust the channel "
+                                          "instead, as seed 002 does)");
     }
+    if ((status = configure_device_key(d, arguments)) != HOST_EXIT_OK)
+        return status;
     number = 3600;
     value = host_option_value(arguments, "poll-interval");
     if (value && !parse_number(value, &number))
