@@ -17,8 +17,7 @@ extern const cellota_port size_board_port;
 uint32_t size_now(void);
 int size_self_test(void *context, uint32_t now_ms);
 
-static const cellota_modem_config modem_config = {"internet", NULL, NULL, NULL,  NULL,
-                                                  NULL,       0,    0,    false, 0};
+static const cellota_modem_config modem_config = {.apn = "internet"};
 static cellota_modem modem;
 static cellota_modem_socket sockets[2];
 static cellota_socket handles[2];
