@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Patterns apply to every client; %u is the identity the certificate gave (its common name).
  * mosquitto refuses to substitute a %u holding '+', '#' or '/', and `cellota certs device`
@@ -67,6 +68,20 @@ int pki_write_mosquitto(const char *folder, long port, const char *bind)
     if (length < 0) {
         status = host_error(HOST_EXIT_INTERNAL, "out of memory");
         goto done;
+    }
+    {
+        /* the CRL `cellota certs init` and `revoke` write: revoked devices cannot connect */
+        char *crl_path = host_path_join(absolute, "crl.pem");
+        if (crl_path && access(crl_path, F_OK) == 0) {
+            char *longer = NULL;
+            int more = asprintf(&longer, "%scrlfile %s\n", text, crl_path);
+            if (more > 0) {
+                free(text);
+                text = longer;
+                length = more;
+            }
+        }
+        free(crl_path);
     }
     status = host_write_file(conf_path, text, (size_t)length, 0);
     if (status == HOST_EXIT_OK)

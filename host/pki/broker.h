@@ -6,7 +6,8 @@
  *   - a device reads only cellota/<its id>/update and writes only cellota/<its id>/status and
  *     cellota/<its id>/online (its last will),
  *   - the server (CN cellota-server) reads and writes cellota/#,
- *   - nothing else is allowed (no anonymous clients, no other topics).
+ *   - nothing else is allowed (no anonymous clients, no other topics),
+ * and, when DIR/crl.pem exists (pki/revocation.h), refuses revoked certificates.
  */
 #ifndef CELLOTA_HOST_PKI_BROKER_H
 #define CELLOTA_HOST_PKI_BROKER_H

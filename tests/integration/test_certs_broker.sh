@@ -93,5 +93,21 @@ grep -q forged b_own.txt && fail "B received a request a device published"
 grep -qx "cellota/dev-a/status status-of-a" server.txt || fail "the server missed A's status"
 grep -qx "cellota/dev-b/online online-of-b" server.txt || fail "the server missed B's online"
 grep -q forged server.txt && fail "A published as B: $(cat server.txt)"
-grep -q "Denied PUBLISH" "$mosquitto_log" 2>/dev/null || true
-echo "certs broker: no certificate and another CA refused; A reads only its own update, writes only its own status"
+
+# Revocation: B's certificate into the CRL; the broker, restarted, refuses B and still takes A.
+"$cellota" certs revoke dev-b --dir pki >/dev/null
+openssl verify -crl_check -CAfile pki/ca.crt -CRLfile pki/crl.pem pki/dev-b.crt >/dev/null 2>&1 &&
+    fail "openssl still verifies the revoked certificate"
+openssl verify -crl_check -CAfile pki/ca.crt -CRLfile pki/crl.pem pki/dev-a.crt >/dev/null ||
+    fail "openssl refuses A after B's revocation"
+kill "$mosquitto_pid"
+wait "$mosquitto_pid" 2>/dev/null || true
+lib_start_tls_mosquitto pki
+tls="-h localhost -p $mosquitto_port --cafile pki/ca.crt"
+grep -q "^crlfile " pki/mosquitto.conf || fail "mosquitto.conf has no crlfile"
+# shellcheck disable=SC2086
+mosquitto_pub $tls $as_b -t cellota/dev-b/status -m revoked -q 1 2>/dev/null &&
+    fail "the revoked certificate still connects"
+# shellcheck disable=SC2086
+mosquitto_pub $tls $as_a -t cellota/dev-a/status -m after -q 1 || fail "A refused after B's revocation"
+echo "certs broker: no certificate, another CA and a revoked certificate refused; A reads only its own update, writes only its own status"
