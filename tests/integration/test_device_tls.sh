@@ -30,6 +30,7 @@ contains() { grep -qF -- "$2" "$1"; }
 "$cellota" certs init --dir "$w/pki" --hosts localhost,127.0.0.1 >/dev/null
 for id in tls-a tls-b tls-c; do "$cellota" certs device "$id" --dir "$w/pki" >/dev/null; done
 "$cellota" certs init --dir "$w/rogue" >/dev/null
+"$cellota" certs device tls-d --dir "$w/rogue" >/dev/null
 lib_start_tls_mosquitto "$w/pki"
 
 https_port=$(random_port https)
@@ -123,7 +124,28 @@ if grep -q 'cellota/tls-c/' "$status_log"; then fail "rogue CA: the device reach
 if grep -q "running 1.1.0" "$lib_scratch/rogue.log"; then fail "rogue CA: the device updated"; fi
 echo "tls: a server certificate from another CA is refused (AT_TLS_FAILED)"
 
-# --- 4. what the broker saw --------------------------------------------------------------------
+# --- 4. a device certificate from another CA: the broker refuses the modem's handshake --------
+lib_start_modem sim7600
+lib_background rogue_device "$device_bin" --port "$modem_pty" --modem sim7600 \
+    --flash "$w/tls-d.flash" --server "$base" --mqtt "localhost:$mosquitto_port" --mqtt-tls \
+    --id tls-d --ca "$w/pki/ca.crt" --cert "$w/rogue/tls-d.crt" --key "$w/rogue/tls-d.key" \
+    --pub "$w/operator.pub.pem" --poll-interval 0
+rogue=$background_pid
+refusals=$(grep -c "certificate verify failed" "$mosquitto_log" || true)
+tries=0
+while [ "$(grep -c "certificate verify failed" "$mosquitto_log" || true)" -le "$refusals" ] &&
+    [ $tries -lt 600 ]; do
+    sleep 0.1
+    tries=$((tries + 1))
+done
+[ $tries -lt 600 ] || fail "another CA's device certificate: the broker did not refuse it"
+kill -TERM "$rogue" 2>/dev/null || true
+wait "$rogue" 2>/dev/null || true
+lib_stop_modem
+if grep -q 'cellota/tls-d/' "$status_log"; then fail "another CA's device reached the broker"; fi
+echo "tls: a device certificate from another CA is refused by the broker"
+
+# --- 5. what the broker saw --------------------------------------------------------------------
 grep -q "as tls-a (p2, c0, k" "$mosquitto_log" || grep -q "u'tls-a'" "$mosquitto_log" ||
     fail "broker: tls-a not identified by its certificate"
 if [ "$failures" -ne 0 ]; then
