@@ -61,6 +61,26 @@ CONF
     return 1
 }
 
+# mosquitto_listening LOG: true once the broker started as $mosquitto_pid on $mosquitto_port says
+# in LOG that it listens (and has logged no error: a TLS listener may fail after that line);
+# false, with the broker stopped, when it died or did not get there within 5 s.
+mosquitto_listening() {
+    tries=0
+    while [ $tries -lt 50 ]; do
+        if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$1" 2>/dev/null &&
+            ! grep -q "Error" "$1"; then
+            sleep 0.2
+            if kill -0 "$mosquitto_pid" 2>/dev/null; then return 0; fi
+        fi
+        if ! kill -0 "$mosquitto_pid" 2>/dev/null; then break; fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    kill "$mosquitto_pid" 2>/dev/null || true
+    mosquitto_pid=""
+    return 1
+}
+
 # start_mosquitto STATE_DIR: an anonymous broker on loopback; sets mosquitto_port.
 start_mosquitto() {
     state=$1/mosquitto
@@ -76,17 +96,7 @@ log_type all
 CONF
         /usr/sbin/mosquitto -c "$state/mosquitto.conf" >/dev/null 2>&1 &
         mosquitto_pid=$!
-        tries=0
-        while [ $tries -lt 50 ]; do
-            if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$state/mosquitto.log" 2>/dev/null; then
-                return 0
-            fi
-            if ! kill -0 "$mosquitto_pid" 2>/dev/null; then break; fi
-            sleep 0.1
-            tries=$((tries + 1))
-        done
-        kill "$mosquitto_pid" 2>/dev/null || true
-        mosquitto_pid=""
+        if mosquitto_listening "$state/mosquitto.log"; then return 0; fi
     done
     echo "servers: mosquitto did not start; its log:" >&2
     cat "$state/mosquitto.log" >&2 2>/dev/null || true

@@ -124,19 +124,7 @@ lib_start_tls_mosquitto() {
             --bind 127.0.0.1 >/dev/null
         /usr/sbin/mosquitto -c "$certificates/mosquitto.conf" >"$mosquitto_log" 2>&1 &
         mosquitto_pid=$!
-        tries=0
-        while [ $tries -lt 50 ]; do
-            if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$mosquitto_log" &&
-                ! grep -q "Error" "$mosquitto_log"; then
-                sleep 0.2
-                if kill -0 "$mosquitto_pid" 2>/dev/null; then return 0; fi
-            fi
-            if ! kill -0 "$mosquitto_pid" 2>/dev/null; then break; fi
-            sleep 0.1
-            tries=$((tries + 1))
-        done
-        kill "$mosquitto_pid" 2>/dev/null || true
-        mosquitto_pid=""
+        if mosquitto_listening "$mosquitto_log"; then return 0; fi
     done
     echo "lib: the TLS mosquitto did not start; its log:" >&2
     cat "$mosquitto_log" >&2

@@ -21,8 +21,6 @@
 #include "store_sim.h"
 #include "support/memory_socket.h"
 
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/ecdsa.h>
 
 #include <stdio.h>
 
@@ -733,55 +731,20 @@ static void test_mqtt_request(void)
 
 /* --- signatures --------------------------------------------------------------------------- */
 
-static int fixed_entropy(void *context, unsigned char *output, size_t length)
-{
-    unsigned *counter = context;
-    size_t index;
-    for (index = 0; index < length; index++)
-        output[index] = (unsigned char)(*counter * 29 + index);
-    (*counter)++;
-    return 0;
-}
+static void release_sign_with(release *r, mbedtls_pk_context *key, host_random *random);
 
 /* Signs r->json's request with a fresh key; the public key goes to `public_key`. */
 static void release_sign(release *r, uint8_t public_key[CELLOTA_PUBLIC_KEY_SIZE])
 {
-    static unsigned counter = 3;
-    mbedtls_ctr_drbg_context random;
-    mbedtls_ecdsa_context key;
-    mbedtls_mpi s_r, s_s;
-    cellota_update_request request;
-    uint8_t digest[32], signature[64];
-    char hex[129], *end;
-    size_t length = 0, index;
-
-    mbedtls_ctr_drbg_init(&random);
-    mbedtls_ecdsa_init(&key);
-    mbedtls_mpi_init(&s_r);
-    mbedtls_mpi_init(&s_s);
-    CHECK_EQ_INT(
-        mbedtls_ctr_drbg_seed(&random, fixed_entropy, &counter, (const unsigned char *)"agent", 5),
-        0);
-    CHECK_EQ_INT(
-        mbedtls_ecdsa_genkey(&key, MBEDTLS_ECP_DP_SECP256R1, mbedtls_ctr_drbg_random, &random), 0);
-    CHECK_EQ_INT(mbedtls_ecp_point_write_binary(&key.grp, &key.Q, MBEDTLS_ECP_PF_UNCOMPRESSED,
-                                                &length, public_key, CELLOTA_PUBLIC_KEY_SIZE),
-                 0);
-    CHECK_EQ_INT(cellota_request_parse(&request, r->json, strlen(r->json)), CELLOTA_OK);
-    CHECK_EQ_INT(cellota_request_digest(&request, digest), CELLOTA_OK);
-    CHECK_EQ_INT(mbedtls_ecdsa_sign(&key.grp, &s_r, &s_s, &key.d, digest, 32,
-                                    mbedtls_ctr_drbg_random, &random),
-                 0);
-    mbedtls_mpi_write_binary(&s_r, signature, 32);
-    mbedtls_mpi_write_binary(&s_s, signature + 32, 32);
-    for (index = 0; index < 64; index++)
-        snprintf(hex + 2 * index, 3, "%02x", signature[index]);
-    end = strrchr(r->json, '}');
-    snprintf(end, sizeof(r->json) - (size_t)(end - r->json), ",\"sig\":\"%s\"}", hex);
-    mbedtls_mpi_free(&s_r);
-    mbedtls_mpi_free(&s_s);
-    mbedtls_ecdsa_free(&key);
-    mbedtls_ctr_drbg_free(&random);
+    host_random random;
+    mbedtls_pk_context key;
+    CHECK_EQ_INT(host_random_open(&random, "test_agent"), HOST_EXIT_OK);
+    mbedtls_pk_init(&key);
+    CHECK_EQ_INT(operator_key_generate(&key, &random), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_public_point(&key, public_key), HOST_EXIT_OK);
+    release_sign_with(r, &key, &random);
+    mbedtls_pk_free(&key);
+    host_random_close(&random);
 }
 
 static void test_signatures(void)
