@@ -8,7 +8,8 @@
 #   1. SIM7600: polls /version and /ota.json and downloads the image over HTTPS, reports over
 #      MQTT/TLS, then installs an update request the server's certificate publishes on its
 #      update topic;
-#   2. SIM7070: the same poll and report through the CA dialect's certificate commands;
+#   2. SIM7070 and SIM7000: the same poll and report through the CA dialect's certificate
+#      commands;
 #   3. a device whose modem holds another CA refuses the HTTPS server (AT_TLS_FAILED);
 #   4. the broker saw each device under its certificate's name, and refused none of them.
 MODEL=sim7600
@@ -28,7 +29,7 @@ contains() { grep -qF -- "$2" "$1"; }
 
 # --- the project's certificates, the broker, the HTTPS server ---------------------------------
 "$cellota" certs init --dir "$w/pki" --hosts localhost,127.0.0.1 >/dev/null
-for id in tls-a tls-b tls-c; do "$cellota" certs device "$id" --dir "$w/pki" >/dev/null; done
+for id in tls-a tls-b tls-c tls-e; do "$cellota" certs device "$id" --dir "$w/pki" >/dev/null; done
 "$cellota" certs init --dir "$w/rogue" >/dev/null
 "$cellota" certs device tls-d --dir "$w/rogue" >/dev/null
 lib_start_tls_mosquitto "$w/pki"
@@ -106,6 +107,11 @@ device tls-b sim7070 --certs "$w/pki" --once
 lib_wait_for "$status_log" 'cellota/tls-b/status {"state":"confirmed","version":"1.1.0"' 10 ||
     fail "sim7070: no confirmed status over MQTT/TLS"
 echo "tls: sim7070: HTTPS poll and download, MQTT/TLS status"
+device tls-e sim7000 --certs "$w/pki" --once
+[ "$device_status" -eq 0 ] || fail "sim7000: --once exits $device_status: $(tail -n 5 "$w/tls-e.out")"
+lib_wait_for "$status_log" 'cellota/tls-e/status {"state":"confirmed","version":"1.1.0"' 10 ||
+    fail "sim7000: no confirmed status over MQTT/TLS"
+echo "tls: sim7000: HTTPS poll and download, MQTT/TLS status"
 
 # --- 3. another CA in the modem: the HTTPS server is refused ---------------------------------
 # The device retries with back-off for minutes before it gives up: the first refusal is enough.
