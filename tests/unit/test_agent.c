@@ -770,7 +770,7 @@ static void test_signatures(void)
 
     /* Tampered: another URL under the same signature. */
     {
-        char tampered[1024];
+        char tampered[sizeof(signed_release.json)];
         snprintf(tampered, sizeof(tampered), "%s", signed_release.json);
         tamper = strstr(tampered, "image.ebin");
         tamper[0] = 'j';
