@@ -174,10 +174,8 @@ static inline bool tls(uint8_t split, uint32_t seed)
     return true;
 }
 
-static const cellota_modem_config mutual = {.apn = "internet",
-                                            .ca_file = "ca.pem",
-                                            .certificate_file = "dev.pem",
-                                            .key_file = "key.pem"};
+static const cellota_modem_config mutual = {
+    .apn = "internet", .ca_file = "ca.pem", .certificate_file = "dev.pem", .key_file = "key.pem"};
 static const cellota_modem_credentials credentials = {
     {"ca.pem", (const uint8_t *)"CA-BYTES", 8},
     {"dev.pem", (const uint8_t *)"CERT-BYTES", 10},

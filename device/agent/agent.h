@@ -185,8 +185,8 @@ typedef struct cellota_agent_config {
     uint32_t poll_interval_ms; /* between checks; 0: only at start and when asked */
     const char *mqtt_host;     /* NULL: no MQTT */
     uint16_t mqtt_port;
-    bool mqtt_tls;             /* MQTT over the modem's TLS (its CA and client certificate:
-                                  cellota_modem_config, at/credentials.h) */
+    bool mqtt_tls;                     /* MQTT over the modem's TLS (its CA and client certificate:
+                                          cellota_modem_config, at/credentials.h) */
     uint16_t mqtt_keepalive_s;         /* 0: CELLOTA_AGENT_MQTT_KEEPALIVE_S */
     const uint8_t *public_key;         /* CELLOTA_PUBLIC_KEY_SIZE bytes; NULL: none held */
     /* Seed 002's trust-the-channel mode: install unsigned requests (a signed one is still

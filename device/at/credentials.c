@@ -71,8 +71,8 @@ int cellota_credentials_writer_poll(cellota_credentials_writer *writer, uint32_t
         if (result == CELLOTA_IN_PROGRESS)
             cellota_at_set_payload(at, file->data, file->length);
     } else {
-        writer->parameters.text[CELLOTA_AT_CA_FILE] = named(&credentials->ca) ? credentials->ca.name
-                                                                              : NULL;
+        writer->parameters.text[CELLOTA_AT_CA_FILE] =
+            named(&credentials->ca) ? credentials->ca.name : NULL;
         writer->parameters.text[CELLOTA_AT_CERTIFICATE_FILE] =
             named(&credentials->certificate) ? credentials->certificate.name : NULL;
         writer->parameters.text[CELLOTA_AT_KEY_FILE] =

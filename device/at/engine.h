@@ -180,14 +180,14 @@ typedef struct cellota_at_step {
 #define CELLOTA_AT_NUMBER_LETTERS "lnopmcrv"
 
 enum cellota_at_text {
-    CELLOTA_AT_HOST = 0, /* %h */
-    CELLOTA_AT_APN,      /* %a */
-    CELLOTA_AT_USER,     /* %u */
-    CELLOTA_AT_PASSWORD, /* %w */
-    CELLOTA_AT_FILE,     /* %f */
-    CELLOTA_AT_CA_FILE,  /* %k */
-    CELLOTA_AT_TEXT,     /* %t */
-    CELLOTA_AT_TEXT2,    /* %b */
+    CELLOTA_AT_HOST = 0,         /* %h */
+    CELLOTA_AT_APN,              /* %a */
+    CELLOTA_AT_USER,             /* %u */
+    CELLOTA_AT_PASSWORD,         /* %w */
+    CELLOTA_AT_FILE,             /* %f */
+    CELLOTA_AT_CA_FILE,          /* %k */
+    CELLOTA_AT_TEXT,             /* %t */
+    CELLOTA_AT_TEXT2,            /* %b */
     CELLOTA_AT_CERTIFICATE_FILE, /* %x */
     CELLOTA_AT_KEY_FILE,         /* %y */
     CELLOTA_AT_TEXTS

@@ -21,8 +21,10 @@
 
 static const host_option options[] = {
     {"dir", "DIR", "the project's certificate folder", true},
-    {"hosts", "H,...", "init: the server's host names and IPv4 addresses (default "
-                       "localhost,127.0.0.1)", false},
+    {"hosts", "H,...",
+     "init: the server's host names and IPv4 addresses (default "
+     "localhost,127.0.0.1)",
+     false},
     {"port", "P", "mosquitto: the TLS listener's port", false},
     {"bind", "ADDR", "mosquitto: listen on this address only (default: all)", false},
     {NULL, NULL, NULL, false},

@@ -57,10 +57,11 @@ static const host_option options[] = {
      false},
     {"cert", "ID.crt", "written into the modem: the device's TLS client certificate", false},
     {"key", "ID.key", "written into the modem: the private key of --cert", false},
-    {"certs", "DIR", "the project's certificates (cellota certs): DIR/ca.crt, DIR/ID.crt, "
-                     "DIR/ID.key", false},
-    {"pub", "KEY.pub.pem", "the server's public key: update requests must be signed by it",
+    {"certs", "DIR",
+     "the project's certificates (cellota certs): DIR/ca.crt, DIR/ID.crt, "
+     "DIR/ID.key",
      false},
+    {"pub", "KEY.pub.pem", "the server's public key: update requests must be signed by it", false},
     {"accept-unsigned", NULL,
      "seed 002's trust-the-channel mode: install unsigned requests (instead of --pub, or with "
      "it)",

@@ -98,8 +98,7 @@ static void write_done(modem_emulator *emulator, const uint8_t *payload, size_t 
     out_ok(emulator);
 }
 
-void certificate_begin_write(modem_emulator *emulator, const char *name, size_t length,
-                             bool prompt)
+void certificate_begin_write(modem_emulator *emulator, const char *name, size_t length, bool prompt)
 {
     certificate_store *store = &emulator->certificates;
     data_sink sink;
@@ -209,8 +208,7 @@ static int command_cfsdfile(modem_emulator *emulator, const at_command *command)
     long directory;
     if (command->type != COMMAND_SET)
         return RESULT_OK;
-    if (!emulator->certificates.fs_open || !argument_int(command, 0, &directory) ||
-        directory != 3)
+    if (!emulator->certificates.fs_open || !argument_int(command, 0, &directory) || directory != 3)
         return RESULT_ERROR;
     entry = find(emulator, argument_text(command, 1));
     if (!entry)
@@ -220,7 +218,9 @@ static int command_cfsdfile(modem_emulator *emulator, const at_command *command)
 }
 
 const command_entry ca_certificate_commands[] = {
-    {"+CFSINIT", command_cfsinit, 0},   {"+CFSTERM", command_cfsterm, 0},
-    {"+CFSWFILE", command_cfswfile, 0}, {"+CFSDFILE", command_cfsdfile, 0},
+    {"+CFSINIT", command_cfsinit, 0},
+    {"+CFSTERM", command_cfsterm, 0},
+    {"+CFSWFILE", command_cfswfile, 0},
+    {"+CFSDFILE", command_cfsdfile, 0},
     {NULL, NULL, 0},
 };

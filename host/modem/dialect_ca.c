@@ -187,8 +187,8 @@ static bool parses_as(const modem_certificate *file, bool key)
     text[file->size] = '\0';
     if (key) {
         mbedtls_pk_init(&private_key);
-        parsed = mbedtls_pk_parse_key(&private_key, (unsigned char *)text, file->size + 1, NULL,
-                                      0) == 0;
+        parsed =
+            mbedtls_pk_parse_key(&private_key, (unsigned char *)text, file->size + 1, NULL, 0) == 0;
         mbedtls_pk_free(&private_key);
     } else {
         mbedtls_x509_crt_init(&certificate);

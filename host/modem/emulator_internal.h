@@ -375,7 +375,6 @@ typedef struct http_state {
 
 /* ---- certificates the device wrote into the modem (non-volatile: they survive resets) ---- */
 
-
 struct modem_certificate {
     char name[MODEM_CERTIFICATE_NAME]; /* "" : a free entry */
     uint8_t *data;
@@ -387,7 +386,7 @@ struct modem_certificate {
 typedef struct certificate_store {
     modem_certificate entries[MODEM_CERTIFICATES];
     char writing[MODEM_CERTIFICATE_NAME]; /* the file AT+CCERTDOWN / AT+CFSWFILE is taking */
-    bool fs_open;                          /* CA dialect: AT+CFSINIT ... AT+CFSTERM */
+    bool fs_open;                         /* CA dialect: AT+CFSINIT ... AT+CFSTERM */
     uint8_t *incoming; /* the bytes of that write so far (kept apart until whole) */
     size_t incoming_size, incoming_expected;
 } certificate_store;

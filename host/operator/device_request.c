@@ -52,9 +52,8 @@ int operator_key_wrap(const uint8_t device_public[CELLOTA_PUBLIC_KEY_SIZE], cons
     /* a fresh ephemeral key per wrap */
     if ((crypto = mbedtls_ecdh_gen_public(&group, &ephemeral_secret, &ephemeral_public,
                                           mbedtls_ctr_drbg_random, &random->generator)) != 0 ||
-        (crypto = mbedtls_ecp_point_write_binary(&group, &ephemeral_public,
-                                                 MBEDTLS_ECP_PF_UNCOMPRESSED, &written, wrapped,
-                                                 65)) != 0 ||
+        (crypto = mbedtls_ecp_point_write_binary(
+             &group, &ephemeral_public, MBEDTLS_ECP_PF_UNCOMPRESSED, &written, wrapped, 65)) != 0 ||
         (crypto = mbedtls_ecdh_compute_shared(&group, &shared, &device, &ephemeral_secret,
                                               mbedtls_ctr_drbg_random, &random->generator)) != 0 ||
         (crypto = mbedtls_mpi_write_binary(&shared, shared_x, sizeof(shared_x))) != 0) {
@@ -75,8 +74,7 @@ done:
     return status;
 }
 
-int operator_device_public_key(const char *certificate_path,
-                               uint8_t point[CELLOTA_PUBLIC_KEY_SIZE])
+int operator_device_public_key(const char *certificate_path, uint8_t point[CELLOTA_PUBLIC_KEY_SIZE])
 {
     mbedtls_x509_crt certificate;
     uint8_t *text;
@@ -89,10 +87,9 @@ int operator_device_public_key(const char *certificate_path,
         status = host_error(HOST_EXIT_FAILED, "'%s' is not a certificate", certificate_path);
     else if (mbedtls_pk_get_type(&certificate.pk) != MBEDTLS_PK_ECKEY ||
              mbedtls_pk_ec(certificate.pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1 ||
-             mbedtls_ecp_point_write_binary(&mbedtls_pk_ec(certificate.pk)->grp,
-                                            &mbedtls_pk_ec(certificate.pk)->Q,
-                                            MBEDTLS_ECP_PF_UNCOMPRESSED, &written, point,
-                                            CELLOTA_PUBLIC_KEY_SIZE) != 0)
+             mbedtls_ecp_point_write_binary(
+                 &mbedtls_pk_ec(certificate.pk)->grp, &mbedtls_pk_ec(certificate.pk)->Q,
+                 MBEDTLS_ECP_PF_UNCOMPRESSED, &written, point, CELLOTA_PUBLIC_KEY_SIZE) != 0)
         status = host_error(HOST_EXIT_FAILED, "'%s' does not hold a P-256 key", certificate_path);
     mbedtls_x509_crt_free(&certificate);
     free(text);

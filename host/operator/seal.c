@@ -103,8 +103,9 @@ int operator_unseal_key(const uint8_t master[OPERATOR_MASTER_KEY_SIZE], const ch
         mbedtls_gcm_auth_decrypt(&gcm, 16, sealed, 12, aad, aad_length, sealed + 28, 16,
                                  sealed + 12, key) != 0) {
         memset(key, 0, 16);
-        status = host_error(HOST_EXIT_FAILED, "the sealed key of '%s' does not open: another "
-                                              "master key, another release, or altered",
+        status = host_error(HOST_EXIT_FAILED,
+                            "the sealed key of '%s' does not open: another "
+                            "master key, another release, or altered",
                             label);
     }
     mbedtls_gcm_free(&gcm);

@@ -85,8 +85,8 @@ static int write_alt_names(mbedtls_x509write_cert *writer, const char *hosts)
             length = mbedtls_asn1_write_raw_buffer(&cursor, buffer, (unsigned char *)&address, 4);
             tag = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 7;
         } else {
-            length = mbedtls_asn1_write_raw_buffer(&cursor, buffer, (unsigned char *)name,
-                                                   strlen(name));
+            length =
+                mbedtls_asn1_write_raw_buffer(&cursor, buffer, (unsigned char *)name, strlen(name));
             tag = MBEDTLS_ASN1_CONTEXT_SPECIFIC | 2;
         }
         if (length < 0 || (status = mbedtls_asn1_write_len(&cursor, buffer, (size_t)length)) < 0 ||
@@ -192,9 +192,8 @@ static int write_certificate(mbedtls_pk_context *subject_key, const char *subjec
         }
     } else {
         if ((status = mbedtls_x509write_crt_set_basic_constraints(&writer, 0, -1)) != 0 ||
-            (status = mbedtls_x509write_crt_set_key_usage(&writer,
-                                                          MBEDTLS_X509_KU_DIGITAL_SIGNATURE)) !=
-                0) {
+            (status = mbedtls_x509write_crt_set_key_usage(
+                 &writer, MBEDTLS_X509_KU_DIGITAL_SIGNATURE)) != 0) {
             status = crypto_error("writing the certificate's constraints", status);
             goto done;
         }
@@ -241,8 +240,8 @@ static void free_secret(char *text)
 }
 
 /* Refuses when DIR/a or DIR/b exists; fills the two joined paths. */
-static int fresh_paths(const char *folder, const char *first, const char *second,
-                       char **first_path, char **second_path)
+static int fresh_paths(const char *folder, const char *first, const char *second, char **first_path,
+                       char **second_path)
 {
     *first_path = host_path_join(folder, first);
     *second_path = host_path_join(folder, second);
@@ -255,11 +254,11 @@ static int fresh_paths(const char *folder, const char *first, const char *second
 }
 
 /* Writes the key first (private, never replaced), then the certificate. */
-static int write_pair(const char *certificate_path, const char *key_path,
-                      const char *certificate, const char *key)
+static int write_pair(const char *certificate_path, const char *key_path, const char *certificate,
+                      const char *key)
 {
-    int status = host_write_file(key_path, key, strlen(key),
-                                 HOST_WRITE_PRIVATE | HOST_WRITE_NO_REPLACE);
+    int status =
+        host_write_file(key_path, key, strlen(key), HOST_WRITE_PRIVATE | HOST_WRITE_NO_REPLACE);
     if (status == HOST_EXIT_OK)
         status = host_write_file(certificate_path, certificate, strlen(certificate),
                                  HOST_WRITE_NO_REPLACE);
@@ -278,8 +277,8 @@ int pki_authority_create(const char *folder, host_random *random)
     if (status == HOST_EXIT_OK)
         status = generate_key(&key, random);
     if (status == HOST_EXIT_OK)
-        status = write_certificate(&key, PKI_CA_NAME, &key, PKI_CA_NAME, NULL, random,
-                                   &certificate);
+        status =
+            write_certificate(&key, PKI_CA_NAME, &key, PKI_CA_NAME, NULL, random, &certificate);
     if (status == HOST_EXIT_OK)
         status = key_pem(&key, &private_key);
     if (status == HOST_EXIT_OK)
@@ -321,8 +320,8 @@ int pki_authority_load(pki_authority *authority, const char *folder)
         goto done;
     if (mbedtls_pk_parse_key(&authority->key, text, length + 1, NULL, 0) != 0 ||
         mbedtls_pk_check_pair(&authority->certificate.pk, &authority->key) != 0) {
-        status = host_error(HOST_EXIT_FAILED, "'%s' is not the key of '%s'", key_path,
-                            certificate_path);
+        status =
+            host_error(HOST_EXIT_FAILED, "'%s' is not the key of '%s'", key_path, certificate_path);
         goto done;
     }
     status = HOST_EXIT_OK;

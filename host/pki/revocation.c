@@ -80,7 +80,8 @@ static int write_tbs(unsigned char **cursor, unsigned char *start, pki_authority
     size_t length = 0, entries = 0, index;
     if (serials->count) {
         for (index = serials->count; index-- > 0;)
-            ADD(entries, write_entry(cursor, start, serials->bytes[index], serials->lengths[index]));
+            ADD(entries,
+                write_entry(cursor, start, serials->bytes[index], serials->lengths[index]));
         ADD(entries, mbedtls_asn1_write_len(cursor, start, entries));
         ADD(entries, mbedtls_asn1_write_tag(cursor, start,
                                             MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
@@ -127,8 +128,8 @@ int pki_write_crl(pki_authority *authority, host_random *random, const char *fol
     static serial_list serials; /* large; one at a time */
     unsigned char *tbs_buffer = malloc(CRL_MAX), *crl_buffer = malloc(CRL_MAX), *cursor;
     unsigned char hash[32], signature[MBEDTLS_ECDSA_MAX_LEN], pem[2 * CRL_MAX];
-    char *revoked_path = host_path_join(folder, "revoked"), *crl_path = host_path_join(folder,
-                                                                                        "crl.pem");
+    char *revoked_path = host_path_join(folder, "revoked"),
+         *crl_path = host_path_join(folder, "crl.pem");
     size_t signature_length = 0, pem_length = 0, total = 0;
     int tbs_length, status = HOST_EXIT_OK, written;
     const unsigned char *tbs;
@@ -158,14 +159,13 @@ int pki_write_crl(pki_authority *authority, host_random *random, const char *fol
     if ((written = mbedtls_asn1_write_bitstring(&cursor, crl_buffer, signature,
                                                 signature_length * 8)) < 0 ||
         (total += (size_t)written, (written = write_algorithm(&cursor, crl_buffer)) < 0) ||
+        (total += (size_t)written, (written = mbedtls_asn1_write_raw_buffer(
+                                        &cursor, crl_buffer, tbs, (size_t)tbs_length)) < 0) ||
         (total += (size_t)written,
-         (written = mbedtls_asn1_write_raw_buffer(&cursor, crl_buffer, tbs, (size_t)tbs_length)) <
-             0) ||
-        (total += (size_t)written, (written = mbedtls_asn1_write_len(&cursor, crl_buffer, total)) <
-                                       0) ||
+         (written = mbedtls_asn1_write_len(&cursor, crl_buffer, total)) < 0) ||
         (total += (size_t)written,
-         (written = mbedtls_asn1_write_tag(&cursor, crl_buffer,
-                                           MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0) ||
+         (written = mbedtls_asn1_write_tag(
+              &cursor, crl_buffer, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0) ||
         (total += (size_t)written,
          mbedtls_pem_write_buffer("-----BEGIN X509 CRL-----\n", "-----END X509 CRL-----\n", cursor,
                                   total, pem, sizeof(pem), &pem_length) != 0)) {
@@ -205,8 +205,8 @@ int pki_revoke(pki_authority *authority, host_random *random, const char *folder
         memcmp(certificate.issuer_raw.p, authority->certificate.subject_raw.p,
                certificate.issuer_raw.len) != 0 ||
         certificate.serial.len > 20) {
-        status = host_error(HOST_EXIT_FAILED, "'%s' is not a certificate of this CA",
-                            certificate_path);
+        status =
+            host_error(HOST_EXIT_FAILED, "'%s' is not a certificate of this CA", certificate_path);
         goto done;
     }
     host_hex_encode(certificate.serial.p, certificate.serial.len, serial_hex);
@@ -214,8 +214,7 @@ int pki_revoke(pki_authority *authority, host_random *random, const char *folder
     /* once: a second revocation of the same certificate changes nothing but the CRL's date */
     file = fopen(revoked_path, "r");
     while (file && fgets(line, sizeof(line), file)) {
-        if (strncmp(line, serial_hex, strlen(serial_hex)) == 0 &&
-            line[strlen(serial_hex)] == ' ') {
+        if (strncmp(line, serial_hex, strlen(serial_hex)) == 0 && line[strlen(serial_hex)] == ' ') {
             fclose(file);
             file = NULL;
             goto write;

@@ -21,7 +21,6 @@
 #include "store_sim.h"
 #include "support/memory_socket.h"
 
-
 #include <stdio.h>
 
 #define IMAGE_SIZE (40 * 1024 + 123) /* ten erase pages and a bit */
@@ -1114,8 +1113,8 @@ static void release_for_device(release *r, const char *device_id,
                                mbedtls_pk_context *key, host_random *random)
 {
     char *json = NULL;
-    CHECK_EQ_INT(operator_request_for_device(r->json, strlen(r->json), device_id, device_point,
-                                             key, random, &json),
+    CHECK_EQ_INT(operator_request_for_device(r->json, strlen(r->json), device_id, device_point, key,
+                                             random, &json),
                  HOST_EXIT_OK);
     CHECK(json && strlen(json) < sizeof(r->json));
     snprintf(r->json, sizeof(r->json), "%s", json);
