@@ -32,10 +32,15 @@ contains() { grep -qF -- "$2" "$1"; }
 for id in tls-a tls-b tls-c tls-e; do "$cellota" certs device "$id" --dir "$w/pki" >/dev/null; done
 "$cellota" certs init --dir "$w/rogue" >/dev/null
 "$cellota" certs device tls-d --dir "$w/rogue" >/dev/null
+# a device certificate whose name is the server's: only its key usage (clientAuth) tells
+"$cellota" certs device localhost --dir "$w/pki" >/dev/null
 lib_start_tls_mosquitto "$w/pki"
 
 https_port=$(random_port https)
-lib_start_nginx "$w/www" "listen 127.0.0.1:$https_port ssl; ssl_certificate $w/pki/server.crt; ssl_certificate_key $w/pki/server.key;"
+impostor_port=$(random_port impostor)
+# A second server block serves the same files with a device's certificate (closing the block
+# lib_start_nginx opens and opening another).
+lib_start_nginx "$w/www" "listen 127.0.0.1:$https_port ssl; ssl_certificate $w/pki/server.crt; ssl_certificate_key $w/pki/server.key; } server { listen 127.0.0.1:$impostor_port ssl; root $w/www; ssl_certificate $w/pki/localhost.crt; ssl_certificate_key $w/pki/localhost.key;"
 base=https://localhost:$https_port
 
 "$cellota" keygen --out "$w/operator.pem" >/dev/null
@@ -129,6 +134,20 @@ lib_stop_modem
 if grep -q 'cellota/tls-c/' "$status_log"; then fail "rogue CA: the device reached the broker"; fi
 if grep -q "running 1.1.0" "$lib_scratch/rogue.log"; then fail "rogue CA: the device updated"; fi
 echo "tls: a server certificate from another CA is refused (AT_TLS_FAILED)"
+
+# --- 3b. a server presenting a device's certificate (right CA, right name, clientAuth only) ---
+lib_start_modem sim7600
+lib_background impostor "$device_bin" --port "$modem_pty" --modem sim7600 --flash "$w/tls-f.flash" \
+    --server "https://localhost:$impostor_port" --id tls-c --ca "$w/pki/ca.crt" \
+    --cert "$w/pki/tls-c.crt" --key "$w/pki/tls-c.key" --pub "$w/operator.pub.pem" --once
+impostor=$background_pid
+lib_wait_for "$lib_scratch/impostor.log" "AT_TLS_FAILED" 90 ||
+    fail "a device certificate served as the server's was not refused: $(tail -n 3 "$lib_scratch/impostor.log")"
+kill -TERM "$impostor" 2>/dev/null || true
+wait "$impostor" 2>/dev/null || true
+lib_stop_modem
+if grep -q "running 1.1.0" "$lib_scratch/impostor.log"; then fail "impostor: the device updated"; fi
+echo "tls: a device's certificate posing as the server is refused (clientAuth only)"
 
 # --- 4. a device certificate from another CA: the broker refuses the modem's handshake --------
 lib_start_modem sim7600
