@@ -6,6 +6,8 @@
  */
 #include "agent/agent.h"
 
+#include "image/key_wrap.h"
+
 #include "agent/records.h"
 #include "core/error.h"
 #include "image/semver.h"
@@ -686,7 +688,7 @@ static bool newer_than_running(const cellota_agent *agent, const cellota_semver 
 
 /* Checks a parsed request before anything is downloaded. CELLOTA_OK with *current set when it
  * describes the running image; otherwise an error. */
-static int check_request(cellota_agent *agent, const cellota_update_request *request, bool polled,
+static int check_request(cellota_agent *agent, cellota_update_request *request, bool polled,
                          bool *current)
 {
     const cellota_fw_info *info = &request->fw_info;
@@ -700,6 +702,19 @@ static int check_request(cellota_agent *agent, const cellota_update_request *req
         result = cellota_request_verify(request, agent->config->public_key);
         if (result != CELLOTA_OK)
             return result;
+    }
+    /* Both inside what was signed: a request cannot be moved to another device. */
+    if (request->device[0] && strcmp(request->device, agent->config->device_id) != 0)
+        return CELLOTA_IMAGE_REQUEST_OTHER_DEVICE;
+    if (request->has_wrapped_key) {
+        if (!agent->config->device_key)
+            return CELLOTA_IMAGE_KEY_NO_DEVICE_KEY;
+        result = cellota_key_unwrap(agent->config->device_key, agent->config->device_id,
+                                    request->wrapped_key, request->fw_info.key);
+        if (result != CELLOTA_OK)
+            return result;
+    } else if (agent->config->require_wrapped_key) {
+        return CELLOTA_IMAGE_KEY_NOT_WRAPPED;
     }
     if (memcmp(info->plain_sha256, running_sha256(agent), 32) == 0) {
         *current = true;
@@ -1195,8 +1210,11 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
         agent->retry_max_ms = agent->retry_min_ms > CELLOTA_AGENT_RETRY_MAX_MS
                                   ? agent->retry_min_ms
                                   : CELLOTA_AGENT_RETRY_MAX_MS;
-    /* Without a key nothing can be checked: requests are taken as they come. */
-    agent->accept_unsigned = config->accept_unsigned || !config->public_key;
+    /* Signed requests by default: taking them as they come (seed 002's trust in the channel)
+     * is asked for explicitly, never implied by a missing key. */
+    if (!config->public_key && !config->accept_unsigned)
+        return CELLOTA_AGENT_NO_PUBLIC_KEY;
+    agent->accept_unsigned = config->accept_unsigned;
     {
         /* FNV-1a of the id: each device draws different back-off jitter. */
         const char *c;
@@ -1224,7 +1242,7 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
         agent->will.qos = 1;
         agent->will.retain = true;
         cellota_mqtt_config_default(&mqtt);
-        mqtt.kind = CELLOTA_SOCKET_TCP;
+        mqtt.kind = config->mqtt_tls ? CELLOTA_SOCKET_TLS : CELLOTA_SOCKET_TCP;
         mqtt.host = config->mqtt_host;
         mqtt.port = config->mqtt_port;
         mqtt.connect.client_id = agent->config->device_id;

@@ -59,6 +59,21 @@ static int read_signature(cellota_update_request *request, const char *json,
     return result;
 }
 
+static int read_wrapped_key(cellota_update_request *request, const char *json,
+                            const cellota_json_token *token)
+{
+    char hex[2 * CELLOTA_WRAPPED_KEY_SIZE + 1];
+    size_t length;
+    int result = copy_field(json, token, hex, sizeof(hex), &length);
+    if (result == CELLOTA_IMAGE_REQUEST_FIELD_TOO_LONG ||
+        (result == CELLOTA_OK && length != 2 * CELLOTA_WRAPPED_KEY_SIZE) ||
+        (result == CELLOTA_OK &&
+         cellota_hex_decode(request->wrapped_key, hex, CELLOTA_WRAPPED_KEY_SIZE) != CELLOTA_OK))
+        return CELLOTA_IMAGE_REQUEST_BAD_WRAPPED_KEY;
+    request->has_wrapped_key = result == CELLOTA_OK;
+    return result;
+}
+
 static int read_version(cellota_update_request *request, const char *json,
                         const cellota_json_token *token)
 {
@@ -105,6 +120,10 @@ static int parse_request(cellota_update_request *request, const char *json, size
             result = read_version(request, json, value);
         } else if (cellota_json_string_equals(json, name, "id")) {
             result = copy_field(json, value, request->id, sizeof(request->id), NULL);
+        } else if (cellota_json_string_equals(json, name, "device")) {
+            result = copy_field(json, value, request->device, sizeof(request->device), NULL);
+        } else if (cellota_json_string_equals(json, name, "wrapped_key")) {
+            result = read_wrapped_key(request, json, value);
         } else if (cellota_json_string_equals(json, name, "sig")) {
             result = read_signature(request, json, value);
         }
@@ -136,20 +155,30 @@ static int hash_line(mbedtls_sha256_context *hash, const char *text, size_t leng
 
 int cellota_request_digest(const cellota_update_request *request, uint8_t digest[32])
 {
-    static const char header[] = "cellota-request-v1";
+    /* v2 only when a v2 field is there: every request signed before them keeps its digest */
+    bool v2 = request->device[0] || request->has_wrapped_key;
+    const char *header = v2 ? "cellota-request-v2" : "cellota-request-v1";
     char fw_info[CELLOTA_FW_INFO_HEX_LENGTH + 1];
+    char wrapped[2 * CELLOTA_WRAPPED_KEY_SIZE + 1];
     mbedtls_sha256_context hash;
     int failed;
 
     cellota_fw_info_to_hex(&request->fw_info, fw_info);
+    wrapped[0] = '\0';
+    if (request->has_wrapped_key) {
+        cellota_hex_encode(wrapped, request->wrapped_key, CELLOTA_WRAPPED_KEY_SIZE);
+        wrapped[2 * CELLOTA_WRAPPED_KEY_SIZE] = '\0';
+    }
     mbedtls_sha256_init(&hash);
-    failed = mbedtls_sha256_starts_ret(&hash, 0) || hash_line(&hash, header, sizeof(header) - 1) ||
+    failed = mbedtls_sha256_starts_ret(&hash, 0) || hash_line(&hash, header, 18) ||
              hash_line(&hash, request->type, strlen(request->type)) ||
              hash_line(&hash, request->url, strlen(request->url)) ||
              hash_line(&hash, request->alt_url, strlen(request->alt_url)) ||
              hash_line(&hash, fw_info, CELLOTA_FW_INFO_HEX_LENGTH) ||
              hash_line(&hash, request->version, strlen(request->version)) ||
              hash_line(&hash, request->id, strlen(request->id)) ||
+             (v2 && (hash_line(&hash, request->device, strlen(request->device)) ||
+                     hash_line(&hash, wrapped, strlen(wrapped)))) ||
              mbedtls_sha256_finish_ret(&hash, digest);
     mbedtls_sha256_free(&hash);
     return failed ? CELLOTA_CRYPTO_FAILED : CELLOTA_OK;

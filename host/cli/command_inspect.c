@@ -109,6 +109,9 @@ static int show_request(report *out, const char *path, const uint8_t *text, size
         cJSON_AddStringToObject(out->root, "alt_url", request.alt_url);
         cJSON_AddStringToObject(out->root, "version", request.version);
         cJSON_AddStringToObject(out->root, "id", request.id);
+        cJSON_AddStringToObject(out->root, "device", request.device);
+        if (request.has_wrapped_key)
+            add_hex(out->root, "wrapped_key", request.wrapped_key, CELLOTA_WRAPPED_KEY_SIZE);
         cJSON_AddBoolToObject(out->root, "signed", request.has_signature);
         if (request.has_signature)
             add_hex(out->root, "sig", request.signature, CELLOTA_SIGNATURE_SIZE);
@@ -120,6 +123,10 @@ static int show_request(report *out, const char *path, const uint8_t *text, size
         printf("  alt_url           %s\n", request.alt_url[0] ? request.alt_url : "(empty)");
         printf("  version           %s\n", request.version[0] ? request.version : "(none)");
         printf("  id                %s\n", request.id[0] ? request.id : "(none)");
+        printf("  device            %s\n", request.device[0] ? request.device : "(any)");
+        printf("  image key         %s\n",
+               request.has_wrapped_key ? "wrapped to the device's key (fw_info's key is zero)"
+                                       : "in fw_info, in the clear");
         printf("  signature         %s\n",
                request.has_signature ? "present (check it: cellota verify --pub)" : "absent");
         printf("  signed digest     %s\n", digest_hex);

@@ -36,6 +36,13 @@ static char *render(const operator_request_fields *fields, const uint8_t *signat
          cJSON_AddStringToObject(root, "version", or_empty(fields->version));
     if (ok && fields->id && fields->id[0])
         ok = cJSON_AddStringToObject(root, "id", fields->id) != NULL;
+    if (ok && fields->device && fields->device[0])
+        ok = cJSON_AddStringToObject(root, "device", fields->device) != NULL;
+    if (ok && fields->wrapped_key) {
+        char wrapped_hex[2 * CELLOTA_WRAPPED_KEY_SIZE + 1];
+        host_hex_encode(fields->wrapped_key, CELLOTA_WRAPPED_KEY_SIZE, wrapped_hex);
+        ok = cJSON_AddStringToObject(root, "wrapped_key", wrapped_hex) != NULL;
+    }
     if (ok && signature) {
         host_hex_encode(signature, CELLOTA_SIGNATURE_SIZE, signature_hex);
         ok = cJSON_AddStringToObject(root, "sig", signature_hex) != NULL;

@@ -19,6 +19,9 @@ typedef struct operator_request_fields {
     const char *version; /* semantic version */
     const char *id;      /* campaign id, NULL when none */
     cellota_fw_info fw_info;
+    const char *device;         /* for one device only (its id), NULL for any */
+    const uint8_t *wrapped_key; /* CELLOTA_WRAPPED_KEY_SIZE bytes, NULL when the key is in
+                                   fw_info (operator/key_wrap.h) */
 } operator_request_fields;
 
 /*
