@@ -11,5 +11,7 @@ int command_verify(int argc, char **argv);
 int command_inspect(int argc, char **argv);
 int command_cost(int argc, char **argv);
 int command_bench(int argc, char **argv);
+int command_diff(int argc, char **argv);
+int command_patch(int argc, char **argv);
 
 #endif

@@ -1,0 +1,44 @@
+/*
+ * cellota_delta: making and applying compressed images and patches (the CLZ1 stream,
+ * docs/image-format.md) on the host. Making one is this library's encoder; applying one runs
+ * the device's own decoder (device/image/delta.h) over memory, so `cellota patch` checks exactly
+ * what a device would. Shared by the CLI (`cellota diff`, `cellota patch`, `cellota pack
+ * --base`) and, later, the server's releases.
+ */
+#ifndef CELLOTA_HOST_DELTA_DELTA_H
+#define CELLOTA_HOST_DELTA_DELTA_H
+
+#include "image/delta.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct delta_options {
+    uint8_t unit_log2;     /* segments start at multiples of 2^unit_log2 output bytes, which
+                              must be a multiple of the device's erase page; 0: 12 (4 KiB) */
+    size_t segment_bytes;  /* a segment ends before its coded bytes pass this (a resume fetches
+                              at most about this much again); 0: 4096 */
+    unsigned search_depth; /* candidates the match finder tries per position; 0: 256 */
+} delta_options;
+
+/*
+ * Encodes `image` as a CLZ1 stream into a malloc'd *stream: a patch against `base` when
+ * `base` is not NULL (base_size may then be 0 only if the base is empty), a compressed image
+ * when it is NULL. `options` may be NULL. HOST_EXIT_OK, HOST_EXIT_USAGE (an image or base
+ * larger than the format allows) or HOST_EXIT_INTERNAL (out of memory, crypto), after
+ * printing why.
+ */
+int delta_encode(const uint8_t *base, size_t base_size, const uint8_t *image, size_t image_size,
+                 const delta_options *options, uint8_t **stream, size_t *stream_size);
+
+/*
+ * Decodes a CLZ1 stream with the device's decoder: against `base` for a patch (NULL for a
+ * compressed image), checking the base's size and SHA-256 and the new image's SHA-256. CELLOTA_OK
+ * with the new image in a malloc'd *image, else the device's error code
+ * (CELLOTA_IMAGE_DELTA_WRONG_BASE, _CORRUPT, _TRUNCATED, CELLOTA_IMAGE_PLAIN_HASH_MISMATCH) --
+ * or -1 when out of memory. Nothing is returned in *image on error.
+ */
+int delta_decode(const uint8_t *base, size_t base_size, const uint8_t *stream,
+                 size_t stream_size, uint8_t **image, size_t *image_size);
+
+#endif
