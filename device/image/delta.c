@@ -14,7 +14,7 @@
 
 #include <string.h>
 
-enum { PHASE_HEADER, PHASE_LENGTH, PHASE_INIT, PHASE_OPERATIONS, PHASE_DONE };
+enum { PHASE_HEADER, PHASE_LENGTH, PHASE_INIT, PHASE_OPERATIONS, PHASE_STORED, PHASE_DONE };
 
 #define TOP_VALUE (1u << 24)
 #define PROBABILITY_ONE (1u << CELLOTA_DELTA_PROBABILITY_BITS)
@@ -347,10 +347,32 @@ static int read_prefix(cellota_delta *decoder)
     decoder->input_start += CELLOTA_DELTA_SEGMENT_PREFIX;
     decoder->input_count -= CELLOTA_DELTA_SEGMENT_PREFIX;
     decoder->stream_offset += CELLOTA_DELTA_SEGMENT_PREFIX;
-    if (units == 0 || decoder->segment_left < 4 || (units - 1) * (uint64_t)unit >= left)
+    if (units == 0 || (decoder->segment_left > 0 && decoder->segment_left < 4) ||
+        (units - 1) * (uint64_t)unit >= left)
         return CELLOTA_IMAGE_DELTA_CORRUPT;
     decoder->segment_end = units * (uint64_t)unit < left ? decoder->output + units * unit
                                                          : decoder->header.new_size;
+    /* Coded length 0: the segment is stored, its output bytes as they are. */
+    if (decoder->segment_left == 0) {
+        decoder->segment_left = decoder->segment_end - decoder->output;
+        decoder->phase = PHASE_STORED;
+    } else {
+        decoder->phase = PHASE_INIT;
+    }
+    return CELLOTA_OK;
+}
+
+static int end_segment(cellota_delta *decoder)
+{
+    /* The encoder's flush leaves nothing: a segment's coded length is exact. */
+    if (decoder->segment_left != 0)
+        return CELLOTA_IMAGE_DELTA_CORRUPT;
+    if (decoder->io->segment_done)
+        decoder->io->segment_done(decoder->io->context, decoder->output, decoder->stream_offset);
+    if (decoder->output == decoder->header.new_size)
+        decoder->phase = PHASE_DONE;
+    else
+        start_segment(decoder);
     return CELLOTA_OK;
 }
 
@@ -371,7 +393,6 @@ static int process(cellota_delta *decoder)
                 return CELLOTA_OK;
             if ((result = read_prefix(decoder)) != CELLOTA_OK)
                 return result;
-            decoder->phase = PHASE_INIT;
             break;
         case PHASE_INIT:
             if (decoder->input_count < 4)
@@ -392,16 +413,28 @@ static int process(cellota_delta *decoder)
                 if ((result = decode_operation(decoder)) != CELLOTA_OK)
                     return result;
             }
-            /* The encoder's flush leaves nothing: a segment's coded length is exact. */
-            if (decoder->segment_left != 0)
-                return CELLOTA_IMAGE_DELTA_CORRUPT;
-            if (decoder->io->segment_done)
-                decoder->io->segment_done(decoder->io->context, decoder->output,
-                                          decoder->stream_offset);
-            if (decoder->output == decoder->header.new_size)
-                decoder->phase = PHASE_DONE;
-            else
-                start_segment(decoder);
+            if ((result = end_segment(decoder)) != CELLOTA_OK)
+                return result;
+            break;
+        case PHASE_STORED:
+            if (decoder->input_count == 0)
+                return CELLOTA_OK;
+            {
+                uint32_t take = decoder->segment_left < decoder->input_count
+                                    ? decoder->segment_left
+                                    : decoder->input_count;
+                const cellota_delta_io *io = decoder->io;
+                result = io->write(io->context, decoder->input + decoder->input_start, take);
+                if (result != CELLOTA_OK)
+                    return result;
+                decoder->input_start = (uint8_t)(decoder->input_start + take);
+                decoder->input_count = (uint8_t)(decoder->input_count - take);
+                decoder->stream_offset += take;
+                decoder->segment_left -= take;
+                decoder->output += take;
+            }
+            if (decoder->segment_left == 0 && (result = end_segment(decoder)) != CELLOTA_OK)
+                return result;
             break;
         default: /* PHASE_DONE */
             return decoder->input_count > 0 ? CELLOTA_IMAGE_DELTA_CORRUPT : CELLOTA_OK;

@@ -680,6 +680,13 @@ static uint32_t encode_segment(encoder_state *encoder, byte_buffer *out, uint32_
     if (out->failed)
         return 0;
     coded = out->size - prefix - CELLOTA_DELTA_SEGMENT_PREFIX;
+    if (coded >= end - start) {
+        /* Coding does not pay (random data): store the bytes, coded length 0. */
+        out->size = prefix + CELLOTA_DELTA_SEGMENT_PREFIX;
+        for (index = start; index < end; index++)
+            buffer_put(out, encoder->dictionary[encoder->base_size + index]);
+        coded = 0;
+    }
     if (coded > 0xFFFF) {
         host_error(HOST_EXIT_INTERNAL, "a segment coded to %zu bytes, more than the format's 65535",
                    coded);
