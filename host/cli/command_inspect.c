@@ -7,6 +7,7 @@
 #include "common/file.h"
 #include "common/hex.h"
 #include "core/error.h"
+#include "image/delta.h"
 #include "image/request.h"
 #include "operator/keys.h"
 #include "operator/request.h"
@@ -120,6 +121,15 @@ static int show_request(report *out, const char *path, const uint8_t *text, size
         printf("  alt_url           %s\n", request.alt_url[0] ? request.alt_url : "(empty)");
         printf("  version           %s\n", request.version[0] ? request.version : "(none)");
         printf("  id                %s\n", request.id[0] ? request.id : "(none)");
+        if (request.encoding != CELLOTA_REQUEST_PLAIN) {
+            char base_hex[65];
+            host_hex_encode(request.base_sha256, 32, base_hex);
+            printf("  encoding          %s\n",
+                   request.encoding == CELLOTA_DELTA_PATCH ? "patch" : "compressed");
+            if (request.encoding == CELLOTA_DELTA_PATCH)
+                printf("  base              %u bytes, sha256 %s\n", (unsigned)request.base_size,
+                       base_hex);
+        }
         printf("  signature         %s\n",
                request.has_signature ? "present (check it: cellota verify --pub)" : "absent");
         printf("  signed digest     %s\n", digest_hex);

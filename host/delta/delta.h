@@ -8,7 +8,10 @@
 #ifndef CELLOTA_HOST_DELTA_DELTA_H
 #define CELLOTA_HOST_DELTA_DELTA_H
 
+#include "common/random.h"
 #include "image/delta.h"
+#include "operator/package.h"
+#include "operator/request.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,5 +43,17 @@ int delta_encode(const uint8_t *base, size_t base_size, const uint8_t *image, si
  */
 int delta_decode(const uint8_t *base, size_t base_size, const uint8_t *stream,
                  size_t stream_size, uint8_t **image, size_t *image_size);
+
+/*
+ * Packs `image` for devices as a compressed image (`base` NULL) or a patch against `base`: the
+ * CLZ1 stream, encrypted as operator_package does (a fresh key and IV), into a malloc'd
+ * *encrypted of fields->fw_info.encrypted_size bytes. Fills fw_info (plain size and plain
+ * SHA-256 are the NEW image's; version and load address are left as they are), encoding, base
+ * size and base SHA-256; *stream_size is the stream's size before padding. HOST_EXIT_* after
+ * printing why.
+ */
+int delta_package(host_random *random, const uint8_t *base, size_t base_size,
+                  const uint8_t *image, size_t image_size, const delta_options *options,
+                  operator_request_fields *fields, uint8_t **encrypted, size_t *stream_size);
 
 #endif
