@@ -304,28 +304,12 @@ typedef struct device_rig {
     size_t largest_segment; /* coded bytes, prefix included */
 } device_rig;
 
-/* Encrypts `stream` as `cellota pack` does for an encoded release: fw_info's plain size and
- * SHA-256 are the new image's, its encrypted size and hash the padded stream's. */
+/* The encrypted release `cellota pack` makes of a stream (image_maker.h). */
 static void encrypt_stream(test_image *image, const blob *new, const uint8_t *stream,
                            size_t stream_size, uint64_t seed)
 {
-    uint32_t padded = cellota_fw_info_padded_size((uint32_t)stream_size), index;
-    uint8_t *padded_stream = malloc(padded);
-
     test_image_free(image);
-    test_image_make(image, 0, seed); /* key and IV */
-    free(image->plain);
-    image->plain = malloc(new->size ? new->size : 1);
-    memcpy(image->plain, new->data, new->size);
-    image->plain_size = new->size;
-    image->info.plain_size = new->size;
-    image->info.encrypted_size = padded;
-    mbedtls_sha256_ret(new->data, new->size, image->info.plain_sha256, 0);
-    memcpy(padded_stream, stream, stream_size);
-    for (index = (uint32_t)stream_size; index < padded; index++)
-        padded_stream[index] = (uint8_t)(padded - stream_size);
-    test_image_encrypt(image, padded_stream, padded);
-    free(padded_stream);
+    test_image_make_encoded(image, new->data, new->size, stream, (uint32_t)stream_size, seed);
 }
 
 static void rig_create(device_rig *rig, const blob *old, const blob *new, bool patch)
