@@ -51,6 +51,14 @@
 /* Output kept in RAM for a decoder's copies: at least what the boot gate may hold unwritten. */
 #define CELLOTA_PIPELINE_HISTORY 256
 
+/* RAM that decoding a compressed image or patch adds to a device: the decoder (caller-owned)
+ * and the pipeline's fields for it (the output window, the write unit, the checkpoint's hash
+ * copy), plus the decoder's copy buffer on the stack. What `make size` and `cellota diff`
+ * report against the 8 KiB budget. */
+#define CELLOTA_PIPELINE_DECODE_RAM                                                                \
+    (sizeof(cellota_delta) + CELLOTA_PIPELINE_HISTORY + 16 + sizeof(mbedtls_sha256_context) +     \
+     6 * sizeof(uint32_t) + 32)
+
 /* What the download holds: the update request's `encoding` and `base`. */
 typedef struct cellota_pipeline_encoding {
     uint8_t kind;                   /* 0: the plain image; CELLOTA_DELTA_COMPRESSED; _PATCH */

@@ -4,6 +4,7 @@
 #include "common/cli.h"
 #include "common/file.h"
 #include "delta/delta.h"
+#include "image/pipeline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,9 +116,11 @@ int command_diff(int argc, char **argv)
         double seconds = seconds_since(&start);
         status = host_write_file(host_option_value(&arguments, "out"), stream, stream_size, 0);
         if (status == HOST_EXIT_OK)
-            printf("%s: %zu bytes -> %zu bytes (%.2f%% of the new image) in %.2f s\n",
+            printf("%s: %zu bytes -> %zu bytes (%.2f%% of the new image) in %.2f s; a device "
+                   "decodes it in %zu bytes of RAM\n",
                    compress ? "compressed" : "patch", image_size, stream_size,
-                   image_size ? 100.0 * (double)stream_size / (double)image_size : 0.0, seconds);
+                   image_size ? 100.0 * (double)stream_size / (double)image_size : 0.0, seconds,
+                   (size_t)CELLOTA_PIPELINE_DECODE_RAM);
     }
     free(base);
     free(image);
