@@ -58,7 +58,7 @@
 #define CELLOTA_DELTA_FULL_DISTANCES 128
 #define CELLOTA_DELTA_ALIGN_BITS 4
 #define CELLOTA_DELTA_PROBABILITY_BITS 11
-#define CELLOTA_DELTA_MOVE_BITS 5
+#define CELLOTA_DELTA_MOVE_BITS 4 /* fast adaptation: a segment starts from scratch */
 
 /* The most coded bytes one operation can take: 48 coded bits, each renormalising at most once. */
 #define CELLOTA_DELTA_OPERATION_BYTES_MAX 64
