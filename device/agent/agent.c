@@ -170,17 +170,13 @@ static int check_encoding(const cellota_agent *agent, const cellota_update_reque
     return CELLOTA_OK;
 }
 
-/* The job's encoding for the pipeline: a patch's base is the running slot. */
-static const cellota_pipeline_encoding *job_encoding(cellota_agent *agent)
+/* The job's encoding for the pipeline (which copies it): a patch's base is the running slot. */
+static void job_encoding(const cellota_agent *agent, cellota_pipeline_encoding *encoding)
 {
-    cellota_pipeline_encoding *encoding = &agent->encoding;
-    if (agent->job.encoding == CELLOTA_REQUEST_PLAIN)
-        return NULL;
     encoding->kind = agent->job.encoding;
     encoding->base = slot_area(agent, running_slot(agent));
     encoding->base_size = agent->job.base_size;
     memcpy(encoding->base_sha256, agent->job.base_sha256, 32);
-    return encoding;
 }
 
 static const char *modem_file(const cellota_agent *agent)
@@ -427,19 +423,20 @@ static int open_pipeline(cellota_agent *agent, bool fresh)
 
     agent->pipeline_ready = false;
     if (agent->config->strategy == CELLOTA_AGENT_STAGE_AB) {
-        const cellota_pipeline_encoding *encoding = job_encoding(agent);
-        cellota_delta *decoder = agent->config->decoder;
+        cellota_pipeline_encoding encoding;
+        cellota_pipeline_decoder *decoder = agent->config->decoder;
+        job_encoding(agent, &encoding);
         if (state->operation == CELLOTA_BOOT_OPERATION_STAGING) {
             if (!fresh &&
                 memcmp(&state->images[CELLOTA_BOOT_CANDIDATE].info, info, sizeof(*info)) == 0)
                 result = cellota_boot_resume_install_encoded(&agent->control, &agent->pipeline,
-                                                             encoding, decoder);
+                                                             &encoding, decoder);
             else if ((result = cellota_boot_cancel(&agent->control)) == CELLOTA_OK)
                 result = cellota_boot_begin_install_encoded(&agent->control, info, 0,
-                                                            &agent->pipeline, encoding, decoder);
+                                                            &agent->pipeline, &encoding, decoder);
         } else {
             result = cellota_boot_begin_install_encoded(&agent->control, info, 0,
-                                                        &agent->pipeline, encoding, decoder);
+                                                        &agent->pipeline, &encoding, decoder);
         }
     } else {
         uint8_t saved[CELLOTA_PIPELINE_STATE_SIZE];

@@ -195,10 +195,10 @@ typedef struct cellota_agent_config {
     void (*network_poll)(void *context, uint32_t now_ms);
     void *network_context;
     const cellota_agent_files *files; /* modem strategy only */
-    /* Memory for the CLZ1 decoder (image/delta.h, about 4.5 KiB): with it the agent installs
+    /* Memory for decoding (image/pipeline.h, about 5 KiB): with it the agent installs
      * compressed images and patches (A/B only); NULL: plain images only, and an encoded
      * request is refused with CELLOTA_IMAGE_ENCODING_UNSUPPORTED. */
-    cellota_delta *decoder;
+    cellota_pipeline_decoder *decoder;
     /* The application's self-test of a new image on trial: CELLOTA_IN_PROGRESS (asked again),
      * CELLOTA_OK (confirm) or an error (roll back). NULL: the image is confirmed at once. */
     int (*self_test)(void *context, uint32_t now_ms);
@@ -238,7 +238,6 @@ typedef struct cellota_agent {
     cellota_socket throttle; /* what the HTTP client reads through in the modem strategy */
     cellota_boot_control control;
     cellota_pipeline pipeline;
-    cellota_pipeline_encoding encoding; /* the job's, its base the running slot */
     cellota_http_client http;
     cellota_mqtt_client mqtt;
 } cellota_agent;

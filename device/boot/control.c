@@ -90,7 +90,7 @@ int cellota_boot_begin_install(cellota_boot_control *control, const cellota_fw_i
 int cellota_boot_begin_install_encoded(cellota_boot_control *control, const cellota_fw_info *info,
                                        unsigned flags, cellota_pipeline *pipeline,
                                        const cellota_pipeline_encoding *encoding,
-                                       cellota_delta *decoder)
+                                       cellota_pipeline_decoder *decoder)
 {
     cellota_boot_state *state = &control->state;
     const cellota_flash_area *area;
@@ -144,7 +144,7 @@ int cellota_boot_resume_install(cellota_boot_control *control, cellota_pipeline 
 
 int cellota_boot_resume_install_encoded(cellota_boot_control *control, cellota_pipeline *pipeline,
                                         const cellota_pipeline_encoding *encoding,
-                                        cellota_delta *decoder)
+                                        cellota_pipeline_decoder *decoder)
 {
     cellota_boot_state *state = &control->state;
     const cellota_fw_info *info = &state->images[CELLOTA_BOOT_CANDIDATE].info;

@@ -83,7 +83,7 @@ int cellota_boot_begin_install(cellota_boot_control *control, const cellota_fw_i
 int cellota_boot_begin_install_encoded(cellota_boot_control *control, const cellota_fw_info *info,
                                        unsigned flags, cellota_pipeline *pipeline,
                                        const cellota_pipeline_encoding *encoding,
-                                       cellota_delta *decoder);
+                                       cellota_pipeline_decoder *decoder);
 
 /* After a reset: begins `pipeline` again for the install under way, from its last saved
  * progress (or from the start); feed it from cellota_pipeline_offset(). CELLOTA_BOOT_NOTHING_STAGED
@@ -93,7 +93,7 @@ int cellota_boot_resume_install(cellota_boot_control *control, cellota_pipeline 
 /* The same for an install begun with cellota_boot_begin_install_encoded (the same encoding). */
 int cellota_boot_resume_install_encoded(cellota_boot_control *control, cellota_pipeline *pipeline,
                                         const cellota_pipeline_encoding *encoding,
-                                        cellota_delta *decoder);
+                                        cellota_pipeline_decoder *decoder);
 
 /* Records the pipeline's checkpoint so a reset resumes from it (nothing is written when it has
  * not moved since the last call). Call it as the pipeline passes erase pages. */

@@ -51,14 +51,6 @@
 /* Output kept in RAM for a decoder's copies: at least what the boot gate may hold unwritten. */
 #define CELLOTA_PIPELINE_HISTORY 256
 
-/* RAM that decoding a compressed image or patch adds to a device: the decoder (caller-owned)
- * and the pipeline's fields for it (the output window, the write unit, the checkpoint's hash
- * copy), plus the decoder's copy buffer on the stack. What `make size` and `cellota diff`
- * report against the 8 KiB budget. */
-#define CELLOTA_PIPELINE_DECODE_RAM                                                                \
-    (sizeof(cellota_delta) + CELLOTA_PIPELINE_HISTORY + 16 + sizeof(mbedtls_sha256_context) +     \
-     6 * sizeof(uint32_t) + 32)
-
 /* What the download holds: the update request's `encoding` and `base`. */
 typedef struct cellota_pipeline_encoding {
     uint8_t kind;                   /* 0: the plain image; CELLOTA_DELTA_COMPRESSED; _PATCH */
@@ -72,9 +64,38 @@ typedef struct cellota_pipeline_checkpoint {
                           of the erase size (the hash-only interval without an area) */
     uint8_t chain[16]; /* the CBC chaining block: the last ciphertext block before offset */
     mbedtls_sha256_context encrypted_hash, plain_hash;
-    uint32_t output; /* encoded: new-image bytes written (plain_hash covers them) */
-    uint8_t skip;    /* encoded: bytes of the block at offset decoded before the checkpoint */
 } cellota_pipeline_checkpoint;
+
+struct cellota_pipeline;
+
+/* Memory for decoding a compressed image or patch: the CLZ1 decoder and the pipeline's state
+ * around it. Caller-owned (a device that takes plain images only needs none); its fields are
+ * private. */
+typedef struct cellota_pipeline_decoder {
+    int (*process_block)(struct cellota_pipeline *pipeline, const uint8_t *cipher);
+    int (*finish)(struct cellota_pipeline *pipeline);
+    cellota_pipeline_encoding encoding; /* begin's, copied */
+    cellota_delta_io io;
+    int decode_error;       /* the stream's error, kept for finish */
+    uint32_t output;        /* new-image bytes written (the plain hash covers them) */
+    uint32_t checkpoint_output; /* the checkpoint's output offset */
+    uint8_t checkpoint_skip;    /* bytes of the checkpoint's block decoded before it */
+    uint8_t skip;           /* bytes of the next block decoded before a restore */
+    uint8_t unit_fill;      /* bytes in `unit` */
+    bool candidate;         /* a segment ended on a page boundary in the block being decoded */
+    uint32_t stream_origin; /* stream offset the decoder started at */
+    uint32_t history_start; /* output offset `history` starts at (a restore starts it again) */
+    uint32_t candidate_stream, candidate_output;
+    mbedtls_sha256_context candidate_hash;
+    uint8_t unit[16];       /* output not yet written: less than one 16-byte write */
+    uint8_t history[CELLOTA_PIPELINE_HISTORY]; /* the last output bytes, by offset modulo */
+    cellota_delta delta;    /* last: the decoder's own (reset separately) */
+} cellota_pipeline_decoder;
+
+/* RAM decoding adds to a device: the decoder memory, the pipeline's pointer to it, and the
+ * decoder's copy buffer on the stack. What `make size` and
+ * `cellota diff` report against the 8 KiB budget. */
+#define CELLOTA_PIPELINE_DECODE_RAM (sizeof(cellota_pipeline_decoder) + sizeof(void *) + 32)
 
 /* Everything is inside: no heap, no globals. Do not copy or move one after begin (mbedTLS's AES
  * context points into itself). */
@@ -94,20 +115,7 @@ typedef struct cellota_pipeline {
     cellota_pipeline_checkpoint now;        /* running state */
     cellota_pipeline_checkpoint checkpoint; /* as of the last erase-page boundary */
     mbedtls_aes_context aes;
-    /* Compressed images and patches only. */
-    const cellota_pipeline_encoding *encoding; /* NULL: the plain image */
-    cellota_delta *decoder;
-    cellota_delta_io io;
-    int decode_error;        /* the stream's error, kept for finish */
-    uint8_t skip;            /* bytes of the next block decoded before a restore */
-    uint8_t unit_fill;       /* bytes in `unit` */
-    bool candidate;          /* a segment ended on a page boundary in the block being decoded */
-    uint32_t stream_origin;  /* stream offset the decoder started at */
-    uint32_t history_start;  /* output offset `history` starts at (a restore starts it again) */
-    uint32_t candidate_stream, candidate_output;
-    mbedtls_sha256_context candidate_hash;
-    uint8_t unit[16];        /* output not yet written: less than one 16-byte write */
-    uint8_t history[CELLOTA_PIPELINE_HISTORY]; /* the last output bytes, by offset modulo */
+    struct cellota_pipeline_decoder *decoder; /* NULL: the plain image */
 } cellota_pipeline;
 
 /*
@@ -122,8 +130,8 @@ int cellota_pipeline_begin(cellota_pipeline *pipeline, const cellota_port *port,
                            const cellota_flash_area *area, const cellota_fw_info *info);
 
 /*
- * As cellota_pipeline_begin for a compressed image or a patch (`encoding`; NULL or kind 0 is
- * the plain image), decoded by `decoder`, which must outlive the pipeline.
+ * As cellota_pipeline_begin for a compressed image or a patch (`encoding`, copied; NULL or
+ * kind 0 is the plain image), decoded in `decoder`, which must outlive the pipeline.
  * CELLOTA_IMAGE_ENCODING_UNSUPPORTED without a decoder, CELLOTA_INVALID_ARGUMENT without an
  * area or (a patch) a base, CELLOTA_IMAGE_FW_INFO_SIZES for an encrypted size that cannot hold
  * a stream. The stream's header must then name the same kind, new size and SHA-256 as fw_info
@@ -133,7 +141,7 @@ int cellota_pipeline_begin(cellota_pipeline *pipeline, const cellota_port *port,
 int cellota_pipeline_begin_encoded(cellota_pipeline *pipeline, const cellota_port *port,
                                    const cellota_flash_area *area, const cellota_fw_info *info,
                                    const cellota_pipeline_encoding *encoding,
-                                   cellota_delta *decoder);
+                                   cellota_pipeline_decoder *decoder);
 
 /* Consumes all `length` bytes. CELLOTA_OK, CELLOTA_IMAGE_TOO_LONG when the stream runs past
  * encrypted_size (nothing of this call is consumed then), or a flash or crypto error. Every error
@@ -172,7 +180,7 @@ int cellota_pipeline_restore(cellota_pipeline *pipeline, const cellota_port *por
 int cellota_pipeline_restore_encoded(cellota_pipeline *pipeline, const cellota_port *port,
                                      const cellota_flash_area *area, const cellota_fw_info *info,
                                      const cellota_pipeline_encoding *encoding,
-                                     cellota_delta *decoder,
+                                     cellota_pipeline_decoder *decoder,
                                      const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE]);
 
 #endif

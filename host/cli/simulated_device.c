@@ -63,7 +63,7 @@ static int install(simulated_device *device, const cellota_fw_info *info,
                    const cellota_pipeline_encoding *encoding, const uint8_t *image,
                    size_t image_size, size_t chunk)
 {
-    static cellota_delta decoder; /* a device's too is static: 4.5 KiB */
+    static cellota_pipeline_decoder decoder; /* a device's too is static: about 5 KiB */
     cellota_pipeline pipeline;
     size_t offset = 0;
     int status = cellota_pipeline_begin_encoded(&pipeline, &device->port, &device->slot, info,

@@ -105,7 +105,7 @@ typedef struct device {
     cellota_agent_memory memory;
     cellota_agent_config config;
     cellota_agent agent;
-    cellota_delta decoder; /* compressed images and patches (A/B) */
+    cellota_pipeline_decoder decoder; /* compressed images and patches (A/B) */
     /* modem strategy: the image's pieces in the SIM7600's files, written by the agent through
      * the modem driver's engine and read by the bootloader through an engine of its own */
     cellota_sim7600_fs fs, boot_fs;

@@ -86,7 +86,7 @@ typedef struct campaign {
     const cellota_boot_layout *layout;
     uint8_t encoding; /* of the application images: 0 plain, CELLOTA_DELTA_COMPRESSED, _PATCH */
     cellota_pipeline_encoding pipeline_encoding; /* a patch's base: the old image */
-    cellota_delta decoder;
+    cellota_pipeline_decoder decoder;
     strategy strategy;
     strategy application_strategy; /* AB or MODEM */
     uint32_t image_size;

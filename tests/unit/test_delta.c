@@ -362,7 +362,7 @@ static void check_new_image(device_rig *rig, const blob *new)
 
 static int install(device_rig *rig, size_t chunk)
 {
-    static cellota_delta decoder;
+    static cellota_pipeline_decoder decoder;
     cellota_pipeline pipeline;
     size_t offset;
     int result = cellota_pipeline_begin_encoded(&pipeline, &rig->port, &rig->install,
@@ -398,7 +398,7 @@ static void test_pipeline_installs(void)
 
 static void test_pipeline_refusals(void)
 {
-    static cellota_delta decoder;
+    static cellota_pipeline_decoder decoder;
     cellota_pipeline pipeline;
     blob old, new;
     device_rig rig;
@@ -468,7 +468,7 @@ static void test_pipeline_refusals(void)
 static void install_with_resets(const blob *old, const blob *new, bool patch, uint64_t seed,
                                 int resets, uint64_t first_cut)
 {
-    static cellota_delta decoder;
+    static cellota_pipeline_decoder decoder;
     device_rig rig;
     cellota_pipeline pipeline;
     uint8_t saved[CELLOTA_PIPELINE_STATE_SIZE];
@@ -543,7 +543,7 @@ static void test_pipeline_resumes(void)
 /* The checkpoint lands on segment ends: resuming there re-fetches less than a segment. */
 static void test_checkpoint_distance(void)
 {
-    static cellota_delta decoder;
+    static cellota_pipeline_decoder decoder;
     blob old, new;
     device_rig rig;
     cellota_pipeline pipeline;

@@ -1,0 +1,39 @@
+/*
+ * What pipeline.c shares with pipeline_decode.c, and nothing else uses: the pipeline is one
+ * module in two files so that a build installing plain images only (the bootloader) links no
+ * decoding. Not part of the module's contract (pipeline.h is).
+ */
+#ifndef CELLOTA_IMAGE_PIPELINE_INTERNAL_H
+#define CELLOTA_IMAGE_PIPELINE_INTERNAL_H
+
+#include "image/pipeline.h"
+
+#include <stdbool.h>
+
+/* Records a sticky error (wiping the key schedule) and returns it. */
+int cellota_pipeline_internal_fail(cellota_pipeline *pipeline, int error);
+
+/* What begin does for either kind of image: sizes by fw_info's rule for `encoded`, the area's
+ * geometry, the key schedule, both hashes started. */
+int cellota_pipeline_internal_start(cellota_pipeline *pipeline, const cellota_port *port,
+                                    const cellota_flash_area *area, const cellota_fw_info *info,
+                                    bool encoded);
+
+/* Writes `length` (<= 16) bytes at area offset `position` (a multiple of 16), erasing each page
+ * as the first write enters it. */
+int cellota_pipeline_internal_write(cellota_pipeline *pipeline, uint32_t position,
+                                    const uint8_t *data, size_t length);
+
+/* Reads a saved state's common part into the checkpoint (checksum, image, offset, chaining
+ * block, hashes); *rest points at its bytes 232.. (the encoded part). */
+int cellota_pipeline_internal_load(cellota_pipeline *pipeline,
+                                   const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE],
+                                   const uint8_t **rest);
+
+/* Checks the state is zero from `rest` to its checksum, then runs from the checkpoint, pages
+ * from `erased_end` on to be erased again. */
+int cellota_pipeline_internal_resume(cellota_pipeline *pipeline,
+                                     const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE],
+                                     const uint8_t *rest, uint32_t erased_end);
+
+#endif
