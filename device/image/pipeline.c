@@ -177,22 +177,31 @@ int cellota_pipeline_feed(cellota_pipeline *pipeline, const uint8_t *data, size_
     return result == CELLOTA_OK ? CELLOTA_OK : fail(pipeline, result);
 }
 
+int cellota_pipeline_internal_unpad(const cellota_pipeline *pipeline, uint32_t *kept)
+{
+    uint8_t padding = pipeline->pending[15];
+    uint32_t index;
+    if (padding == 0 || padding > 16)
+        return CELLOTA_IMAGE_BAD_PADDING;
+    for (index = 16u - padding; index < 16; index++) {
+        if (pipeline->pending[index] != padding)
+            return CELLOTA_IMAGE_BAD_PADDING;
+    }
+    *kept = 16u - padding;
+    return CELLOTA_OK;
+}
+
 /* Checks the held-back last block's padding and size, then hashes and writes its plain bytes. */
 static int finish_plain(cellota_pipeline *pipeline)
 {
     const cellota_fw_info *info = pipeline->info;
     const cellota_flash_area *area = pipeline->area;
-    uint8_t padding = pipeline->pending[15], tail[16], digest[32];
+    uint8_t tail[16], digest[32];
     uint32_t position = info->encrypted_size - 16, kept, written;
     int result;
 
-    if (padding == 0 || padding > 16)
-        return CELLOTA_IMAGE_BAD_PADDING;
-    for (kept = 16u - padding; kept < 16; kept++) {
-        if (pipeline->pending[kept] != padding)
-            return CELLOTA_IMAGE_BAD_PADDING;
-    }
-    kept = 16u - padding;
+    if ((result = cellota_pipeline_internal_unpad(pipeline, &kept)) != CELLOTA_OK)
+        return result;
     if (position + kept != info->plain_size)
         return CELLOTA_IMAGE_SIZE_MISMATCH;
     if (mbedtls_sha256_update_ret(&pipeline->now.plain_hash, pipeline->pending, kept) != 0 ||

@@ -189,17 +189,12 @@ static int finish_encoded(cellota_pipeline *pipeline)
 {
     const cellota_flash_area *area = pipeline->area;
     cellota_pipeline_checkpoint *now = &pipeline->now;
-    uint8_t padding = pipeline->pending[15], digest[32], skip = pipeline->decoder->skip;
+    uint8_t digest[32], skip = pipeline->decoder->skip;
     uint32_t kept, written;
     int result;
 
-    if (padding == 0 || padding > 16)
-        return CELLOTA_IMAGE_BAD_PADDING;
-    for (kept = 16u - padding; kept < 16; kept++) {
-        if (pipeline->pending[kept] != padding)
-            return CELLOTA_IMAGE_BAD_PADDING;
-    }
-    kept = 16u - padding;
+    if ((result = cellota_pipeline_internal_unpad(pipeline, &kept)) != CELLOTA_OK)
+        return result;
     if (skip > kept)
         return CELLOTA_IMAGE_DELTA_CORRUPT; /* a checkpoint past the stream's end */
     if ((result = decode(pipeline, pipeline->pending + skip, kept - skip)) != CELLOTA_OK)

@@ -24,6 +24,10 @@ int cellota_pipeline_internal_start(cellota_pipeline *pipeline, const cellota_po
 int cellota_pipeline_internal_write(cellota_pipeline *pipeline, uint32_t position,
                                     const uint8_t *data, size_t length);
 
+/* The held-back last block's PKCS#7 padding: CELLOTA_OK with the bytes it leaves in *kept, or
+ * CELLOTA_IMAGE_BAD_PADDING. */
+int cellota_pipeline_internal_unpad(const cellota_pipeline *pipeline, uint32_t *kept);
+
 /* Reads a saved state's common part into the checkpoint (checksum, image, offset, chaining
  * block, hashes); *rest points at its bytes 232.. (the encoded part). */
 int cellota_pipeline_internal_load(cellota_pipeline *pipeline,
