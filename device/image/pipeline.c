@@ -298,14 +298,17 @@ void cellota_pipeline_save(const cellota_pipeline *pipeline,
         memcpy(state + STATE_CHECKSUM_AT, checksum, 16);
 }
 
-int cellota_pipeline_internal_load(cellota_pipeline *pipeline,
-                                   const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE],
-                                   const uint8_t **rest)
+int cellota_pipeline_internal_restore(cellota_pipeline *pipeline,
+                                      const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE],
+                                      cellota_pipeline_restore_hook encoded)
 {
     cellota_pipeline_checkpoint *checkpoint = &pipeline->checkpoint;
     const cellota_fw_info *info = pipeline->info;
     const uint8_t *in = state + 4;
     uint8_t checksum[32];
+    uint32_t erased_end = 0;
+    size_t index;
+    int result;
 
     if (state_checksum(state, checksum) != CELLOTA_OK)
         return fail(pipeline, CELLOTA_CRYPTO_FAILED);
@@ -321,20 +324,25 @@ int cellota_pipeline_internal_load(cellota_pipeline *pipeline,
         checkpoint->encrypted_hash.total[0] != checkpoint->offset ||
         checkpoint->encrypted_hash.total[1] != 0)
         return fail(pipeline, CELLOTA_IMAGE_STATE_INVALID);
-    *rest = in;
-    return CELLOTA_OK;
-}
-
-int cellota_pipeline_internal_resume(cellota_pipeline *pipeline,
-                                     const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE],
-                                     const uint8_t *rest, uint32_t erased_end)
-{
-    size_t index;
-    for (index = (size_t)(rest - state); index < STATE_CHECKSUM_AT; index++) {
+    if (encoded) {
+        /* Bytes 232..239: the decoder's part, checked and applied by the hook. */
+        if ((result = encoded(pipeline, in, &erased_end)) != CELLOTA_OK)
+            return fail(pipeline, result);
+        in += 8;
+    } else {
+        /* Both hashes have consumed exactly the whole blocks before the checkpoint (the plain
+         * one nothing when there is no area). */
+        if (checkpoint->offset % pipeline->interval != 0 ||
+            checkpoint->plain_hash.total[0] != (pipeline->area ? checkpoint->offset : 0) ||
+            checkpoint->plain_hash.total[1] != 0)
+            return fail(pipeline, CELLOTA_IMAGE_STATE_INVALID);
+        erased_end = checkpoint->offset;
+    }
+    for (index = (size_t)(in - state); index < STATE_CHECKSUM_AT; index++) {
         if (state[index] != 0)
             return fail(pipeline, CELLOTA_IMAGE_STATE_INVALID);
     }
-    pipeline->now = pipeline->checkpoint;
+    pipeline->now = *checkpoint;
     /* Pages from the checkpoint on may hold bytes written before the reset: erase each again
      * as the write enters it. */
     pipeline->erased_end = erased_end;
@@ -345,19 +353,6 @@ int cellota_pipeline_restore(cellota_pipeline *pipeline, const cellota_port *por
                              const cellota_flash_area *area, const cellota_fw_info *info,
                              const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE])
 {
-    const cellota_pipeline_checkpoint *checkpoint = &pipeline->checkpoint;
-    const uint8_t *rest;
     int result = cellota_pipeline_internal_start(pipeline, port, area, info, false);
-
-    if (result == CELLOTA_OK)
-        result = cellota_pipeline_internal_load(pipeline, state, &rest);
-    if (result != CELLOTA_OK)
-        return result;
-    /* Both hashes have consumed exactly the whole blocks before the checkpoint (the plain one
-     * nothing when there is no area). */
-    if (checkpoint->offset % pipeline->interval != 0 ||
-        checkpoint->plain_hash.total[0] != (area ? checkpoint->offset : 0) ||
-        checkpoint->plain_hash.total[1] != 0)
-        return fail(pipeline, CELLOTA_IMAGE_STATE_INVALID);
-    return cellota_pipeline_internal_resume(pipeline, state, rest, checkpoint->offset);
+    return result != CELLOTA_OK ? result : cellota_pipeline_internal_restore(pipeline, state, NULL);
 }

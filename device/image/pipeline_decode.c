@@ -301,24 +301,25 @@ int cellota_pipeline_begin_encoded(cellota_pipeline *pipeline, const cellota_por
     return CELLOTA_OK;
 }
 
+/* The restore hook: the decoder's part of the state, and the decoder started at it. */
+static int restore_hook(cellota_pipeline *pipeline, const uint8_t *rest, uint32_t *erased_end)
+{
+    int result = restore_decoder(pipeline, rest);
+    pipeline->decoder->output = pipeline->decoder->checkpoint_output;
+    *erased_end = pipeline->decoder->checkpoint_output;
+    return result;
+}
+
 int cellota_pipeline_restore_encoded(cellota_pipeline *pipeline, const cellota_port *port,
                                      const cellota_flash_area *area, const cellota_fw_info *info,
                                      const cellota_pipeline_encoding *encoding,
                                      cellota_pipeline_decoder *decoder,
                                      const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE])
 {
-    const uint8_t *rest;
     int result;
-
     if (!encoding || encoding->kind == 0)
         return cellota_pipeline_restore(pipeline, port, area, info, state);
     result = cellota_pipeline_begin_encoded(pipeline, port, area, info, encoding, decoder);
-    if (result == CELLOTA_OK)
-        result = cellota_pipeline_internal_load(pipeline, state, &rest);
-    if (result == CELLOTA_OK && (result = restore_decoder(pipeline, rest)) != CELLOTA_OK)
-        return fail(pipeline, result);
-    if (result != CELLOTA_OK)
-        return result;
-    decoder->output = decoder->checkpoint_output;
-    return cellota_pipeline_internal_resume(pipeline, state, rest + 8, decoder->checkpoint_output);
+    return result != CELLOTA_OK ? result
+                                : cellota_pipeline_internal_restore(pipeline, state, restore_hook);
 }

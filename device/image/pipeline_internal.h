@@ -28,16 +28,16 @@ int cellota_pipeline_internal_write(cellota_pipeline *pipeline, uint32_t positio
  * CELLOTA_IMAGE_BAD_PADDING. */
 int cellota_pipeline_internal_unpad(const cellota_pipeline *pipeline, uint32_t *kept);
 
-/* Reads a saved state's common part into the checkpoint (checksum, image, offset, chaining
- * block, hashes); *rest points at its bytes 232.. (the encoded part). */
-int cellota_pipeline_internal_load(cellota_pipeline *pipeline,
-                                   const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE],
-                                   const uint8_t **rest);
+/* The encoded part of a restore: checks bytes 232..239 of a state (`rest`) against the
+ * checkpoint read so far, starts the decoder there, and says from where pages are erased again.
+ * CELLOTA_OK or CELLOTA_IMAGE_STATE_INVALID. */
+typedef int (*cellota_pipeline_restore_hook)(cellota_pipeline *pipeline, const uint8_t *rest,
+                                              uint32_t *erased_end);
 
-/* Checks the state is zero from `rest` to its checksum, then runs from the checkpoint, pages
- * from `erased_end` on to be erased again. */
-int cellota_pipeline_internal_resume(cellota_pipeline *pipeline,
-                                     const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE],
-                                     const uint8_t *rest, uint32_t erased_end);
+/* Continues a begun pipeline from a saved state: the common part (checksum, image, offset,
+ * chaining block, hashes), then the plain image's rules, or `encoded`'s. */
+int cellota_pipeline_internal_restore(cellota_pipeline *pipeline,
+                                      const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE],
+                                      cellota_pipeline_restore_hook encoded);
 
 #endif
