@@ -13,6 +13,7 @@
 #include "operator/package.h"
 #include "operator/request.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,5 +56,27 @@ int delta_decode(const uint8_t *base, size_t base_size, const uint8_t *stream,
 int delta_package(host_random *random, const uint8_t *base, size_t base_size,
                   const uint8_t *image, size_t image_size, const delta_options *options,
                   operator_request_fields *fields, uint8_t **encrypted, size_t *stream_size);
+
+/* One form a release can be sent in: the plain image, compressed, or a patch from one base. */
+typedef struct delta_variant {
+    uint8_t encoding;        /* CELLOTA_REQUEST_PLAIN, CELLOTA_DELTA_COMPRESSED or _PATCH */
+    uint32_t base_size;      /* a patch's base: size and SHA-256 */
+    uint8_t base_sha256[32];
+    uint64_t size;           /* bytes a device downloads (image.ebin) */
+} delta_variant;
+
+/* What the server knows of a device. */
+typedef struct delta_device {
+    bool decodes;            /* it can decode compressed images and patches (A/B with decoder memory) */
+    uint32_t running_size;   /* the image it runs: size and SHA-256 */
+    uint8_t running_sha256[32];
+} delta_device;
+
+/*
+ * For a campaign (issue 11: the smallest update a device can apply): the index of the smallest
+ * variant `device` can apply -- the plain image always, encoded ones only when it decodes, a
+ * patch only from the very image it runs -- or -1 when none applies.
+ */
+ptrdiff_t delta_choose(const delta_variant *variants, size_t count, const delta_device *device);
 
 #endif

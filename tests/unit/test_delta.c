@@ -574,6 +574,41 @@ static void test_checkpoint_distance(void)
     free(new.data);
 }
 
+/* A campaign sends each device the smallest form it can apply. */
+static void test_choose(void)
+{
+    delta_variant variants[4];
+    delta_device device;
+
+    memset(variants, 0, sizeof(variants));
+    memset(&device, 0, sizeof(device));
+    variants[0].encoding = CELLOTA_REQUEST_PLAIN;
+    variants[0].size = 300000;
+    variants[1].encoding = CELLOTA_DELTA_COMPRESSED;
+    variants[1].size = 210000;
+    variants[2].encoding = CELLOTA_DELTA_PATCH; /* from 1.1.0 */
+    variants[2].base_size = 290000;
+    variants[2].base_sha256[0] = 0x11;
+    variants[2].size = 40000;
+    variants[3].encoding = CELLOTA_DELTA_PATCH; /* from 1.0.0 */
+    variants[3].base_size = 280000;
+    variants[3].base_sha256[0] = 0x10;
+    variants[3].size = 90000;
+
+    CHECK_EQ_INT(delta_choose(variants, 4, &device), 0); /* cannot decode: the plain image */
+    device.decodes = true;
+    CHECK_EQ_INT(delta_choose(variants, 4, &device), 1); /* runs something else: compressed */
+    device.running_size = 290000;
+    device.running_sha256[0] = 0x11;
+    CHECK_EQ_INT(delta_choose(variants, 4, &device), 2); /* runs 1.1.0 */
+    device.running_size = 280000;
+    device.running_sha256[0] = 0x10;
+    CHECK_EQ_INT(delta_choose(variants, 4, &device), 3); /* runs 1.0.0 */
+    device.running_sha256[1] = 1; /* same size, another image */
+    CHECK_EQ_INT(delta_choose(variants, 4, &device), 1);
+    CHECK_EQ_INT(delta_choose(variants + 2, 2, &device), -1); /* only patches, none applies */
+}
+
 int main(void)
 {
     RUN(test_round_trips);
@@ -585,5 +620,6 @@ int main(void)
     RUN(test_pipeline_refusals);
     RUN(test_pipeline_resumes);
     RUN(test_checkpoint_distance);
+    RUN(test_choose);
     return test_summary();
 }
