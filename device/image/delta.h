@@ -10,7 +10,7 @@
  * The dictionary is never held in RAM: the decoder reads it back through `io->read` (the old
  * image in the running slot, the new one from the slot it is being written to), so its state
  * is the model's probabilities, a 128-byte input buffer and a few counters --
- * sizeof(cellota_delta), about 4.5 KiB, whatever the image size.
+ * sizeof(cellota_delta), 4,392 bytes on a Cortex-M4, whatever the image size.
  *
  * Streaming and resuming. Input comes in chunks of any size. The new image is coded in
  * segments, each a whole number of units (2^unit_log2 bytes of output) prefixed with that
