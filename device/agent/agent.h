@@ -210,6 +210,10 @@ typedef struct cellota_agent_config {
     void (*network_poll)(void *context, uint32_t now_ms);
     void *network_context;
     const cellota_agent_files *files; /* modem strategy only */
+    /* Memory for decoding (image/pipeline.h, about 5 KiB): with it the agent installs
+     * compressed images and patches (A/B only); NULL: plain images only, and an encoded
+     * request is refused with CELLOTA_IMAGE_ENCODING_UNSUPPORTED. */
+    cellota_pipeline_decoder *decoder;
     /* The application's self-test of a new image on trial: CELLOTA_IN_PROGRESS (asked again),
      * CELLOTA_OK (confirm) or an error (roll back). NULL: the image is confirmed at once. */
     int (*self_test)(void *context, uint32_t now_ms);

@@ -7,6 +7,7 @@
 #include "common/file.h"
 #include "common/hex.h"
 #include "core/error.h"
+#include "image/delta.h"
 #include "image/request.h"
 #include "operator/keys.h"
 #include "operator/request.h"
@@ -127,6 +128,15 @@ static int show_request(report *out, const char *path, const uint8_t *text, size
         printf("  image key         %s\n",
                request.has_wrapped_key ? "wrapped to the device's key (fw_info's key is zero)"
                                        : "in fw_info, in the clear");
+        if (request.encoding != CELLOTA_REQUEST_PLAIN) {
+            char base_hex[65];
+            host_hex_encode(request.base_sha256, 32, base_hex);
+            printf("  encoding          %s\n",
+                   request.encoding == CELLOTA_DELTA_PATCH ? "patch" : "compressed");
+            if (request.encoding == CELLOTA_DELTA_PATCH)
+                printf("  base              %u bytes, sha256 %s\n", (unsigned)request.base_size,
+                       base_hex);
+        }
         printf("  signature         %s\n",
                request.has_signature ? "present (check it: cellota verify --pub)" : "absent");
         printf("  signed digest     %s\n", digest_hex);

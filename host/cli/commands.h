@@ -34,5 +34,7 @@ int command_campaign(int argc, char **argv);
 int command_devices(int argc, char **argv);
 int command_certs(int argc, char **argv);
 int command_wrap(int argc, char **argv);
+int command_diff(int argc, char **argv);
+int command_patch(int argc, char **argv);
 
 #endif

@@ -133,6 +133,7 @@ typedef struct device {
     cellota_agent_memory memory;
     cellota_agent_config config;
     cellota_agent agent;
+    cellota_pipeline_decoder decoder; /* compressed images and patches (A/B) */
     /* modem strategy: the image's pieces in the SIM7600's files, written by the agent through
      * the modem driver's engine and read by the bootloader through an engine of its own */
     cellota_sim7600_fs fs, boot_fs;
@@ -388,6 +389,7 @@ static int start_application(device *d)
     d->files.pump = NULL;
     modem_files_agent(&d->files, &d->agent_files);
     d->config.files = d->config.strategy == CELLOTA_AGENT_STAGE_MODEM ? &d->agent_files : NULL;
+    d->config.decoder = &d->decoder;
     return cellota_agent_init(&d->agent, &d->config);
 }
 

@@ -120,6 +120,10 @@ int operator_request_for_device(const char *release_json, size_t length, const c
     fields.id = release.id;
     fields.fw_info = release.fw_info;
     memset(fields.fw_info.key, 0, sizeof(fields.fw_info.key)); /* only the wrapped form leaves */
+    /* a compressed image or patch stays one: the device needs them to decode what it fetches */
+    fields.encoding = release.encoding;
+    fields.base_size = release.base_size;
+    memcpy(fields.base_sha256, release.base_sha256, sizeof(fields.base_sha256));
     fields.device = device_id;
     fields.wrapped_key = wrapped;
     status = operator_request_write(&fields, sign_key, random, &written, json);

@@ -15,6 +15,7 @@
 #include "operator/keys.h"
 #include "boot/boot.h"
 #include "core/error.h"
+#include "delta/delta.h"
 #include "flash_sim.h"
 #include "image_maker.h"
 #include "net/mqtt_packet.h"
@@ -731,6 +732,117 @@ static void test_mqtt_request(void)
     device_destroy(d);
 }
 
+/* --- compressed images and patches ------------------------------------------------------- */
+
+/* `r` as a patch from the device's factory image (encoding "patch", base its size and hash), or
+ * compressed: the new image is the factory's with bytes changed and some inserted. */
+static void release_make_encoded(release *r, device *d, const char *version, bool patch,
+                                 const uint8_t *base_sha256)
+{
+    char hex[CELLOTA_FW_INFO_HEX_LENGTH + 1], base_hex[65];
+    uint8_t *plain = malloc(20500), *stream;
+    size_t stream_size, index;
+
+    memcpy(plain, d->factory.plain, 8000);
+    memset(plain + 8000, 0x5A, 500);
+    memcpy(plain + 8500, d->factory.plain + 8000, 12000);
+    for (index = 100; index < 20500; index += 333)
+        plain[index] = (uint8_t)(plain[index] + 8);
+    CHECK_EQ_INT(delta_encode(patch ? d->factory.plain : NULL, 20000, plain, 20500, NULL, &stream,
+                              &stream_size),
+                 0);
+    test_image_make_encoded(&r->image, plain, 20500, stream, (uint32_t)stream_size, 41);
+    r->image.info.version = 3;
+    r->image.info.load_address = 0;
+    cellota_fw_info_to_hex(&r->image.info, hex);
+    for (index = 0; index < 32; index++)
+        snprintf(base_hex + 2 * index, 3, "%02x", base_sha256[index]);
+    snprintf(r->version, sizeof(r->version), "%s", version);
+    if (patch)
+        snprintf(r->json, sizeof(r->json),
+                 "{\"type\":\"update_fw\",\"url\":\"%s\",\"fw_info\":\"%s\",\"version\":\"%s\","
+                 "\"encoding\":\"patch\",\"base\":\"20000:%s\"}",
+                 IMAGE_URL, hex, version, base_hex);
+    else
+        snprintf(r->json, sizeof(r->json),
+                 "{\"type\":\"update_fw\",\"url\":\"%s\",\"fw_info\":\"%s\",\"version\":\"%s\","
+                 "\"encoding\":\"compressed\"}",
+                 IMAGE_URL, hex, version);
+    free(plain);
+    free(stream);
+}
+
+/* A patch from the running image is installed and confirmed; a patch for another base, an
+ * encoded image on a device without decoder memory and either one with modem staging are
+ * refused, each with its name, before a byte is fetched. */
+static void test_encoded_updates(void)
+{
+    static cellota_pipeline_decoder decoder;
+    device *d = device_create("esp32-4mb", CELLOTA_AGENT_STAGE_AB);
+    uint8_t other[32];
+    release r;
+
+    d->config.server = NULL;
+    device_boot(d);
+    device_run(d, 2000);
+
+    /* No decoder memory: not even a compressed image. */
+    release_make_encoded(&r, d, "2.0.0", false, d->factory.info.plain_sha256);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_ENCODING_UNSUPPORTED);
+    CHECK(strstr(d->broker.log, "\"error_name\":\"IMAGE_ENCODING_UNSUPPORTED\"") != NULL);
+    test_image_free(&r.image);
+
+    /* With it: a patch for another base is refused before downloading. */
+    d->config.decoder = &decoder;
+    CHECK_EQ_INT(cellota_agent_init(&d->agent, &d->config), CELLOTA_OK);
+    device_run(d, 2000);
+    memcpy(other, d->factory.info.plain_sha256, 32);
+    other[0] ^= 1;
+    release_make_encoded(&r, d, "2.0.0", true, other);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_DELTA_WRONG_BASE);
+    CHECK_EQ_INT(d->web.image_requests, 0);
+    test_image_free(&r.image);
+
+    /* The patch from the image it runs: downloaded, decoded into slot 1, confirmed. */
+    release_make_encoded(&r, d, "2.0.0", true, d->factory.info.plain_sha256);
+    web_put(&d->web, "/image.ebin", r.image.cipher, r.image.cipher_size);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 600000);
+    CHECK(d->rebooted);
+    device_boot(d);
+    device_run(d, 600000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_OK);
+    CHECK_EQ_STR(cellota_agent_report_now(&d->agent)->version, "2.0.0");
+    CHECK(slot_holds(d, 1, &r.image));
+    CHECK_EQ_INT(d->web.image_requests, 1);
+    CHECK(r.image.cipher_size < 20500 / 4); /* what was downloaded: the patch */
+    test_image_free(&r.image);
+    device_destroy(d);
+
+    /* Modem staging: the one slot is overwritten while a patch would read it. */
+    d = device_create("nrf52840-1mb", CELLOTA_AGENT_STAGE_MODEM);
+    d->config.server = NULL;
+    d->config.decoder = &decoder;
+    device_boot(d);
+    device_run(d, 2000);
+    release_make_encoded(&r, d, "2.0.0", true, d->factory.info.plain_sha256);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_DELTA_SINGLE_SLOT);
+    test_image_free(&r.image);
+    release_make_encoded(&r, d, "2.0.0", false, d->factory.info.plain_sha256);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_ENCODING_UNSUPPORTED);
+    CHECK_EQ_INT(d->web.image_requests, 0);
+    test_image_free(&r.image);
+    device_destroy(d);
+}
+
 /* --- signatures --------------------------------------------------------------------------- */
 
 static void release_sign_with(release *r, mbedtls_pk_context *key, host_random *random);
@@ -1248,5 +1360,6 @@ int main(void)
     RUN(test_bad_url_then_alt_url);
     RUN(test_self_test_failure_rolls_back);
     RUN(test_modem_staged);
+    RUN(test_encoded_updates);
     return test_summary();
 }
