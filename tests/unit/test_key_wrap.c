@@ -3,7 +3,7 @@
  * vector, the host's wrap against the device's unwrap, and every way a wrapped key must fail
  * -- another device's key, another device id, an altered byte, an ephemeral key off the curve;
  * then whole per-device requests: key zeroed in fw_info, device and wrapped_key signed (v2
- * digest), unchanged v1 digest for requests without them.
+ * digest), unchanged v1 digest for requests without them, a patch's encoding and base kept.
  */
 #include "test.h"
 
@@ -174,11 +174,51 @@ static void test_bad_wrapped_key_field(void)
                  CELLOTA_IMAGE_REQUEST_FIELD_TOO_LONG);
 }
 
+/* A patch release made for one device stays a patch from the same base: its encoding and base
+ * are kept and signed with the device and the wrapped key (the one v2, image/request.h). */
+static void test_patch_for_device(void)
+{
+    host_random random;
+    device_keys device, operator_keys;
+    cellota_update_request release, request;
+    char patch_json[1024], *json = NULL, *tampered;
+
+    CHECK_EQ_INT(host_random_open(&random, "test_key_wrap patch"), HOST_EXIT_OK);
+    device_keys_make(&device, &random);
+    device_keys_make(&operator_keys, &random);
+    snprintf(patch_json, sizeof(patch_json),
+             "%.*s,\"encoding\":\"patch\",\"base\":\"4096:%s\"}", (int)strlen(release_json) - 1,
+             release_json, "3333333333333333333333333333333333333333333333333333333333333333");
+    CHECK_EQ_INT(cellota_request_parse(&release, patch_json, strlen(patch_json)), CELLOTA_OK);
+    CHECK_EQ_INT(operator_request_for_device(patch_json, strlen(patch_json), "dev-a",
+                                             device.point, &operator_keys.pair, &random, &json),
+                 HOST_EXIT_OK);
+    CHECK_EQ_INT(cellota_request_parse(&request, json, strlen(json)), CELLOTA_OK);
+    CHECK_EQ_INT(request.encoding, release.encoding);
+    CHECK_EQ_INT(request.base_size, 4096);
+    CHECK_EQ_MEM(request.base_sha256, release.base_sha256, 32);
+    CHECK_EQ_STR(request.device, "dev-a");
+    CHECK(request.has_wrapped_key);
+    CHECK_EQ_INT(cellota_request_verify(&request, operator_keys.point), CELLOTA_OK);
+    /* another base under the same signature: refused */
+    tampered = strstr(json, "\"4096:");
+    CHECK(tampered != NULL);
+    tampered[1] = '5';
+    CHECK_EQ_INT(cellota_request_parse(&request, json, strlen(json)), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_request_verify(&request, operator_keys.point),
+                 CELLOTA_IMAGE_SIGNATURE_INVALID);
+    free(json);
+    mbedtls_pk_free(&device.pair);
+    mbedtls_pk_free(&operator_keys.pair);
+    host_random_close(&random);
+}
+
 int main(void)
 {
     RUN(test_rfc3394_vector);
     RUN(test_wrap_unwrap);
     RUN(test_request_for_device);
     RUN(test_bad_wrapped_key_field);
+    RUN(test_patch_for_device);
     return test_summary();
 }
