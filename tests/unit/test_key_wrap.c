@@ -99,13 +99,28 @@ static const char release_json[] =
     "2222222222222222222222222222222222222222222222222222222222222222\","
     "\"version\":\"1.4.0\",\"id\":\"campaign-9\"}";
 
+/* Changes one character of `json` (at `offset` into the first `text`) and returns what a
+ * device's verify says of the request then. */
+static int verify_altered(char *json, const char *text, size_t offset, char with,
+                          const uint8_t point[CELLOTA_PUBLIC_KEY_SIZE])
+{
+    cellota_update_request request;
+    char *place = strstr(json, text);
+    CHECK(place != NULL);
+    if (!place)
+        return CELLOTA_OK;
+    place[offset] = with;
+    CHECK_EQ_INT(cellota_request_parse(&request, json, strlen(json)), CELLOTA_OK);
+    return cellota_request_verify(&request, point);
+}
+
 static void test_request_for_device(void)
 {
     host_random random;
     device_keys device, operator_keys;
     cellota_update_request release, request;
     uint8_t digest_v1[32], digest[32], key[16];
-    char *json = NULL, *tampered;
+    char *json = NULL;
 
     CHECK_EQ_INT(host_random_open(&random, "test_key_wrap"), HOST_EXIT_OK);
     device_keys_make(&device, &random);
@@ -135,11 +150,7 @@ static void test_request_for_device(void)
     CHECK(memcmp(digest, digest_v1, 32) != 0);
 
     /* moved to another device: the signature no longer verifies */
-    tampered = strstr(json, "\"dev-a\"");
-    CHECK(tampered != NULL);
-    tampered[5] = 'b';
-    CHECK_EQ_INT(cellota_request_parse(&request, json, strlen(json)), CELLOTA_OK);
-    CHECK_EQ_INT(cellota_request_verify(&request, operator_keys.point),
+    CHECK_EQ_INT(verify_altered(json, "\"dev-a\"", 5, 'b', operator_keys.point),
                  CELLOTA_IMAGE_SIGNATURE_INVALID);
     free(json);
 
@@ -181,7 +192,7 @@ static void test_patch_for_device(void)
     host_random random;
     device_keys device, operator_keys;
     cellota_update_request release, request;
-    char patch_json[1024], *json = NULL, *tampered;
+    char patch_json[1024], *json = NULL;
 
     CHECK_EQ_INT(host_random_open(&random, "test_key_wrap patch"), HOST_EXIT_OK);
     device_keys_make(&device, &random);
@@ -201,11 +212,7 @@ static void test_patch_for_device(void)
     CHECK(request.has_wrapped_key);
     CHECK_EQ_INT(cellota_request_verify(&request, operator_keys.point), CELLOTA_OK);
     /* another base under the same signature: refused */
-    tampered = strstr(json, "\"4096:");
-    CHECK(tampered != NULL);
-    tampered[1] = '5';
-    CHECK_EQ_INT(cellota_request_parse(&request, json, strlen(json)), CELLOTA_OK);
-    CHECK_EQ_INT(cellota_request_verify(&request, operator_keys.point),
+    CHECK_EQ_INT(verify_altered(json, "\"4096:", 1, '5', operator_keys.point),
                  CELLOTA_IMAGE_SIGNATURE_INVALID);
     free(json);
     mbedtls_pk_free(&device.pair);

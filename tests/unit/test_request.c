@@ -351,6 +351,16 @@ static void test_encoded_requests(void)
     CHECK_EQ_INT(parse(json), CELLOTA_IMAGE_FW_INFO_SIZES);
 }
 
+/* Parses `json` and checks its digest is the SHA-256 of `canonical`. */
+static void check_canonical(const char *json, const char *canonical)
+{
+    uint8_t digest[32], expected[32];
+    CHECK_EQ_INT(parse(json), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_request_digest(&request, digest), CELLOTA_OK);
+    mbedtls_sha256_ret((const unsigned char *)canonical, strlen(canonical), expected, 0);
+    CHECK_EQ_MEM(digest, expected, 32);
+}
+
 /* The one v2: encoding, base, device and wrapped_key follow id's line, in that order, each its
  * value or empty, whenever any of them is present. */
 static void test_v2_canonical_bytes(void)
@@ -359,7 +369,6 @@ static void test_v2_canonical_bytes(void)
     char json[2048], canonical[2048];
     static const char base[] =
         "294196:c3a35aac165c75ac5cfb2938ce1253258b9602ab51c128cd3b28dddc85a75431";
-    uint8_t digest[32], expected[32];
     size_t index;
 
     for (index = 0; index < 2 * CELLOTA_WRAPPED_KEY_SIZE; index++)
@@ -374,50 +383,38 @@ static void test_v2_canonical_bytes(void)
              "\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\","
              "\"version\":\"1.2.3\",\"id\":\"c9\",\"encoding\":\"patch\"}",
              wrapped, base, fw_info);
-    CHECK_EQ_INT(parse(json), CELLOTA_OK);
-    CHECK_EQ_INT(cellota_request_digest(&request, digest), CELLOTA_OK);
     snprintf(canonical, sizeof(canonical),
              "cellota-request-v2\nupdate_fw\nhttp://h/i\n\n%s\n1.2.3\nc9\npatch\n%s\ndev-7\n%s\n",
              fw_info, base, wrapped);
-    mbedtls_sha256_ret((const unsigned char *)canonical, strlen(canonical), expected, 0);
-    CHECK_EQ_MEM(digest, expected, 32);
+    check_canonical(json, canonical);
 
     /* device alone: v2 with empty encoding, base and wrapped_key lines */
     snprintf(json, sizeof(json),
              "{\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\","
              "\"device\":\"dev-7\"}",
              SEED_FW_INFO);
-    CHECK_EQ_INT(parse(json), CELLOTA_OK);
-    CHECK_EQ_INT(cellota_request_digest(&request, digest), CELLOTA_OK);
     snprintf(canonical, sizeof(canonical),
              "cellota-request-v2\nupdate_fw\nhttp://h/i\n\n%s\n\n\n\n\ndev-7\n\n", SEED_FW_INFO);
-    mbedtls_sha256_ret((const unsigned char *)canonical, strlen(canonical), expected, 0);
-    CHECK_EQ_MEM(digest, expected, 32);
+    check_canonical(json, canonical);
 
     /* a wrapped key alone, with a compressed image */
     snprintf(json, sizeof(json),
              "{\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\","
              "\"encoding\":\"compressed\",\"wrapped_key\":\"%s\"}",
              fw_info, wrapped);
-    CHECK_EQ_INT(parse(json), CELLOTA_OK);
-    CHECK_EQ_INT(cellota_request_digest(&request, digest), CELLOTA_OK);
     snprintf(canonical, sizeof(canonical),
              "cellota-request-v2\nupdate_fw\nhttp://h/i\n\n%s\n\n\ncompressed\n\n\n%s\n", fw_info,
              wrapped);
-    mbedtls_sha256_ret((const unsigned char *)canonical, strlen(canonical), expected, 0);
-    CHECK_EQ_MEM(digest, expected, 32);
+    check_canonical(json, canonical);
 
     /* empty device and encoding are absent ones: v1 */
     snprintf(json, sizeof(json),
              "{\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\","
              "\"device\":\"\",\"encoding\":\"\"}",
              SEED_FW_INFO);
-    CHECK_EQ_INT(parse(json), CELLOTA_OK);
-    CHECK_EQ_INT(cellota_request_digest(&request, digest), CELLOTA_OK);
     snprintf(canonical, sizeof(canonical), "cellota-request-v1\nupdate_fw\nhttp://h/i\n\n%s\n\n\n",
              SEED_FW_INFO);
-    mbedtls_sha256_ret((const unsigned char *)canonical, strlen(canonical), expected, 0);
-    CHECK_EQ_MEM(digest, expected, 32);
+    check_canonical(json, canonical);
 }
 
 int main(void)
