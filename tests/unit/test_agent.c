@@ -772,6 +772,22 @@ static void release_make_encoded(release *r, device *d, const char *version, boo
     free(stream);
 }
 
+/* Serves r's image, sends its request, and checks it is fetched once, installed into slot 1
+ * through a reboot and confirmed as 2.0.0. */
+static void install_encoded(device *d, release *r)
+{
+    web_put(&d->web, "/image.ebin", r->image.cipher, r->image.cipher_size);
+    broker_send_request(&d->broker, r->json);
+    device_run(d, 600000);
+    CHECK(d->rebooted);
+    device_boot(d);
+    device_run(d, 600000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_OK);
+    CHECK_EQ_STR(cellota_agent_report_now(&d->agent)->version, "2.0.0");
+    CHECK(slot_holds(d, 1, &r->image));
+    CHECK_EQ_INT(d->web.image_requests, 1);
+}
+
 /* A patch from the running image is installed and confirmed; a patch for another base, an
  * encoded image on a device without decoder memory and either one with modem staging are
  * refused, each with its name, before a byte is fetched. */
@@ -809,16 +825,7 @@ static void test_encoded_updates(void)
 
     /* The patch from the image it runs: downloaded, decoded into slot 1, confirmed. */
     release_make_encoded(&r, d, "2.0.0", true, d->factory.info.plain_sha256);
-    web_put(&d->web, "/image.ebin", r.image.cipher, r.image.cipher_size);
-    broker_send_request(&d->broker, r.json);
-    device_run(d, 600000);
-    CHECK(d->rebooted);
-    device_boot(d);
-    device_run(d, 600000);
-    CHECK_EQ_INT(d->checked_result, CELLOTA_OK);
-    CHECK_EQ_STR(cellota_agent_report_now(&d->agent)->version, "2.0.0");
-    CHECK(slot_holds(d, 1, &r.image));
-    CHECK_EQ_INT(d->web.image_requests, 1);
+    install_encoded(d, &r);
     CHECK(r.image.cipher_size < 20500 / 4); /* what was downloaded: the patch */
     test_image_free(&r.image);
     device_destroy(d);
@@ -1345,6 +1352,49 @@ static void test_security(void)
     device_destroy(d);
 }
 
+/* Both branches' v2 fields in one request: a patch from the running image made for this device
+ * (encoding, base, device and wrapped_key all signed) is unwrapped, downloaded, decoded against
+ * the running slot, installed and confirmed on a device that requires signed, wrapped keys. */
+static void test_wrapped_patch(void)
+{
+    static cellota_pipeline_decoder decoder;
+    device *d = device_create("esp32-4mb", CELLOTA_AGENT_STAGE_AB);
+    host_random random;
+    mbedtls_pk_context operator_key, device_key;
+    uint8_t operator_point[CELLOTA_PUBLIC_KEY_SIZE], device_point[CELLOTA_PUBLIC_KEY_SIZE];
+    uint8_t device_secret[CELLOTA_DEVICE_KEY_SIZE];
+    release r;
+
+    CHECK_EQ_INT(host_random_open(&random, "test_agent wrapped patch"), HOST_EXIT_OK);
+    mbedtls_pk_init(&operator_key);
+    mbedtls_pk_init(&device_key);
+    CHECK_EQ_INT(operator_key_generate(&operator_key, &random), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_generate(&device_key, &random), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_public_point(&operator_key, operator_point), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_public_point(&device_key, device_point), HOST_EXIT_OK);
+    CHECK_EQ_INT(mbedtls_mpi_write_binary(&mbedtls_pk_ec(device_key)->d, device_secret, 32), 0);
+    d->config.accept_unsigned = false;
+    d->config.public_key = operator_point;
+    d->config.device_key = device_secret;
+    d->config.require_wrapped_key = true;
+    d->config.decoder = &decoder;
+    d->config.server = NULL;
+    device_boot(d);
+    device_run(d, 2000);
+
+    release_make_encoded(&r, d, "2.0.0", true, d->factory.info.plain_sha256);
+    release_for_device(&r, d->config.device_id, device_point, &operator_key, &random);
+    CHECK(strstr(r.json, "\"patch\"") != NULL); /* the encoding kept */
+    CHECK(strstr(r.json, "\"wrapped_key\"") != NULL);
+    install_encoded(d, &r);
+    test_image_free(&r.image);
+
+    mbedtls_pk_free(&operator_key);
+    mbedtls_pk_free(&device_key);
+    host_random_close(&random);
+    device_destroy(d);
+}
+
 int main(void)
 {
     RUN(test_status_json);
@@ -1361,5 +1411,6 @@ int main(void)
     RUN(test_self_test_failure_rolls_back);
     RUN(test_modem_staged);
     RUN(test_encoded_updates);
+    RUN(test_wrapped_patch);
     return test_summary();
 }
