@@ -4,6 +4,8 @@
 #   make demo     run the main job end to end on this machine
 #   make bench    benchmarks, printed as ratios measured side by side
 #   make bench-images   only the image download path against nginx (bench/images.sh)
+#   make bench-delta    patches and compressed images of real firmware releases (fetches them
+#                       from npm; not part of make test or make bench)
 #   make size     device code size for Cortex-M4 against its budget
 #   make fuzz     run every libFuzzer target for longer (FUZZ_SECONDS, default 120 each)
 
@@ -12,7 +14,7 @@ FUZZ_SECONDS ?= 120
 BUILD := build
 TEST_BUILD := build/test
 
-.PHONY: all deps build test-build test demo bench bench-images size fuzz format clean
+.PHONY: all deps build test-build test demo bench bench-images bench-delta size fuzz format clean
 
 all: build
 
@@ -40,6 +42,9 @@ bench: build
 
 bench-images: build
 	@CELLOTA_BIN=$(CURDIR)/$(BUILD)/bin CELLOTA_SOURCE=$(CURDIR) sh bench/images.sh
+
+bench-delta: build
+	@./scripts/bench-delta.sh $(BUILD)/bin
 
 size: deps
 	@./scripts/size.sh

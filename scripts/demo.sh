@@ -36,11 +36,6 @@ die() {
     exit 1
 }
 
-# json FIELD: a field of the JSON on stdin ("a.b" inside an object).
-json() {
-    lib_json "$1"
-}
-
 heading "1. mosquitto and cellota-server (SQLite) on 127.0.0.1"
 lib_start_mosquitto
 # A fresh token (the operator's, for the API and the dashboard). The dashboard's files are where
@@ -92,7 +87,7 @@ done
 echo "waiting for every device to register (its first poll and status) ..."
 tries=0
 while :; do
-    known=$("$cellota" devices --state up_to_date --json $server | json total)
+    known=$("$cellota" devices --state up_to_date --json $server | lib_json total)
     [ "$known" -ge "$DEVICE_COUNT" ] && break
     tries=$((tries + 1))
     [ $tries -lt 240 ] || die "only $known of $DEVICE_COUNT devices registered after 2 minutes"
@@ -107,7 +102,7 @@ head -c 67512 /dev/urandom >firmware.bin # the size of seed 002's example
 heading "4. A staged campaign: 10% of the fleet, then 50%, then everyone"
 campaign_started=$(date +%s)
 campaign=$("$cellota" campaign create --release "$RELEASE" --stages 10,50,100 \
-    --name "make demo" --json $server | json id)
+    --name "make demo" --json $server | lib_json id)
 echo "campaign $campaign created; each stage starts when the previous one has confirmed"
 "$cellota" campaign wait "$campaign" --interval 1 --timeout 900 $server >campaign.txt ||
     { cat campaign.txt; die "the campaign did not complete with every device confirmed"; }
@@ -118,15 +113,15 @@ echo
 
 heading "5. Summary"
 "$cellota" campaign show "$campaign" --json $server >campaign.json
-confirmed=$(json counts.confirmed <campaign.json)
-targeted=$(json targeted <campaign.json)
-bytes=$(json bytes_served <campaign.json)
-cost=$(json cost.total_usd <campaign.json)
+confirmed=$(lib_json counts.confirmed <campaign.json)
+targeted=$(lib_json targeted <campaign.json)
+bytes=$(lib_json bytes_served <campaign.json)
+cost=$(lib_json cost.total_usd <campaign.json)
 printf '  devices        %s (SIM7600 x3, SIM7000 x3, SIM7070 x3, SIM800L x3)\n' "$targeted"
 printf '  confirmed      %s of %s, each after a reboot into %s and its self-test\n' \
     "$confirmed" "$targeted" "$RELEASE"
 printf '  campaign time  %s s for 3 stages (10%%, 50%%, 100%%)\n' "$campaign_seconds"
-image_size=$("$cellota" release show "$RELEASE" --json $server | json size)
+image_size=$("$cellota" release show "$RELEASE" --json $server | lib_json size)
 printf '  bytes served   %s (the image is %s bytes: %s devices x %s = %s)\n' "$bytes" \
     "$image_size" "$targeted" "$image_size" "$((targeted * image_size))"
 printf '  cost           $%s with the seed-002 model (AWS prices)\n' "$cost"
@@ -135,7 +130,7 @@ printf '  cost           $%s with the seed-002 model (AWS prices)\n' "$cost"
 heading "6. What a device checks: the same request and image, with the device's own library"
 mkdir -p device
 curl -sf "$server_url/ota.json" >device/ota.json # the newest release's request (seed 000)
-url=$(json url <device/ota.json)
+url=$(lib_json url <device/ota.json)
 curl -sf "$url" >device/image.ebin
 "$cellota" verify --request device/ota.json --image device/image.ebin --pub server.pub.pem \
     --out device/firmware.bin

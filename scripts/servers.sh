@@ -64,6 +64,26 @@ CONF
     return 1
 }
 
+# mosquitto_listening LOG: true once the broker started as $mosquitto_pid on $mosquitto_port says
+# in LOG that it listens (and has logged no error: a TLS listener may fail after that line);
+# false, with the broker stopped, when it died or did not get there within 5 s.
+mosquitto_listening() {
+    tries=0
+    while [ $tries -lt 50 ]; do
+        if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$1" 2>/dev/null &&
+            ! grep -q "Error" "$1"; then
+            sleep 0.2
+            if kill -0 "$mosquitto_pid" 2>/dev/null; then return 0; fi
+        fi
+        if ! kill -0 "$mosquitto_pid" 2>/dev/null; then break; fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    kill "$mosquitto_pid" 2>/dev/null || true
+    mosquitto_pid=""
+    return 1
+}
+
 # start_mosquitto STATE_DIR: an anonymous broker on loopback; sets mosquitto_port.
 start_mosquitto() {
     state=$1/mosquitto
@@ -79,8 +99,6 @@ log_dest file $state/mosquitto.log
 log_type all
 CONF
         if launch_mosquitto "$state"; then return 0; fi
-        kill "$mosquitto_pid" 2>/dev/null || true
-        mosquitto_pid=""
     done
     echo "servers: mosquitto did not start; its log:" >&2
     cat "$state/mosquitto.log" >&2 2>/dev/null || true
@@ -99,20 +117,12 @@ restart_mosquitto() {
     return 1
 }
 
-# launch_mosquitto STATE: runs the broker on STATE/mosquitto.conf; true once it listens.
+# launch_mosquitto STATE: runs the broker on STATE/mosquitto.conf; true once it listens
+# (mosquitto_listening; false with the broker stopped).
 launch_mosquitto() {
     /usr/sbin/mosquitto -c "$1/mosquitto.conf" >/dev/null 2>&1 &
     mosquitto_pid=$!
-    tries=0
-    while [ $tries -lt 50 ]; do
-        if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$1/mosquitto.log" 2>/dev/null; then
-            return 0
-        fi
-        if ! kill -0 "$mosquitto_pid" 2>/dev/null; then return 1; fi
-        sleep 0.1
-        tries=$((tries + 1))
-    done
-    return 1
+    mosquitto_listening "$1/mosquitto.log"
 }
 
 # start_postgres STATE_DIR: a fresh PostgreSQL cluster on loopback (trust authentication, no

@@ -77,6 +77,31 @@ static inline void test_image_make(test_image *image, uint32_t plain_size, uint6
     free(padded_plain);
 }
 
+/* A compressed image or patch (image/delta.h): `stream` encrypted with a random key and IV, and
+ * fw_info's plain size and SHA-256 those of the new image `plain` -- as `cellota pack --base`
+ * makes them. image->plain holds the new image. */
+static inline void test_image_make_encoded(test_image *image, const uint8_t *plain,
+                                           uint32_t plain_size, const uint8_t *stream,
+                                           uint32_t stream_size, uint64_t seed)
+{
+    uint32_t padded = cellota_fw_info_padded_size(stream_size), index;
+    uint8_t *padded_stream = malloc(padded);
+
+    test_image_make(image, 0, seed); /* key and IV */
+    free(image->plain);
+    image->plain = malloc(plain_size ? plain_size : 1);
+    memcpy(image->plain, plain, plain_size);
+    image->plain_size = plain_size;
+    image->info.plain_size = plain_size;
+    image->info.encrypted_size = padded;
+    mbedtls_sha256_ret(plain, plain_size, image->info.plain_sha256, 0);
+    memcpy(padded_stream, stream, stream_size);
+    for (index = stream_size; index < padded; index++)
+        padded_stream[index] = (uint8_t)(padded - stream_size);
+    test_image_encrypt(image, padded_stream, padded);
+    free(padded_stream);
+}
+
 static inline void test_image_free(test_image *image)
 {
     free(image->plain);

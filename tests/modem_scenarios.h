@@ -10,12 +10,15 @@
  *   damaged  bytes of a read flagged by the UART: not passed up, the socket fails
  *   framing  bytes of a read lost: not passed up, the socket fails
  *   tls      a TLS connection in the modem
+ *   credentials  the CA, certificate and key written into the modem (at/credentials.h), then
+ *            a TLS connection that names them
  *   reset    the modem restarts by itself
  * plus a harmless URC inserted before every entry of the tcp transcript in turn.
  */
 #ifndef CELLOTA_TESTS_MODEM_SCENARIOS_H
 #define CELLOTA_TESTS_MODEM_SCENARIOS_H
 
+#include "at/credentials.h"
 #include "modem_rig.h"
 
 typedef struct scenario_model {
@@ -169,6 +172,47 @@ static inline bool tls(uint8_t split, uint32_t seed)
     EXPECT(rig_close(&rig, 0) == CELLOTA_IN_PROGRESS);
     EXPECT(rig_play(&rig, "closed", 5000));
     return true;
+}
+
+static const cellota_modem_config mutual = {
+    .apn = "internet", .ca_file = "ca.pem", .certificate_file = "dev.pem", .key_file = "key.pem"};
+static const cellota_modem_credentials credentials = {
+    {"ca.pem", (const uint8_t *)"CA-BYTES", 8},
+    {"dev.pem", (const uint8_t *)"CERT-BYTES", 10},
+    {"key.pem", (const uint8_t *)"KEY-BYTES", 9}};
+
+static inline bool credentials_scenario(uint8_t split, uint32_t seed)
+{
+    cellota_credentials_writer writer;
+    int error, result = CELLOTA_IN_PROGRESS;
+    uint32_t start;
+    EXPECT(begin("credentials", &mutual, split, seed, NULL, 0));
+    EXPECT(cellota_modem_start(&rig.modem, rig.t.now) == CELLOTA_IN_PROGRESS);
+    EXPECT(rig_play(&rig, "ready", 60000));
+    EXPECT(cellota_credentials_writer_init(&writer, &rig.modem, &credentials) == CELLOTA_OK);
+    for (start = rig.t.now; result == CELLOTA_IN_PROGRESS && rig.t.now - start < 60000;) {
+        rig_step(&rig);
+        result = cellota_credentials_writer_poll(&writer, rig.t.now);
+    }
+    EXPECT(result == CELLOTA_OK);
+    EXPECT(rig_play(&rig, "written", 1000));
+    EXPECT(rig_open(&rig, 0, CELLOTA_SOCKET_TLS, "broker.example.com", 8883) ==
+           CELLOTA_IN_PROGRESS);
+    EXPECT(rig_play(&rig, "open", 60000));
+    EXPECT(rig_state(&rig, 0, &error) == CELLOTA_SOCKET_STATE_OPEN);
+    return true;
+}
+
+static inline void test_credentials(void)
+{
+    cellota_credentials_writer writer;
+    static const cellota_modem_credentials half = {
+        {NULL, NULL, 0}, {"dev.pem", (const uint8_t *)"CERT-BYTES", 10}, {NULL, NULL, 0}};
+    every_split(credentials_scenario);
+    /* a certificate without its key is refused before anything is sent */
+    CHECK(begin("credentials", &mutual, SPLIT_ALL, 1, NULL, 0));
+    CHECK_EQ_INT(cellota_credentials_writer_init(&writer, &rig.modem, &half),
+                 CELLOTA_INVALID_ARGUMENT);
 }
 
 static inline bool reset(uint8_t split, uint32_t seed)

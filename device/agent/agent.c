@@ -6,6 +6,8 @@
  */
 #include "agent/agent.h"
 
+#include "image/key_wrap.h"
+
 #include "agent/records.h"
 #include "core/error.h"
 #include "image/semver.h"
@@ -134,11 +136,49 @@ static const cellota_boot_state *boot_state(const cellota_agent *agent)
 }
 
 /* The plain SHA-256 of the image running now (the trial slot while on trial). */
+static unsigned running_slot(const cellota_agent *agent);
+
 static const uint8_t *running_sha256(const cellota_agent *agent)
+{
+    return boot_state(agent)->slots[running_slot(agent)].sha256;
+}
+
+/* The slot of the image running now (the trial slot while on trial). */
+static unsigned running_slot(const cellota_agent *agent)
 {
     cellota_boot_status status;
     cellota_boot_control_status(&agent->control, &status);
-    return boot_state(agent)->slots[status.running_slot].sha256;
+    return status.running_slot;
+}
+
+/* A compressed image or patch: this device must decode it into its other slot, and a patch
+ * must be for the very image that runs -- refused before a byte is downloaded. */
+static int check_encoding(const cellota_agent *agent, const cellota_update_request *request)
+{
+    const cellota_boot_image *running = &boot_state(agent)->slots[running_slot(agent)];
+    if (request->encoding == CELLOTA_REQUEST_PLAIN)
+        return CELLOTA_OK;
+    /* Modem staging overwrites the only slot while a patch would read it as its base, and the
+     * bootloader installs the modem's file without a decoder. */
+    if (agent->config->strategy == CELLOTA_AGENT_STAGE_MODEM)
+        return request->encoding == CELLOTA_DELTA_PATCH ? CELLOTA_IMAGE_DELTA_SINGLE_SLOT
+                                                        : CELLOTA_IMAGE_ENCODING_UNSUPPORTED;
+    if (!agent->config->decoder)
+        return CELLOTA_IMAGE_ENCODING_UNSUPPORTED;
+    if (request->encoding == CELLOTA_DELTA_PATCH &&
+        (running->size != request->base_size ||
+         memcmp(running->sha256, request->base_sha256, 32) != 0))
+        return CELLOTA_IMAGE_DELTA_WRONG_BASE;
+    return CELLOTA_OK;
+}
+
+/* The job's encoding for the pipeline (which copies it): a patch's base is the running slot. */
+static void job_encoding(const cellota_agent *agent, cellota_pipeline_encoding *encoding)
+{
+    encoding->kind = agent->job.encoding;
+    encoding->base = slot_area(agent, running_slot(agent));
+    encoding->base_size = agent->job.base_size;
+    memcpy(encoding->base_sha256, agent->job.base_sha256, 32);
 }
 
 static const char *modem_file(const cellota_agent *agent)
@@ -393,14 +433,20 @@ static int open_pipeline(cellota_agent *agent, bool fresh)
 
     agent->pipeline_ready = false;
     if (agent->config->strategy == CELLOTA_AGENT_STAGE_AB) {
+        cellota_pipeline_encoding encoding;
+        cellota_pipeline_decoder *decoder = agent->config->decoder;
+        job_encoding(agent, &encoding);
         if (state->operation == CELLOTA_BOOT_OPERATION_STAGING) {
             if (!fresh &&
                 memcmp(&state->images[CELLOTA_BOOT_CANDIDATE].info, info, sizeof(*info)) == 0)
-                result = cellota_boot_resume_install(&agent->control, &agent->pipeline);
+                result = cellota_boot_resume_install_encoded(&agent->control, &agent->pipeline,
+                                                             &encoding, decoder);
             else if ((result = cellota_boot_cancel(&agent->control)) == CELLOTA_OK)
-                result = cellota_boot_begin_install(&agent->control, info, 0, &agent->pipeline);
+                result = cellota_boot_begin_install_encoded(&agent->control, info, 0,
+                                                            &agent->pipeline, &encoding, decoder);
         } else {
-            result = cellota_boot_begin_install(&agent->control, info, 0, &agent->pipeline);
+            result = cellota_boot_begin_install_encoded(&agent->control, info, 0,
+                                                        &agent->pipeline, &encoding, decoder);
         }
     } else {
         uint8_t saved[CELLOTA_PIPELINE_STATE_SIZE];
@@ -436,6 +482,9 @@ static void begin_job(cellota_agent *agent, const cellota_update_request *reques
         if (job->state == CELLOTA_AGENT_JOB_NONE || !same_image(&request->fw_info, &agent->info))
             memset(job, 0, sizeof(*job));
         job->url_index = request->url[0] ? 0 : 1;
+        job->encoding = request->encoding;
+        job->base_size = request->base_size;
+        memcpy(job->base_sha256, request->base_sha256, 32);
         copy_text(job->version, sizeof(job->version), request->version);
         copy_text(job->id, sizeof(job->id), request->id);
         agent->urls_present =
@@ -686,7 +735,7 @@ static bool newer_than_running(const cellota_agent *agent, const cellota_semver 
 
 /* Checks a parsed request before anything is downloaded. CELLOTA_OK with *current set when it
  * describes the running image; otherwise an error. */
-static int check_request(cellota_agent *agent, const cellota_update_request *request, bool polled,
+static int check_request(cellota_agent *agent, cellota_update_request *request, bool polled,
                          bool *current)
 {
     const cellota_fw_info *info = &request->fw_info;
@@ -700,6 +749,19 @@ static int check_request(cellota_agent *agent, const cellota_update_request *req
         result = cellota_request_verify(request, agent->config->public_key);
         if (result != CELLOTA_OK)
             return result;
+    }
+    /* Both inside what was signed: a request cannot be moved to another device. */
+    if (request->device[0] && strcmp(request->device, agent->config->device_id) != 0)
+        return CELLOTA_IMAGE_REQUEST_OTHER_DEVICE;
+    if (request->has_wrapped_key) {
+        if (!agent->config->device_key)
+            return CELLOTA_IMAGE_KEY_NO_DEVICE_KEY;
+        result = cellota_key_unwrap(agent->config->device_key, agent->config->device_id,
+                                    request->wrapped_key, request->fw_info.key);
+        if (result != CELLOTA_OK)
+            return result;
+    } else if (agent->config->require_wrapped_key) {
+        return CELLOTA_IMAGE_KEY_NOT_WRAPPED;
     }
     if (memcmp(info->plain_sha256, running_sha256(agent), 32) == 0) {
         *current = true;
@@ -720,6 +782,8 @@ static int check_request(cellota_agent *agent, const cellota_update_request *req
         return CELLOTA_AGENT_VERSION_REJECTED;
     if (!cellota_boot_version_allowed(state->security_version, info->version, 0))
         return CELLOTA_BOOT_VERSION_TOO_OLD;
+    if ((result = check_encoding(agent, request)) != CELLOTA_OK)
+        return result;
     if (agent->config->strategy == CELLOTA_AGENT_STAGE_AB) {
         area = slot_area(agent, state->active ^ 1u);
         if (!area)
@@ -1195,8 +1259,11 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
         agent->retry_max_ms = agent->retry_min_ms > CELLOTA_AGENT_RETRY_MAX_MS
                                   ? agent->retry_min_ms
                                   : CELLOTA_AGENT_RETRY_MAX_MS;
-    /* Without a key nothing can be checked: requests are taken as they come. */
-    agent->accept_unsigned = config->accept_unsigned || !config->public_key;
+    /* Signed requests by default: taking them as they come (seed 002's trust in the channel)
+     * is asked for explicitly, never implied by a missing key. */
+    if (!config->public_key && !config->accept_unsigned)
+        return CELLOTA_AGENT_NO_PUBLIC_KEY;
+    agent->accept_unsigned = config->accept_unsigned;
     {
         /* FNV-1a of the id: each device draws different back-off jitter. */
         const char *c;
@@ -1224,7 +1291,7 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
         agent->will.qos = 1;
         agent->will.retain = true;
         cellota_mqtt_config_default(&mqtt);
-        mqtt.kind = CELLOTA_SOCKET_TCP;
+        mqtt.kind = config->mqtt_tls ? CELLOTA_SOCKET_TLS : CELLOTA_SOCKET_TCP;
         mqtt.host = config->mqtt_host;
         mqtt.port = config->mqtt_port;
         mqtt.connect.client_id = agent->config->device_id;

@@ -190,9 +190,19 @@ typedef struct cellota_agent_config {
     uint32_t poll_interval_ms; /* between checks; 0: only at start and when asked */
     const char *mqtt_host;     /* NULL: no MQTT */
     uint16_t mqtt_port;
+    bool mqtt_tls;                     /* MQTT over the modem's TLS (its CA and client certificate:
+                                          cellota_modem_config, at/credentials.h) */
     uint16_t mqtt_keepalive_s;         /* 0: CELLOTA_AGENT_MQTT_KEEPALIVE_S */
     const uint8_t *public_key;         /* CELLOTA_PUBLIC_KEY_SIZE bytes; NULL: none held */
-    bool accept_unsigned;              /* install unsigned requests (always true without a key) */
+    /* Seed 002's trust-the-channel mode: install unsigned requests (a signed one is still
+     * checked when a key is held). Off by default: without public_key and without this,
+     * cellota_agent_init refuses with CELLOTA_AGENT_NO_PUBLIC_KEY. */
+    bool accept_unsigned;
+    /* Per-device key wrapping (image/key_wrap.h): the device's private P-256 scalar
+     * (CELLOTA_DEVICE_KEY_SIZE bytes; NULL: none) to unwrap a request's wrapped_key with, and
+     * whether a request with its image key in the clear is refused */
+    const uint8_t *device_key;
+    bool require_wrapped_key;
     const char *factory_version;       /* semver of an image the agent never installed; "0.0.0" */
     const cellota_socket *http_socket; /* two sockets of the modem (at module) */
     const cellota_socket *mqtt_socket; /* NULL when there is no MQTT */
@@ -200,6 +210,10 @@ typedef struct cellota_agent_config {
     void (*network_poll)(void *context, uint32_t now_ms);
     void *network_context;
     const cellota_agent_files *files; /* modem strategy only */
+    /* Memory for decoding (image/pipeline.h, about 5 KiB): with it the agent installs
+     * compressed images and patches (A/B only); NULL: plain images only, and an encoded
+     * request is refused with CELLOTA_IMAGE_ENCODING_UNSUPPORTED. */
+    cellota_pipeline_decoder *decoder;
     /* The application's self-test of a new image on trial: CELLOTA_IN_PROGRESS (asked again),
      * CELLOTA_OK (confirm) or an error (roll back). NULL: the image is confirmed at once. */
     int (*self_test)(void *context, uint32_t now_ms);
@@ -248,7 +262,8 @@ typedef struct cellota_agent {
  * copied). Checks the configuration: CELLOTA_INVALID_ARGUMENT (no port, layout,
  * http_socket or buffers below their minimums, a model that is not like a device id),
  * CELLOTA_AGENT_BAD_DEVICE_ID,
- * CELLOTA_AGENT_NOT_CONFIGURED (neither server nor MQTT), CELLOTA_AGENT_NO_MODEM_FILES (modem
+ * CELLOTA_AGENT_NOT_CONFIGURED (neither server nor MQTT), CELLOTA_AGENT_NO_PUBLIC_KEY (no
+ * public_key and accept_unsigned off), CELLOTA_AGENT_NO_MODEM_FILES (modem
  * strategy without files), CELLOTA_IMAGE_SEMVER_INVALID (factory_version). Touches nothing.
  */
 int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config);

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#define JOB_FORMAT 0x314a4143u      /* "CAJ1" */
+#define JOB_FORMAT 0x324a4143u      /* "CAJ2": with the encoding and base */
 #define VERSIONS_FORMAT 0x31564143u /* "CAV1" */
 
 /* Reads exactly `size` bytes under `key` into `value`; anything else (missing, another size)

@@ -35,7 +35,10 @@ typedef enum cellota_agent_job_state {
 /* The job in RAM; its image's fw_info is kept beside it (the agent's `info`) and stored with
  * it in one record. */
 typedef struct cellota_agent_job {
-    uint8_t state, url_index, reserved[2];
+    uint8_t state, url_index;
+    uint8_t encoding, reserved; /* the request's encoding; a patch's base below */
+    uint32_t base_size;
+    uint8_t base_sha256[32];
     int32_t error;
     uint32_t downloaded, redownloaded;
     char version[CELLOTA_REQUEST_VERSION_MAX + 1];

@@ -921,6 +921,12 @@ size_t cellota_at_write_payload(cellota_at *at, const uint8_t *data, size_t leng
     return written;
 }
 
+void cellota_at_begin_payload(cellota_at *at)
+{
+    if (CELLOTA_AT_PAYLOADS && at->phase == PHASE_PROMPT)
+        at->phase = PHASE_PAYLOAD;
+}
+
 static void abandon_data(cellota_at *at)
 {
     if (at->receive_state != RECEIVE_LINE) {

@@ -160,6 +160,7 @@ enum cellota_at_step_flags {
  * One step. `command` is a template (NULL: send nothing, only wait for `reply`):
  *   %l link   %n length   %o offset   %p port   %m mode   %c category   %r flow control
  *   %v number %h host     %a APN      %u user   %w password   %f file   %k CA file
+ *   %x client certificate file          %y client key file
  *   %t text   %b text     %% percent
  * (see cellota_at_parameters; an unknown letter fails the step with CELLOTA_INVALID_ARGUMENT).
  * Strings are inserted as they are; a string holding a quote or a control character fails the step
@@ -175,18 +176,20 @@ typedef struct cellota_at_step {
 } cellota_at_step;
 
 /* The template letters, in the order of cellota_at_parameters' arrays. */
-#define CELLOTA_AT_TEXT_LETTERS "hauwfktb"
+#define CELLOTA_AT_TEXT_LETTERS "hauwfktbxy"
 #define CELLOTA_AT_NUMBER_LETTERS "lnopmcrv"
 
 enum cellota_at_text {
-    CELLOTA_AT_HOST = 0, /* %h */
-    CELLOTA_AT_APN,      /* %a */
-    CELLOTA_AT_USER,     /* %u */
-    CELLOTA_AT_PASSWORD, /* %w */
-    CELLOTA_AT_FILE,     /* %f */
-    CELLOTA_AT_CA_FILE,  /* %k */
-    CELLOTA_AT_TEXT,     /* %t */
-    CELLOTA_AT_TEXT2,    /* %b */
+    CELLOTA_AT_HOST = 0,         /* %h */
+    CELLOTA_AT_APN,              /* %a */
+    CELLOTA_AT_USER,             /* %u */
+    CELLOTA_AT_PASSWORD,         /* %w */
+    CELLOTA_AT_FILE,             /* %f */
+    CELLOTA_AT_CA_FILE,          /* %k */
+    CELLOTA_AT_TEXT,             /* %t */
+    CELLOTA_AT_TEXT2,            /* %b */
+    CELLOTA_AT_CERTIFICATE_FILE, /* %x */
+    CELLOTA_AT_KEY_FILE,         /* %y */
     CELLOTA_AT_TEXTS
 };
 
@@ -312,6 +315,13 @@ void cellota_at_set_payload(cellota_at *at, const uint8_t *payload, uint32_t len
  * prompt, when the UART is full, or when the step's length (%n) is complete.
  */
 size_t cellota_at_write_payload(cellota_at *at, const uint8_t *data, size_t length);
+
+/*
+ * From the reply handler of a PROMPT step whose modem asks for the payload with a line rather
+ * than '>' (SIM7000/SIM7070 AT+CFSWFILE answers "DOWNLOAD"): the payload goes now. Nothing
+ * happens outside a PROMPT step waiting for its prompt.
+ */
+void cellota_at_begin_payload(cellota_at *at);
 
 /*
  * From a handler of a length header: the next `length` bytes are data for `destination`

@@ -765,8 +765,17 @@ int cellota_modem_init(cellota_modem *modem, const cellota_port *port,
     modem->parameters.number[CELLOTA_AT_MODE] = config->network_mode;
     modem->parameters.number[CELLOTA_AT_CATEGORY] = config->lte_category;
     modem->parameters.number[CELLOTA_AT_FLOW] = config->flow_control ? 2 : 0;
-    /* TLS server authentication only when there is a CA to check against. */
-    modem->parameters.number[CELLOTA_AT_NUMBER] = config->ca_file && config->ca_file[0] ? 1 : 0;
+    modem->parameters.text[CELLOTA_AT_CERTIFICATE_FILE] = config->certificate_file;
+    modem->parameters.text[CELLOTA_AT_KEY_FILE] = config->key_file;
+    /* The SIM7600's authmode: server authentication only when there is a CA to check against
+     * (1), and the client's too when it has a certificate (2; 3 client only). */
+    modem->parameters.number[CELLOTA_AT_NUMBER] =
+        (config->ca_file && config->ca_file[0] ? 1u : 0u) +
+        (config->certificate_file && config->certificate_file[0] ? 2u : 0u);
+    if (modem->parameters.number[CELLOTA_AT_NUMBER] == 3)
+        modem->parameters.number[CELLOTA_AT_NUMBER] = 2;
+    else if (modem->parameters.number[CELLOTA_AT_NUMBER] == 2)
+        modem->parameters.number[CELLOTA_AT_NUMBER] = 3;
     return CELLOTA_OK;
 }
 

@@ -60,6 +60,10 @@ typedef struct cellota_modem_config {
     const char *ca_file;     /* TLS: CA certificate file already in the modem; NULL: the
                               * server is not verified by the modem (the image and the update
                               * request are verified by the device anyway) */
+    /* TLS client authentication: the device's certificate and key files in the modem
+     * (at/credentials.h writes them); both or neither */
+    const char *certificate_file;
+    const char *key_file;
     const char *catm_bands;  /* SIM7000/SIM7070: AT+CBANDCFG="CAT-M",<bands>, e.g. "3,8,20" */
     const char *nbiot_bands; /* SIM7000/SIM7070: AT+CBANDCFG="NB-IOT",<bands> */
     uint8_t network_mode;    /* AT+CNMP: 2 automatic, 13 GSM only, 38 LTE only, 51 GSM+LTE */

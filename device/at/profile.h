@@ -58,6 +58,9 @@ typedef struct cellota_modem_profile {
     cellota_at_script detach;       /* after the network dropped: release the context */
     /* per connection, indexed by cellota_socket_kind (TCP, TLS) */
     cellota_at_script open[2], send[2], receive[2], query[2], close[2];
+    /* TLS credentials (at/credentials.h): write one file (%f name, %n length, the payload),
+     * then make the written files usable (%k CA, %x certificate, %y key); none: no TLS */
+    cellota_at_script store_file, install_files;
 } cellota_modem_profile;
 
 /*

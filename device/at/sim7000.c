@@ -65,6 +65,7 @@ static const cellota_at_step open_tls[] = {
     {"AT+CASSLCFG=%l,\"crindex\",%l", NULL, NULL, 50, 0, 0},
     {"AT+CASSLCFG=%l,\"protocol\",0", NULL, NULL, 50, 0, 0},
     {"AT+CASSLCFG=%l,\"cacert\",\"%k\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},
+    {"AT+CASSLCFG=%l,\"clientcert\",\"%x\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},
     {"AT+CAOPEN=%l,\"%h\",%p", NULL, NULL, 1200, 0, 0},
 };
 
@@ -89,4 +90,5 @@ const cellota_modem_profile cellota_sim7000 = {
     .receive = {CELLOTA_SIMCOM_CA_RECEIVE, CELLOTA_SIMCOM_CA_RECEIVE},
     .query = {CELLOTA_SIMCOM_CA_QUERY, CELLOTA_SIMCOM_CA_QUERY},
     .close = {CELLOTA_SIMCOM_CA_CLOSE, CELLOTA_SIMCOM_CA_CLOSE},
+    CELLOTA_SIMCOM_CA_CREDENTIALS,
 };

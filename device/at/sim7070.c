@@ -65,6 +65,7 @@ static const cellota_at_step open_tls[] = {
     {"AT+CASSLCFG=%l,\"SSL\",1", NULL, NULL, 50, 0, 0},
     {"AT+CASSLCFG=%l,\"CRINDEX\",%l", NULL, NULL, 50, 0, 0},
     {"AT+CASSLCFG=%l,\"CACERT\",\"%k\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},
+    {"AT+CASSLCFG=%l,\"CERT\",\"%x\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},
     {"AT+CAOPEN=%l,0,\"TCP\",\"%h\",%p", NULL, NULL, 1200, 0, 0},
 };
 
@@ -89,4 +90,5 @@ const cellota_modem_profile cellota_sim7070 = {
     .receive = {CELLOTA_SIMCOM_CA_RECEIVE, CELLOTA_SIMCOM_CA_RECEIVE},
     .query = {CELLOTA_SIMCOM_CA_QUERY, CELLOTA_SIMCOM_CA_QUERY},
     .close = {CELLOTA_SIMCOM_CA_CLOSE, CELLOTA_SIMCOM_CA_CLOSE},
+    CELLOTA_SIMCOM_CA_CREDENTIALS,
 };

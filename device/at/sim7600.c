@@ -309,6 +309,8 @@ static const cellota_at_step open_tcp[] = {
     {"AT+CSSLCFG=\"sslversion\",0,4", NULL, NULL, 50, 0, 0},                                       \
     {"AT+CSSLCFG=\"authmode\",0,%v", NULL, NULL, 50, 0, 0},                                        \
     {"AT+CSSLCFG=\"cacert\",0,\"%k\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},                    \
+    {"AT+CSSLCFG=\"clientcert\",0,\"%x\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},                \
+    {"AT+CSSLCFG=\"clientkey\",0,\"%y\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},                 \
     {"AT+CSSLCFG=\"enableSNI\",0,1", NULL, NULL, 50, 0, 0},                                        \
     {"AT+CCHSSLCFG=%l,0", NULL, NULL, 50, 0, 0}
 /* clang-format on */
@@ -366,6 +368,11 @@ static const cellota_at_step close_tls[] = {
     {"AT+CCHCLOSE=%l", NULL, NULL, 150, CELLOTA_AT_ERROR_OK, 0},
 };
 
+/* A certificate or key into the SSL service's store (it replaces one of the same name). */
+static const cellota_at_step store_file[] = {
+    {"AT+CCERTDOWN=\"%f\",%n", NULL, NULL, 300, CELLOTA_AT_PROMPT, 0},
+};
+
 /* What both SIM7600 profiles share. */
 #define SIM7600_PROFILE                                                                            \
     .urcs = urcs, .urc_count = sizeof(urcs) / sizeof(urcs[0]), .tls_links = 2,                     \
@@ -373,7 +380,7 @@ static const cellota_at_step close_tls[] = {
     .probe = {cellota_modem_probe_steps, 1}, .boot = {cellota_modem_boot_steps, 1},                \
     .setup = {cellota_modem_setup_steps, CELLOTA_MODEM_SETUP_MODE},                                \
     .registration = {cellota_modem_registration_steps, 3}, .attach = CELLOTA_AT_SCRIPT(attach),    \
-    .detach = CELLOTA_AT_SCRIPT(detach)
+    .detach = CELLOTA_AT_SCRIPT(detach), .store_file = CELLOTA_AT_SCRIPT(store_file)
 
 const cellota_modem_profile cellota_sim7600 = {
     SIM7600_PROFILE,

@@ -35,6 +35,30 @@ const cellota_at_step cellota_simcom_ca_close[1] = {
     {"AT+CACLOSE=%l", NULL, NULL, 150, CELLOTA_AT_ERROR_OK, 0},
 };
 
+/* "DOWNLOAD": AT+CFSWFILE wants its bytes now (a line, not the '>' of other commands). */
+static int on_download(void *user, cellota_at *at, const char *arguments)
+{
+    (void)user;
+    (void)arguments;
+    cellota_at_begin_payload(at);
+    return CELLOTA_OK;
+}
+
+/* AT+CFSINIT answers ERROR while a previous AT+CFSINIT's buffer is still held: taken as done.
+ * Directory 3 is "customer", where the SSL commands look; mode 0 replaces the file; the modem
+ * waits 10 s for the bytes. */
+const cellota_at_step cellota_simcom_ca_store_file[3] = {
+    {"AT+CFSINIT", NULL, NULL, 50, CELLOTA_AT_ERROR_OK, 0},
+    {"AT+CFSWFILE=3,\"%f\",0,%n,10000", "DOWNLOAD", on_download, 300, CELLOTA_AT_PROMPT, 0},
+    {"AT+CFSTERM", NULL, NULL, 50, 0, 0},
+};
+
+/* Type 2: a CA certificate; type 1: the client's certificate and its key. */
+const cellota_at_step cellota_simcom_ca_install_files[2] = {
+    {"AT+CSSLCFG=\"convert\",2,\"%k\"", NULL, NULL, 100, CELLOTA_AT_OPTIONAL, 0},
+    {"AT+CSSLCFG=\"convert\",1,\"%x\",\"%y\"", NULL, NULL, 100, CELLOTA_AT_OPTIONAL, 0},
+};
+
 /* "+CARECV: <len>," with the data following on the same line. */
 static int on_read(void *user, cellota_at *at, const char *arguments)
 {

@@ -16,6 +16,13 @@ extern const cellota_at_step cellota_simcom_ca_send[1];
 extern const cellota_at_step cellota_simcom_ca_receive[1];
 extern const cellota_at_step cellota_simcom_ca_query[1];
 extern const cellota_at_step cellota_simcom_ca_close[1];
+/* TLS credentials: a file into the "customer" folder (AT+CFSINIT, AT+CFSWFILE, AT+CFSTERM),
+ * then AT+CSSLCFG="convert" of the CA and of the client's certificate with its key. */
+extern const cellota_at_step cellota_simcom_ca_store_file[3];
+extern const cellota_at_step cellota_simcom_ca_install_files[2];
+#define CELLOTA_SIMCOM_CA_CREDENTIALS                                                              \
+    .store_file = {cellota_simcom_ca_store_file, 3},                                               \
+    .install_files = {cellota_simcom_ca_install_files, 2}
 
 #define CELLOTA_SIMCOM_CA_SEND                                                                     \
     {                                                                                              \

@@ -64,9 +64,10 @@ static const cellota_flash_area *staging_area(const cellota_boot_control *contro
 
 /* The checks every new image passes before anything is recorded for it. */
 static int check_image(const cellota_fw_info *info, const cellota_flash_area *area, uint32_t limit,
-                       uint32_t floor, unsigned flags, const cellota_boot_image *running)
+                       uint32_t floor, unsigned flags, const cellota_boot_image *running,
+                       bool encoded)
 {
-    if (info->encrypted_size != cellota_fw_info_padded_size(info->plain_size))
+    if (cellota_fw_info_check_sizes(info, encoded) != CELLOTA_OK)
         return CELLOTA_IMAGE_FW_INFO_SIZES;
     if (!cellota_boot_version_allowed(floor, info->version, flags))
         return CELLOTA_BOOT_VERSION_TOO_OLD;
@@ -83,8 +84,17 @@ static int check_image(const cellota_fw_info *info, const cellota_flash_area *ar
 int cellota_boot_begin_install(cellota_boot_control *control, const cellota_fw_info *info,
                                unsigned flags, cellota_pipeline *pipeline)
 {
+    return cellota_boot_begin_install_encoded(control, info, flags, pipeline, NULL, NULL);
+}
+
+int cellota_boot_begin_install_encoded(cellota_boot_control *control, const cellota_fw_info *info,
+                                       unsigned flags, cellota_pipeline *pipeline,
+                                       const cellota_pipeline_encoding *encoding,
+                                       cellota_pipeline_decoder *decoder)
+{
     cellota_boot_state *state = &control->state;
     const cellota_flash_area *area;
+    bool encoded = encoding && encoding->kind != 0;
     uint8_t slot = 0;
     int result;
 
@@ -101,14 +111,15 @@ int cellota_boot_begin_install(cellota_boot_control *control, const cellota_fw_i
         area = &staging->area;
         /* A bootloader's load address is where it runs: the bootloader region. */
         result = check_image(info, &bootloader->area, bootloader->area.size,
-                             state->bootloader_security_version, flags, &state->bootloader);
+                             state->bootloader_security_version, flags, &state->bootloader,
+                             encoded);
     } else {
         slot = (uint8_t)(state->active ^ 1u);
         area = application_area(control, slot);
         if (!area)
             return CELLOTA_BOOT_NO_SECOND_SLOT;
         result = check_image(info, area, area->size, state->security_version, flags,
-                             &state->slots[state->active]);
+                             &state->slots[state->active], encoded);
     }
     if (result != CELLOTA_OK)
         return result;
@@ -123,10 +134,17 @@ int cellota_boot_begin_install(cellota_boot_control *control, const cellota_fw_i
         state->slots[slot].size = 0; /* about to be overwritten: no longer a rollback target */
     if ((result = commit(control)) != CELLOTA_OK)
         return result;
-    return cellota_boot_resume_install(control, pipeline);
+    return cellota_boot_resume_install_encoded(control, pipeline, encoding, decoder);
 }
 
 int cellota_boot_resume_install(cellota_boot_control *control, cellota_pipeline *pipeline)
+{
+    return cellota_boot_resume_install_encoded(control, pipeline, NULL, NULL);
+}
+
+int cellota_boot_resume_install_encoded(cellota_boot_control *control, cellota_pipeline *pipeline,
+                                        const cellota_pipeline_encoding *encoding,
+                                        cellota_pipeline_decoder *decoder)
 {
     cellota_boot_state *state = &control->state;
     const cellota_fw_info *info = &state->images[CELLOTA_BOOT_CANDIDATE].info;
@@ -138,12 +156,13 @@ int cellota_boot_resume_install(cellota_boot_control *control, cellota_pipeline 
     if ((result = cellota_boot_gate_allow(&control->gate, area)) != CELLOTA_OK)
         return result;
     if (state->flags & CELLOTA_BOOT_HAS_CHECKPOINT) {
-        result =
-            cellota_pipeline_restore(pipeline, &control->gate.port, area, info, state->checkpoint);
+        result = cellota_pipeline_restore_encoded(pipeline, &control->gate.port, area, info,
+                                                  encoding, decoder, state->checkpoint);
         if (result != CELLOTA_IMAGE_STATE_INVALID)
             return result;
     }
-    return cellota_pipeline_begin(pipeline, &control->gate.port, area, info);
+    return cellota_pipeline_begin_encoded(pipeline, &control->gate.port, area, info, encoding,
+                                          decoder);
 }
 
 int cellota_boot_save_progress(cellota_boot_control *control, const cellota_pipeline *pipeline)
@@ -214,8 +233,9 @@ int cellota_boot_stage_modem(cellota_boot_control *control, const cellota_fw_inf
         return CELLOTA_BOOT_NAME_INVALID;
     if (state->images[CELLOTA_BOOT_CURRENT].name[0] == '\0')
         return CELLOTA_BOOT_NO_ROLLBACK_IMAGE;
+    /* The bootloader installs the modem's file as it is: only a plain image. */
     result = check_image(info, area, area->size, state->security_version, flags,
-                         &state->slots[state->active]);
+                         &state->slots[state->active], false);
     if (result != CELLOTA_OK)
         return result;
     memset(candidate, 0, sizeof(*candidate));

@@ -78,10 +78,22 @@ const cellota_boot_state *cellota_boot_control_state(const cellota_boot_control 
 int cellota_boot_begin_install(cellota_boot_control *control, const cellota_fw_info *info,
                                unsigned flags, cellota_pipeline *pipeline);
 
+/* The same for a compressed image or a patch (image/pipeline.h): `encoding` (its base the
+ * running slot) and `decoder` must outlive the pipeline. */
+int cellota_boot_begin_install_encoded(cellota_boot_control *control, const cellota_fw_info *info,
+                                       unsigned flags, cellota_pipeline *pipeline,
+                                       const cellota_pipeline_encoding *encoding,
+                                       cellota_pipeline_decoder *decoder);
+
 /* After a reset: begins `pipeline` again for the install under way, from its last saved
  * progress (or from the start); feed it from cellota_pipeline_offset(). CELLOTA_BOOT_NOTHING_STAGED
  * when no install is under way. */
 int cellota_boot_resume_install(cellota_boot_control *control, cellota_pipeline *pipeline);
+
+/* The same for an install begun with cellota_boot_begin_install_encoded (the same encoding). */
+int cellota_boot_resume_install_encoded(cellota_boot_control *control, cellota_pipeline *pipeline,
+                                        const cellota_pipeline_encoding *encoding,
+                                        cellota_pipeline_decoder *decoder);
 
 /* Records the pipeline's checkpoint so a reset resumes from it (nothing is written when it has
  * not moved since the last call). Call it as the pipeline passes erase pages. */

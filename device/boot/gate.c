@@ -70,8 +70,12 @@ static int gate_erase(void *context, uint32_t address, size_t length)
 static int gate_read(void *context, uint32_t address, void *buffer, size_t length)
 {
     cellota_boot_gate *gate = context;
-    int result = cellota_boot_gate_flush(gate);
-    if (result != CELLOTA_OK)
+    int result;
+    /* Only a read of collected bytes needs them programmed first: a patch reads the running
+     * slot, and output older than the chunk, between every few writes. */
+    if (gate->collected_length > 0 && address < gate->collected_address + gate->collected_length &&
+        gate->collected_address < address + length &&
+        (result = cellota_boot_gate_flush(gate)) != CELLOTA_OK)
         return result;
     return gate->inner->flash_read(gate->inner->context, address, buffer, length);
 }

@@ -11,7 +11,7 @@
  * Combining. The image pipeline writes one 16-byte AES block at a time. The gate collects
  * consecutive writes into one CELLOTA_BOOT_GATE_PROGRAM_SIZE-aligned chunk (the 256-byte page
  * program of SPI NOR flash) and programs it when it is full, when a write goes elsewhere, before
- * any erase or read, and on cellota_boot_gate_flush. Bytes still collected are not on flash:
+ * any erase or a read of collected bytes, and on cellota_boot_gate_flush. Bytes still collected are not on flash:
  * a caller flushes before it records progress that counts on them (cellota_boot_* do).
  * A write error can therefore surface from the later call that flushes.
  *

@@ -16,7 +16,19 @@ uint32_t cellota_fw_info_padded_size(uint32_t plain_size)
     return (plain_size & ~(uint32_t)15) + 16;
 }
 
-int cellota_fw_info_decode(cellota_fw_info *info, const uint8_t bytes[CELLOTA_FW_INFO_SIZE])
+int cellota_fw_info_check_sizes(const cellota_fw_info *info, bool encoded)
+{
+    if (encoded) /* a compressed image or patch: whole blocks holding a stream header at least */
+        return info->encrypted_size % 16 == 0 && info->encrypted_size >= 96
+                   ? CELLOTA_OK
+                   : CELLOTA_IMAGE_FW_INFO_SIZES;
+    if (info->encrypted_size <= info->plain_size ||
+        info->encrypted_size != cellota_fw_info_padded_size(info->plain_size))
+        return CELLOTA_IMAGE_FW_INFO_SIZES;
+    return CELLOTA_OK;
+}
+
+static void read_fields(cellota_fw_info *info, const uint8_t bytes[CELLOTA_FW_INFO_SIZE])
 {
     cellota_load_u32(bytes, &info->version);
     cellota_load_u32(bytes + 4, &info->load_address);
@@ -26,10 +38,12 @@ int cellota_fw_info_decode(cellota_fw_info *info, const uint8_t bytes[CELLOTA_FW
     memcpy(info->iv, bytes + 32, 16);
     memcpy(info->encrypted_sha256, bytes + 48, 32);
     memcpy(info->plain_sha256, bytes + 80, 32);
-    if (info->encrypted_size <= info->plain_size ||
-        info->encrypted_size != cellota_fw_info_padded_size(info->plain_size))
-        return CELLOTA_IMAGE_FW_INFO_SIZES;
-    return CELLOTA_OK;
+}
+
+int cellota_fw_info_decode(cellota_fw_info *info, const uint8_t bytes[CELLOTA_FW_INFO_SIZE])
+{
+    read_fields(info, bytes);
+    return cellota_fw_info_check_sizes(info, false);
 }
 
 void cellota_fw_info_encode(const cellota_fw_info *info, uint8_t bytes[CELLOTA_FW_INFO_SIZE])
@@ -44,13 +58,20 @@ void cellota_fw_info_encode(const cellota_fw_info *info, uint8_t bytes[CELLOTA_F
     memcpy(bytes + 80, info->plain_sha256, 32);
 }
 
-int cellota_fw_info_from_hex(cellota_fw_info *info, const char *hex, size_t length)
+int cellota_fw_info_from_hex_unchecked(cellota_fw_info *info, const char *hex, size_t length)
 {
     uint8_t bytes[CELLOTA_FW_INFO_SIZE];
     if (length != CELLOTA_FW_INFO_HEX_LENGTH ||
         cellota_hex_decode(bytes, hex, CELLOTA_FW_INFO_SIZE) != CELLOTA_OK)
         return CELLOTA_IMAGE_FW_INFO_HEX;
-    return cellota_fw_info_decode(info, bytes);
+    read_fields(info, bytes);
+    return CELLOTA_OK;
+}
+
+int cellota_fw_info_from_hex(cellota_fw_info *info, const char *hex, size_t length)
+{
+    int result = cellota_fw_info_from_hex_unchecked(info, hex, length);
+    return result != CELLOTA_OK ? result : cellota_fw_info_check_sizes(info, false);
 }
 
 void cellota_fw_info_to_hex(const cellota_fw_info *info, char hex[CELLOTA_FW_INFO_HEX_LENGTH + 1])

@@ -14,6 +14,7 @@
 #ifndef CELLOTA_IMAGE_FW_INFO_H
 #define CELLOTA_IMAGE_FW_INFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +35,12 @@ typedef struct cellota_fw_info {
 /* The PKCS#7-padded size of a plain image of `plain_size` bytes (always 1..16 bytes more). */
 uint32_t cellota_fw_info_padded_size(uint32_t plain_size);
 
+/* The size rule: for the plain image, encrypted_size is plain_size padded (CELLOTA_OK or
+ * CELLOTA_IMAGE_FW_INFO_SIZES); for a compressed image or patch (`encoded`), plain_size is the
+ * NEW image's and encrypted_size the padded stream's, which needs whole blocks and room for a
+ * stream header. */
+int cellota_fw_info_check_sizes(const cellota_fw_info *info, bool encoded);
+
 /* Decodes 112 bytes. CELLOTA_OK, or CELLOTA_IMAGE_FW_INFO_SIZES when encrypted_size is not
  * the padded plain_size. */
 int cellota_fw_info_decode(cellota_fw_info *info, const uint8_t bytes[CELLOTA_FW_INFO_SIZE]);
@@ -42,6 +49,10 @@ void cellota_fw_info_encode(const cellota_fw_info *info, uint8_t bytes[CELLOTA_F
 /* Decodes exactly CELLOTA_FW_INFO_HEX_LENGTH hex digits (either case).
  * CELLOTA_IMAGE_FW_INFO_HEX for a wrong length or a non-hex character, else as decode. */
 int cellota_fw_info_from_hex(cellota_fw_info *info, const char *hex, size_t length);
+
+/* As cellota_fw_info_from_hex, leaving the size rule to cellota_fw_info_check_sizes (the update
+ * request knows whether the image is encoded only once it has read every member). */
+int cellota_fw_info_from_hex_unchecked(cellota_fw_info *info, const char *hex, size_t length);
 
 /* Writes CELLOTA_FW_INFO_HEX_LENGTH lowercase hex digits and a terminating NUL. */
 void cellota_fw_info_to_hex(const cellota_fw_info *info, char hex[CELLOTA_FW_INFO_HEX_LENGTH + 1]);

@@ -12,6 +12,7 @@
  * before it is completely written; save serialises it and restore starts from it.
  */
 #include "image/pipeline.h"
+#include "image/pipeline_internal.h"
 
 #include "core/compiler.h"
 #include "core/error.h"
@@ -24,12 +25,14 @@
 #define HASH_BUFFER_SAVED 48
 #define STATE_CHECKSUM_AT (CELLOTA_PIPELINE_STATE_SIZE - 16)
 
-static CELLOTA_OUT_OF_LINE int fail(cellota_pipeline *pipeline, int error)
+CELLOTA_OUT_OF_LINE int cellota_pipeline_internal_fail(cellota_pipeline *pipeline, int error)
 {
     pipeline->error = error;
     mbedtls_aes_free(&pipeline->aes); /* wipes the key schedule */
     return error;
 }
+
+#define fail cellota_pipeline_internal_fail
 
 static int hash_starts(mbedtls_sha256_context *hash)
 {
@@ -37,8 +40,9 @@ static int hash_starts(mbedtls_sha256_context *hash)
     return mbedtls_sha256_starts_ret(hash, 0) ? CELLOTA_CRYPTO_FAILED : CELLOTA_OK;
 }
 
-int cellota_pipeline_begin(cellota_pipeline *pipeline, const cellota_port *port,
-                           const cellota_flash_area *area, const cellota_fw_info *info)
+int cellota_pipeline_internal_start(cellota_pipeline *pipeline, const cellota_port *port,
+                                   const cellota_flash_area *area, const cellota_fw_info *info,
+                                   bool encoded)
 {
     memset(pipeline, 0, sizeof(*pipeline));
     mbedtls_aes_init(&pipeline->aes);
@@ -46,8 +50,7 @@ int cellota_pipeline_begin(cellota_pipeline *pipeline, const cellota_port *port,
     pipeline->area = area;
     pipeline->info = info;
     pipeline->interval = CELLOTA_PIPELINE_HASH_ONLY_INTERVAL;
-    if (info->encrypted_size <= info->plain_size ||
-        info->encrypted_size != cellota_fw_info_padded_size(info->plain_size))
+    if (cellota_fw_info_check_sizes(info, encoded) != CELLOTA_OK)
         return fail(pipeline, CELLOTA_IMAGE_FW_INFO_SIZES);
     if (area) {
         uint32_t write_size = area->write_size;
@@ -56,7 +59,8 @@ int cellota_pipeline_begin(cellota_pipeline *pipeline, const cellota_port *port,
             return fail(pipeline, CELLOTA_INVALID_ARGUMENT);
         if (info->plain_size > area->size)
             return fail(pipeline, CELLOTA_IMAGE_TOO_LARGE);
-        pipeline->interval = area->erase_size;
+        /* Encoded: checkpoints come from the stream's segments, found block by block. */
+        pipeline->interval = encoded ? 16 : area->erase_size;
         if (mbedtls_aes_setkey_dec(&pipeline->aes, info->key, 128) != 0)
             return fail(pipeline, CELLOTA_CRYPTO_FAILED);
     }
@@ -68,11 +72,17 @@ int cellota_pipeline_begin(cellota_pipeline *pipeline, const cellota_port *port,
     return CELLOTA_OK;
 }
 
+int cellota_pipeline_begin(cellota_pipeline *pipeline, const cellota_port *port,
+                           const cellota_flash_area *area, const cellota_fw_info *info)
+{
+    return cellota_pipeline_internal_start(pipeline, port, area, info, false);
+}
+
 /* Writes `length` (<= 16) plain bytes at area offset `position`, a multiple of 16, erasing the
  * erase page first when this is the first write into it. A block never straddles two pages
  * because the erase size is a multiple of 16. */
-static int write_plain(cellota_pipeline *pipeline, uint32_t position, const uint8_t *data,
-                       size_t length)
+int cellota_pipeline_internal_write(cellota_pipeline *pipeline, uint32_t position,
+                                    const uint8_t *data, size_t length)
 {
     const cellota_flash_area *area = pipeline->area;
     const cellota_port *port = pipeline->port;
@@ -97,6 +107,13 @@ static int process_blocks(cellota_pipeline *pipeline, const uint8_t *cipher, siz
     size_t index;
     int result;
 
+    if (pipeline->decoder) { /* through the decoder's hooks: the bootloader links none */
+        for (index = 0; index < count; index++, cipher += 16) {
+            if ((result = pipeline->decoder->process_block(pipeline, cipher)) != CELLOTA_OK)
+                return result;
+        }
+        return CELLOTA_OK;
+    }
     if (mbedtls_sha256_update_ret(&now->encrypted_hash, cipher, count * 16) != 0)
         return CELLOTA_CRYPTO_FAILED;
     for (index = 0; index < count; index++, cipher += 16, now->offset += 16) {
@@ -115,7 +132,7 @@ static int process_blocks(cellota_pipeline *pipeline, const uint8_t *cipher, siz
         }
         if (mbedtls_sha256_update_ret(&now->plain_hash, plain, 16) != 0)
             return CELLOTA_CRYPTO_FAILED;
-        if ((result = write_plain(pipeline, now->offset, plain, 16)) != CELLOTA_OK)
+        if ((result = cellota_pipeline_internal_write(pipeline, now->offset, plain, 16)) != CELLOTA_OK)
             return result;
     }
     if (now->offset % pipeline->interval == 0 && now->offset < pipeline->info->encrypted_size)
@@ -160,22 +177,31 @@ int cellota_pipeline_feed(cellota_pipeline *pipeline, const uint8_t *data, size_
     return result == CELLOTA_OK ? CELLOTA_OK : fail(pipeline, result);
 }
 
+int cellota_pipeline_internal_unpad(const cellota_pipeline *pipeline, uint32_t *kept)
+{
+    uint8_t padding = pipeline->pending[15];
+    uint32_t index;
+    if (padding == 0 || padding > 16)
+        return CELLOTA_IMAGE_BAD_PADDING;
+    for (index = 16u - padding; index < 16; index++) {
+        if (pipeline->pending[index] != padding)
+            return CELLOTA_IMAGE_BAD_PADDING;
+    }
+    *kept = 16u - padding;
+    return CELLOTA_OK;
+}
+
 /* Checks the held-back last block's padding and size, then hashes and writes its plain bytes. */
 static int finish_plain(cellota_pipeline *pipeline)
 {
     const cellota_fw_info *info = pipeline->info;
     const cellota_flash_area *area = pipeline->area;
-    uint8_t padding = pipeline->pending[15], tail[16], digest[32];
+    uint8_t tail[16], digest[32];
     uint32_t position = info->encrypted_size - 16, kept, written;
     int result;
 
-    if (padding == 0 || padding > 16)
-        return CELLOTA_IMAGE_BAD_PADDING;
-    for (kept = 16u - padding; kept < 16; kept++) {
-        if (pipeline->pending[kept] != padding)
-            return CELLOTA_IMAGE_BAD_PADDING;
-    }
-    kept = 16u - padding;
+    if ((result = cellota_pipeline_internal_unpad(pipeline, &kept)) != CELLOTA_OK)
+        return result;
     if (position + kept != info->plain_size)
         return CELLOTA_IMAGE_SIZE_MISMATCH;
     if (mbedtls_sha256_update_ret(&pipeline->now.plain_hash, pipeline->pending, kept) != 0 ||
@@ -186,7 +212,7 @@ static int finish_plain(cellota_pipeline *pipeline)
     if (written > 0) {
         memcpy(tail, pipeline->pending, kept);
         memset(tail + kept, area->erased_value, written - kept);
-        if ((result = write_plain(pipeline, position, tail, written)) != CELLOTA_OK)
+        if ((result = cellota_pipeline_internal_write(pipeline, position, tail, written)) != CELLOTA_OK)
             return result;
     }
     if (memcmp(digest, info->plain_sha256, 32) != 0)
@@ -208,7 +234,10 @@ int cellota_pipeline_finish(cellota_pipeline *pipeline)
         return fail(pipeline, CELLOTA_CRYPTO_FAILED);
     if (memcmp(digest, pipeline->info->encrypted_sha256, 32) != 0)
         return fail(pipeline, CELLOTA_IMAGE_ENCRYPTED_HASH_MISMATCH);
-    result = pipeline->area ? finish_plain(pipeline) : CELLOTA_OK;
+    if (!pipeline->area)
+        result = CELLOTA_OK;
+    else
+        result = pipeline->decoder ? pipeline->decoder->finish(pipeline) : finish_plain(pipeline);
     return fail(pipeline, result);
 }
 
@@ -257,24 +286,30 @@ void cellota_pipeline_save(const cellota_pipeline *pipeline,
     memcpy(out, pipeline->info->encrypted_sha256, 32);
     memcpy(out + 32, checkpoint->chain, 16);
     out = put_hash(out + 48, &checkpoint->encrypted_hash);
-    put_hash(out, &checkpoint->plain_hash);
+    out = put_hash(out, &checkpoint->plain_hash);
+    if (pipeline->decoder) {
+        out[0] = pipeline->decoder->encoding.kind;
+        out[1] = pipeline->decoder->checkpoint_skip;
+        out[2] = pipeline->decoder->delta.header.unit_log2; /* 0 until the header is read */
+        cellota_store_u32(out + 4, pipeline->decoder->checkpoint_output);
+    }
     /* A checksum that cannot be computed leaves the state zero: restore refuses it. */
     if (state_checksum(state, checksum) == CELLOTA_OK)
         memcpy(state + STATE_CHECKSUM_AT, checksum, 16);
 }
 
-int cellota_pipeline_restore(cellota_pipeline *pipeline, const cellota_port *port,
-                             const cellota_flash_area *area, const cellota_fw_info *info,
-                             const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE])
+int cellota_pipeline_internal_restore(cellota_pipeline *pipeline,
+                                      const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE],
+                                      cellota_pipeline_restore_hook encoded)
 {
     cellota_pipeline_checkpoint *checkpoint = &pipeline->checkpoint;
+    const cellota_fw_info *info = pipeline->info;
     const uint8_t *in = state + 4;
     uint8_t checksum[32];
+    uint32_t erased_end = 0;
     size_t index;
-    int result = cellota_pipeline_begin(pipeline, port, area, info);
+    int result;
 
-    if (result != CELLOTA_OK)
-        return result;
     if (state_checksum(state, checksum) != CELLOTA_OK)
         return fail(pipeline, CELLOTA_CRYPTO_FAILED);
     if (memcmp(state, STATE_MAGIC, 4) != 0 || memcmp(checksum, state + STATE_CHECKSUM_AT, 16) != 0)
@@ -285,21 +320,39 @@ int cellota_pipeline_restore(cellota_pipeline *pipeline, const cellota_port *por
     memcpy(checkpoint->chain, in + 32, 16);
     in = get_hash(in + 48, &checkpoint->encrypted_hash);
     in = get_hash(in, &checkpoint->plain_hash);
+    if (checkpoint->offset % 16 != 0 || checkpoint->offset >= info->encrypted_size ||
+        checkpoint->encrypted_hash.total[0] != checkpoint->offset ||
+        checkpoint->encrypted_hash.total[1] != 0)
+        return fail(pipeline, CELLOTA_IMAGE_STATE_INVALID);
+    if (encoded) {
+        /* Bytes 232..239: the decoder's part, checked and applied by the hook. */
+        if ((result = encoded(pipeline, in, &erased_end)) != CELLOTA_OK)
+            return fail(pipeline, result);
+        in += 8;
+    } else {
+        /* Both hashes have consumed exactly the whole blocks before the checkpoint (the plain
+         * one nothing when there is no area). */
+        if (checkpoint->offset % pipeline->interval != 0 ||
+            checkpoint->plain_hash.total[0] != (pipeline->area ? checkpoint->offset : 0) ||
+            checkpoint->plain_hash.total[1] != 0)
+            return fail(pipeline, CELLOTA_IMAGE_STATE_INVALID);
+        erased_end = checkpoint->offset;
+    }
     for (index = (size_t)(in - state); index < STATE_CHECKSUM_AT; index++) {
         if (state[index] != 0)
             return fail(pipeline, CELLOTA_IMAGE_STATE_INVALID);
     }
-    /* Both hashes have consumed exactly the whole blocks before the checkpoint (the plain one
-     * nothing when there is no area). */
-    if (checkpoint->offset % pipeline->interval != 0 ||
-        checkpoint->offset >= info->encrypted_size ||
-        checkpoint->encrypted_hash.total[0] != checkpoint->offset ||
-        checkpoint->plain_hash.total[0] != (area ? checkpoint->offset : 0) ||
-        checkpoint->encrypted_hash.total[1] != 0 || checkpoint->plain_hash.total[1] != 0)
-        return fail(pipeline, CELLOTA_IMAGE_STATE_INVALID);
     pipeline->now = *checkpoint;
     /* Pages from the checkpoint on may hold bytes written before the reset: erase each again
      * as the write enters it. */
-    pipeline->erased_end = checkpoint->offset;
+    pipeline->erased_end = erased_end;
     return CELLOTA_OK;
+}
+
+int cellota_pipeline_restore(cellota_pipeline *pipeline, const cellota_port *port,
+                             const cellota_flash_area *area, const cellota_fw_info *info,
+                             const uint8_t state[CELLOTA_PIPELINE_STATE_SIZE])
+{
+    int result = cellota_pipeline_internal_start(pipeline, port, area, info, false);
+    return result != CELLOTA_OK ? result : cellota_pipeline_internal_restore(pipeline, state, NULL);
 }

@@ -7,6 +7,7 @@
 #include "common/file.h"
 #include "common/hex.h"
 #include "core/error.h"
+#include "image/delta.h"
 #include "image/request.h"
 #include "operator/keys.h"
 #include "operator/request.h"
@@ -109,6 +110,9 @@ static int show_request(report *out, const char *path, const uint8_t *text, size
         cJSON_AddStringToObject(out->root, "alt_url", request.alt_url);
         cJSON_AddStringToObject(out->root, "version", request.version);
         cJSON_AddStringToObject(out->root, "id", request.id);
+        cJSON_AddStringToObject(out->root, "device", request.device);
+        if (request.has_wrapped_key)
+            add_hex(out->root, "wrapped_key", request.wrapped_key, CELLOTA_WRAPPED_KEY_SIZE);
         cJSON_AddBoolToObject(out->root, "signed", request.has_signature);
         if (request.has_signature)
             add_hex(out->root, "sig", request.signature, CELLOTA_SIGNATURE_SIZE);
@@ -120,6 +124,19 @@ static int show_request(report *out, const char *path, const uint8_t *text, size
         printf("  alt_url           %s\n", request.alt_url[0] ? request.alt_url : "(empty)");
         printf("  version           %s\n", request.version[0] ? request.version : "(none)");
         printf("  id                %s\n", request.id[0] ? request.id : "(none)");
+        printf("  device            %s\n", request.device[0] ? request.device : "(any)");
+        printf("  image key         %s\n",
+               request.has_wrapped_key ? "wrapped to the device's key (fw_info's key is zero)"
+                                       : "in fw_info, in the clear");
+        if (request.encoding != CELLOTA_REQUEST_PLAIN) {
+            char base_hex[65];
+            host_hex_encode(request.base_sha256, 32, base_hex);
+            printf("  encoding          %s\n",
+                   request.encoding == CELLOTA_DELTA_PATCH ? "patch" : "compressed");
+            if (request.encoding == CELLOTA_DELTA_PATCH)
+                printf("  base              %u bytes, sha256 %s\n", (unsigned)request.base_size,
+                       base_hex);
+        }
         printf("  signature         %s\n",
                request.has_signature ? "present (check it: cellota verify --pub)" : "absent");
         printf("  signed digest     %s\n", digest_hex);

@@ -4,6 +4,7 @@
 #include "common/file.h"
 #include "common/hex.h"
 #include "common/number.h"
+#include "delta/delta.h"
 #include "operator/keys.h"
 #include "operator/package.h"
 #include "operator/request.h"
@@ -25,14 +26,17 @@ static const host_option options[] = {
     {"load-addr", "ADDR", "the application's load address (default 0: the slot's own)", false},
     {"security-version", "N", "fw_info's version (default: from --version, see below)", false},
     {"id", "ID", "campaign id carried in the request", false},
-    {"base", "OLD", "make a delta image against OLD (not supported yet)", false},
+    {"base", "OLD", "make a patch from OLD, the exact image the devices run (delta release)",
+     false},
+    {"compress", NULL, "compress the image (devices that can decode it; see below)", false},
     {NULL, NULL, NULL, false},
 };
 
 static const host_command command = {
     .name = "pack",
     .synopsis = "FIRMWARE --version V --out DIR [--sign KEY.pem] [--url URL] [--alt-url URL]\n"
-                "                    [--load-addr ADDR] [--security-version N] [--id ID]",
+                "                    [--load-addr ADDR] [--security-version N] [--id ID]\n"
+                "                    [--base OLD | --compress]",
     .summary = "Encrypts FIRMWARE (AES-128-CBC, PKCS#7, a fresh random key and IV) into\n"
                "DIR/image.ebin and writes DIR/ota.json, the update request devices act on.",
     .options = options,
@@ -47,7 +51,13 @@ static const host_command command = {
         "below 1000); --security-version N sets it directly.\n"
         "\n"
         "ota.json holds the image key: it is written with mode 0600 and must travel only over\n"
-        "an authenticated, encrypted channel (the MQTT connection to the devices).\n",
+        "an authenticated, encrypted channel (the MQTT connection to the devices).\n"
+        "\n"
+        "--compress and --base OLD pack a CLZ1 stream (docs/image-format.md) instead of the\n"
+        "plain image: compressed, then encrypted. ota.json then says \"encoding\" (and, for a\n"
+        "patch, \"base\": OLD's size and SHA-256) and is signed as cellota-request-v2, so a\n"
+        "device that cannot decode refuses it; send such releases only to devices that can\n"
+        "(and a patch only to devices running OLD).\n",
 };
 
 static int pack(const host_arguments *arguments, mbedtls_pk_context *key, host_random *random)
@@ -57,8 +67,10 @@ static int pack(const host_arguments *arguments, mbedtls_pk_context *key, host_r
     const char *text;
     operator_request_fields fields;
     cellota_update_request request;
-    uint8_t *firmware = NULL, *encrypted = NULL;
-    size_t firmware_size;
+    uint8_t *firmware = NULL, *encrypted = NULL, *base = NULL;
+    size_t firmware_size, base_size = 0, stream_size = 0;
+    const char *base_path = host_option_value(arguments, "base");
+    bool compress = host_option_given(arguments, "compress");
     char *json = NULL, *image_path = NULL, *request_path = NULL;
     char hash_hex[65];
     uint64_t number;
@@ -99,7 +111,12 @@ static int pack(const host_arguments *arguments, mbedtls_pk_context *key, host_r
     }
 
     status = host_read_file(firmware_path, FIRMWARE_FILE_MAX, &firmware, &firmware_size);
-    if (status == HOST_EXIT_OK)
+    if (status == HOST_EXIT_OK && base_path)
+        status = host_read_file(base_path, FIRMWARE_FILE_MAX, &base, &base_size);
+    if (status == HOST_EXIT_OK && (base_path || compress))
+        status = delta_package(random, base, base_size, firmware, firmware_size, NULL, &fields,
+                               &encrypted, &stream_size);
+    else if (status == HOST_EXIT_OK)
         status = operator_package(random, firmware, firmware_size, &fields.fw_info, &encrypted);
     if (status == HOST_EXIT_OK)
         status = operator_request_write(&fields, key, random, &request, &json);
@@ -116,6 +133,10 @@ static int pack(const host_arguments *arguments, mbedtls_pk_context *key, host_r
                firmware_size, fields.version, (unsigned)fields.fw_info.version);
         printf("  %s  %u bytes, sha256 %s\n", image_path, (unsigned)fields.fw_info.encrypted_size,
                hash_hex);
+        if (base_path || compress)
+            printf("  %s: %zu bytes, %.2f%% of the image\n",
+                   base_path ? "patch from the base" : "compressed", stream_size,
+                   firmware_size ? 100.0 * (double)stream_size / (double)firmware_size : 0.0);
         printf("  %s  %s\n", request_path,
                key ? "signed" : "unsigned (devices that require a signature will refuse it)");
     }
@@ -128,6 +149,7 @@ done:
         free(json);
     }
     free(firmware);
+    free(base);
     free(encrypted);
     free(image_path);
     free(request_path);
@@ -144,8 +166,9 @@ int command_pack(int argc, char **argv)
 
     if (!host_parse_arguments(&command, argc, argv, &arguments, &status))
         return status;
-    if (host_option_given(&arguments, "base"))
-        return host_usage_error(&command, "delta images (--base) are not supported yet");
+    if (host_option_given(&arguments, "base") && host_option_given(&arguments, "compress"))
+        return host_usage_error(&command, "--base already compresses: give one of --base and "
+                                          "--compress");
 
     key_path = host_option_value(&arguments, "sign");
     mbedtls_pk_init(&key);

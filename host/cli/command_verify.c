@@ -8,6 +8,7 @@
 #include "common/file.h"
 #include "common/number.h"
 #include "core/error.h"
+#include "image/delta.h"
 #include "image/request.h"
 #include "image/semver.h"
 #include "image/signature.h"
@@ -30,6 +31,7 @@ static const host_option options[] = {
     {"current", "VERSION", "refuse, as a device running VERSION would, an older release", false},
     {"slot-size", "SIZE", "the device's application slot (default: the image's size)", false},
     {"chunk", "BYTES", "feed the image in pieces of this size (default 4096)", false},
+    {"base", "OLD", "a patch's base: the image the simulated device runs", false},
     {NULL, NULL, NULL, false},
 };
 
@@ -102,8 +104,9 @@ int command_verify(int argc, char **argv)
     cellota_update_request request;
     simulated_device device;
     const char *image_path, *out_path, *signature_note = "";
-    uint8_t *image = NULL, *plain = NULL;
-    size_t image_size;
+    uint8_t *image = NULL, *plain = NULL, *base = NULL;
+    size_t image_size, base_size = 0;
+    const char *base_path;
     uint64_t slot_size, chunk;
     int status;
 
@@ -121,13 +124,25 @@ int command_verify(int argc, char **argv)
     status = host_read_file(image_path, IMAGE_FILE_MAX, &image, &image_size);
     if (status != HOST_EXIT_OK)
         return status;
-    status = simulated_device_open(&device, slot_size);
-    if (status != HOST_EXIT_OK) {
+    base_path = host_option_value(&arguments, "base");
+    if (request.encoding == CELLOTA_DELTA_PATCH && !base_path) {
+        free(image);
+        return host_usage_error(&command, "the request is a patch: give --base, the image it "
+                                          "applies to");
+    }
+    if (base_path && (status = host_read_file(base_path, IMAGE_FILE_MAX, &base, &base_size)) !=
+                         HOST_EXIT_OK) {
         free(image);
         return status;
     }
+    status = simulated_device_open_running(&device, slot_size, base, base_size);
+    if (status != HOST_EXIT_OK) {
+        free(image);
+        free(base);
+        return status;
+    }
 
-    status = simulated_device_install(&device, &request.fw_info, image, image_size, chunk);
+    status = simulated_device_install_request(&device, &request, image, image_size, chunk);
     if (status != CELLOTA_OK) {
         status = host_cellota_error(image_path, status);
     } else if (out_path) {
@@ -154,5 +169,6 @@ int command_verify(int argc, char **argv)
     simulated_device_close(&device);
     free(plain);
     free(image);
+    free(base);
     return status;
 }

@@ -32,5 +32,9 @@ int command_bench(int argc, char **argv);
 int command_release(int argc, char **argv);
 int command_campaign(int argc, char **argv);
 int command_devices(int argc, char **argv);
+int command_certs(int argc, char **argv);
+int command_wrap(int argc, char **argv);
+int command_diff(int argc, char **argv);
+int command_patch(int argc, char **argv);
 
 #endif

@@ -16,8 +16,14 @@ static const command_entry commands[] = {
     {"verify", "check a packed image as a device would, and write the plain image", command_verify},
     {"inspect", "show what is in an update request, a fw_info hex string, an image or a key",
      command_inspect},
+    {"diff", "make a patch from one firmware to the next, or a compressed image", command_diff},
+    {"patch", "apply a patch (or decompress an image) as a device would", command_patch},
     {"cost", "price an update campaign (seed 002's model: MQTT requests, storage, GETs, egress)",
      command_cost},
+    {"wrap", "make a release's request for one device, its image key wrapped to that device",
+     command_wrap},
+    {"certs", "make the project's CA, server and device certificates and the broker's config",
+     command_certs},
     {"bench", "time the device pipeline in this process (diagnostic; used by make bench)",
      command_bench},
     {"release", "upload a firmware to cellota-server as a release; list releases", command_release},
@@ -81,7 +87,5 @@ int main(int argc, char **argv)
         if (strcmp(name, commands[index].name) == 0)
             return commands[index].run(argc - 1, argv + 1);
     }
-    if (strcmp(name, "diff") == 0 || strcmp(name, "patch") == 0)
-        return host_usage_error(NULL, "'%s' is not supported yet: delta updates come later", name);
     return host_usage_error(NULL, "unknown command '%s'", name);
 }

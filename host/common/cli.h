@@ -23,7 +23,7 @@ enum {
     HOST_EXIT_INTERNAL = 4, /* a library failed (crypto, out of memory): a bug or a broken system */
 };
 
-#define HOST_MAX_OPTIONS 24
+#define HOST_MAX_OPTIONS 32
 #define HOST_MAX_POSITIONAL 8
 
 typedef struct host_option {

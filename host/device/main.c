@@ -17,9 +17,12 @@
 #include "device_boot.h"
 #include "modem_files.h"
 #include "operator/package.h"
+#include "at/credentials.h"
 #include "at/modem.h"
+#include "image/key_wrap.h"
 #include "boot/boot.h"
 #include "common/cli.h"
+#include "common/file.h"
 #include "core/error.h"
 #include "linux_port.h"
 #include "operator/keys.h"
@@ -57,8 +60,24 @@ static const host_option options[] = {
     {"layout", "NAME", "flash layout: esp32-4mb (default) or nrf52840-1mb", false},
     {"strategy", "S", "ab (into the inactive slot; default) or modem (in the modem's files)",
      false},
-    {"pub", "KEY.pub.pem", "operator's public key: requests must be signed by it", false},
-    {"accept-unsigned", NULL, "with --pub, still install requests that carry no signature", false},
+    {"mqtt-tls", NULL, "MQTT over the modem's TLS (with --ca, --cert and --key: mutual TLS)",
+     false},
+    {"ca", "CA.crt", "written into the modem: TLS servers (MQTT, HTTPS) must be signed by it",
+     false},
+    {"cert", "ID.crt", "written into the modem: the device's TLS client certificate", false},
+    {"key", "ID.key", "written into the modem: the private key of --cert", false},
+    {"certs", "DIR",
+     "the project's certificates (cellota certs): DIR/ca.crt, DIR/ID.crt, "
+     "DIR/ID.key",
+     false},
+    {"pub", "KEY.pub.pem", "the server's public key: update requests must be signed by it", false},
+    {"accept-unsigned", NULL,
+     "seed 002's trust-the-channel mode: install unsigned requests (instead of --pub, or with "
+     "it)",
+     false},
+    {"device-key", "ID.key", "unwrap image keys wrapped to this device (default: --key's)", false},
+    {"require-wrapped", NULL, "refuse requests whose image key is not wrapped to this device",
+     false},
     {"once", NULL,
      "one check (and update, if due), then exit 0 only when running the newest "
      "version, confirmed",
@@ -114,6 +133,7 @@ typedef struct device {
     cellota_agent_memory memory;
     cellota_agent_config config;
     cellota_agent agent;
+    cellota_pipeline_decoder decoder; /* compressed images and patches (A/B) */
     /* modem strategy: the image's pieces in the SIM7600's files, written by the agent through
      * the modem driver's engine and read by the bootloader through an engine of its own */
     cellota_sim7600_fs fs, boot_fs;
@@ -122,6 +142,10 @@ typedef struct device {
     cellota_agent_files agent_files;
     cellota_boot_source source;
     uint8_t public_key[CELLOTA_PUBLIC_KEY_SIZE];
+    uint8_t device_key[CELLOTA_DEVICE_KEY_SIZE]; /* unwraps image keys (image/key_wrap.h) */
+    /* TLS credentials for the modem (PEM files read at start), written once per run */
+    cellota_modem_credentials credentials;
+    bool credentials_written;
     char mqtt_host[256];
     bool rebooted, once, self_test_fail, checked, announced;
     int check_result;
@@ -317,6 +341,44 @@ static int start_modem(device *d)
     return result == CELLOTA_IN_PROGRESS ? CELLOTA_OK : result;
 }
 
+static void wait_for_input(device *d);
+
+/* Writes the TLS credentials into the modem once it answers (the modem keeps them: once per
+ * run of this program is what a factory's once would be). Blocking, as provisioning is. */
+static int write_credentials(device *d)
+{
+    cellota_credentials_writer writer;
+    uint32_t started = linux_now_ms(NULL);
+    int result;
+    if (d->credentials_written || (!d->credentials.ca.data && !d->credentials.certificate.data))
+        return CELLOTA_OK;
+    result = cellota_credentials_writer_init(&writer, &d->modem, &d->credentials);
+    while (result == CELLOTA_OK &&
+           cellota_modem_status(&d->modem, &result) != CELLOTA_MODEM_READY) {
+        if (linux_now_ms(NULL) - started > 180000)
+            result = CELLOTA_TIMEOUT;
+        if (result == CELLOTA_OK) {
+            network_poll(&d->modem, linux_now_ms(NULL));
+            wait_for_input(d);
+        }
+    }
+    while (result == CELLOTA_OK || result == CELLOTA_IN_PROGRESS) {
+        network_poll(&d->modem, linux_now_ms(NULL));
+        result = cellota_credentials_writer_poll(&writer, linux_now_ms(NULL));
+        if (result == CELLOTA_OK)
+            break;
+        if (linux_now_ms(NULL) - started > 180000)
+            result = CELLOTA_TIMEOUT;
+        wait_for_input(d);
+    }
+    if (result == CELLOTA_OK) {
+        d->credentials_written = true;
+        say("TLS credentials written into the modem:%s%s", d->credentials.ca.data ? " CA" : "",
+            d->credentials.certificate.data ? " certificate and key" : "");
+    }
+    return result;
+}
+
 /* Sets up the agent for one run of the application (the modem started). */
 static int start_application(device *d)
 {
@@ -327,6 +389,7 @@ static int start_application(device *d)
     d->files.pump = NULL;
     modem_files_agent(&d->files, &d->agent_files);
     d->config.files = d->config.strategy == CELLOTA_AGENT_STAGE_MODEM ? &d->agent_files : NULL;
+    d->config.decoder = &d->decoder;
     return cellota_agent_init(&d->agent, &d->config);
 }
 
@@ -414,10 +477,117 @@ static bool parse_number(const char *text, uint32_t *value)
     return true;
 }
 
+/* Reads one PEM file for the modem; `name` is what the modem will call it. */
+static int read_credential(const char *path, const char *name, cellota_modem_file *file)
+{
+    uint8_t *data;
+    size_t length;
+    int status = host_read_file(path, 16384, &data, &length);
+    if (status != HOST_EXIT_OK)
+        return status;
+    if (length == 0 || length > 8192) {
+        free(data);
+        return host_error(HOST_EXIT_FAILED, "'%s' is not a certificate or key (%zu bytes)", path,
+                          length);
+    }
+    file->name = name;
+    file->data = data;
+    file->length = (uint32_t)length;
+    return HOST_EXIT_OK;
+}
+
+/* --ca, --cert, --key (or --certs DIR for all three), --mqtt-tls. */
+static int configure_tls(device *d, const host_arguments *arguments)
+{
+    const char *folder = host_option_value(arguments, "certs");
+    const char *ca = host_option_value(arguments, "ca");
+    const char *certificate = host_option_value(arguments, "cert");
+    const char *key = host_option_value(arguments, "key");
+    char *paths[3] = {NULL, NULL, NULL};
+    int status = HOST_EXIT_OK;
+
+    memset(&d->credentials, 0, sizeof(d->credentials));
+    if (folder) {
+        const char *id = d->config.device_id;
+        size_t length = strlen(id) + 5;
+        char *name = malloc(length);
+        if (ca || certificate || key)
+            return host_usage_error(&command, "--certs replaces --ca, --cert and --key");
+        if (!name)
+            return host_error(HOST_EXIT_INTERNAL, "out of memory");
+        paths[0] = host_path_join(folder, "ca.crt");
+        snprintf(name, length, "%s.crt", id);
+        paths[1] = host_path_join(folder, name);
+        snprintf(name, length, "%s.key", id);
+        paths[2] = host_path_join(folder, name);
+        free(name);
+        ca = paths[0];
+        certificate = paths[1];
+        key = paths[2];
+    }
+    if (!certificate != !key)
+        status = host_usage_error(&command, "--cert and --key go together");
+    if (status == HOST_EXIT_OK && ca)
+        status = read_credential(ca, "cellota_ca.pem", &d->credentials.ca);
+    if (status == HOST_EXIT_OK && certificate)
+        status = read_credential(certificate, "cellota_device.pem", &d->credentials.certificate);
+    if (status == HOST_EXIT_OK && key)
+        status = read_credential(key, "cellota_device_key.pem", &d->credentials.key);
+    free(paths[0]);
+    free(paths[1]);
+    free(paths[2]);
+    if (status != HOST_EXIT_OK)
+        return status;
+    d->config.mqtt_tls = host_option_given(arguments, "mqtt-tls");
+    if ((ca || certificate) && d->profile == &cellota_sim800)
+        return host_usage_error(&command, "the SIM800 has no usable TLS (docs/security.md): no "
+                                          "--ca, --cert, --key or --certs");
+    if (d->config.mqtt_tls && d->profile == &cellota_sim800)
+        return host_usage_error(&command, "the SIM800 has no usable TLS: no --mqtt-tls");
+    return HOST_EXIT_OK;
+}
+
+/* --device-key (or --key, or --certs' key): the private scalar the agent unwraps with. */
+static int configure_device_key(device *d, const host_arguments *arguments)
+{
+    const char *path = host_option_value(arguments, "device-key");
+    mbedtls_pk_context key;
+    int status;
+    if (!path)
+        path = host_option_value(arguments, "key");
+    d->config.require_wrapped_key = host_option_given(arguments, "require-wrapped");
+    if (!path && d->credentials.key.data) {
+        /* --certs: the key already read for the modem */
+        mbedtls_pk_init(&key);
+        status = mbedtls_pk_parse_key(&key, d->credentials.key.data, d->credentials.key.length,
+                                      NULL, 0) == 0 ||
+                         mbedtls_pk_parse_key(&key, d->credentials.key.data,
+                                              d->credentials.key.length + 1, NULL, 0) == 0
+                     ? HOST_EXIT_OK
+                     : host_error(HOST_EXIT_FAILED, "the certificate's key does not parse");
+    } else if (path) {
+        mbedtls_pk_init(&key);
+        status = operator_key_load_private(&key, path);
+    } else {
+        if (d->config.require_wrapped_key)
+            return host_usage_error(&command, "--require-wrapped needs the device's key "
+                                              "(--device-key, --key or --certs)");
+        return HOST_EXIT_OK;
+    }
+    if (status == HOST_EXIT_OK &&
+        mbedtls_mpi_write_binary(&mbedtls_pk_ec(key)->d, d->device_key, sizeof(d->device_key)) != 0)
+        status = host_error(HOST_EXIT_FAILED, "the device key is not a P-256 key");
+    mbedtls_pk_free(&key);
+    if (status == HOST_EXIT_OK)
+        d->config.device_key = d->device_key;
+    return status;
+}
+
 static int configure(device *d, const host_arguments *arguments)
 {
     const char *value, *model;
     uint32_t number;
+    int status;
 
     value = host_option_value(arguments, "modem");
     if (strcmp(value, "sim7600") == 0)
@@ -469,13 +639,24 @@ static int configure(device *d, const host_arguments *arguments)
         d->config.mqtt_host = d->mqtt_host;
         d->config.mqtt_port = (uint16_t)number;
     }
+    d->config.device_id = host_option_value(arguments, "id");
+    if (!d->config.device_id)
+        d->config.device_id = "cellota-device";
+    if ((status = configure_tls(d, arguments)) != HOST_EXIT_OK)
+        return status;
     value = host_option_value(arguments, "pub");
+    d->config.accept_unsigned = host_option_given(arguments, "accept-unsigned");
     if (value) {
         if (operator_key_load_public(value, d->public_key) != HOST_EXIT_OK)
             return HOST_EXIT_IO;
         d->config.public_key = d->public_key;
-        d->config.accept_unsigned = host_option_given(arguments, "accept-unsigned");
+    } else if (!d->config.accept_unsigned) {
+        return host_usage_error(&command, "--pub is required: update requests must be signed "
+                                          "by the server (--accept-unsigned: trust the channel "
+                                          "instead, as seed 002 does)");
     }
+    if ((status = configure_device_key(d, arguments)) != HOST_EXIT_OK)
+        return status;
     number = 3600;
     value = host_option_value(arguments, "poll-interval");
     if (value && !parse_number(value, &number))
@@ -484,9 +665,6 @@ static int configure(device *d, const host_arguments *arguments)
 
     d->config.port = &d->port;
     d->config.layout = d->layout;
-    d->config.device_id = host_option_value(arguments, "id");
-    if (!d->config.device_id)
-        d->config.device_id = "cellota-device";
     value = host_option_value(arguments, "server");
     if (!value)
         value = DEFAULT_SERVER;
@@ -508,6 +686,9 @@ static int configure(device *d, const host_arguments *arguments)
     if (!d->modem_config.apn)
         d->modem_config.apn = "internet";
     d->modem_config.flow_control = host_option_given(arguments, "flow-control");
+    d->modem_config.ca_file = d->credentials.ca.name;
+    d->modem_config.certificate_file = d->credentials.certificate.name;
+    d->modem_config.key_file = d->credentials.key.name;
     /* With RTS/CTS the SIM7600 pushes its data (docs/agent.md, Link efficiency) -- not while
      * the image goes into the modem's own files: each 4 KiB piece written there stops the
      * download's reading, and pushed data would hold the line, the write's reply behind it. */
@@ -598,6 +779,8 @@ int main(int argc, char **argv)
         d.announced = false;
         d.progress_open = false;
         result = start_modem(&d);
+        if (result == CELLOTA_OK)
+            result = write_credentials(&d);
         if (result == CELLOTA_OK)
             result = start_application(&d);
         if (result != CELLOTA_OK) {

@@ -20,6 +20,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
+
 #define LOCAL_ADDRESS "10.64.12.7"
 
 static bool is_sim7070(const modem_emulator *emulator)
@@ -156,8 +159,65 @@ static int command_casslcfg(modem_emulator *emulator, const at_command *command)
         if (!argument_int(command, 2, &value) || value < 0 || value > 1)
             return RESULT_ERROR;
         emulator->ca.ssl[cid] = value == 1;
+    } else if (strcasecmp(what, "CACERT") == 0 || strcasecmp(what, "CLIENTCERT") == 0 ||
+               strcasecmp(what, "CERT") == 0) {
+        /* a converted file of the store (AT+CFSWFILE, AT+CSSLCFG="convert"); the SIM7000
+         * calls the client's "clientcert", the SIM7070 "CERT" */
+        const char *name = argument_text(command, 2);
+        char *slot = strcasecmp(what, "CACERT") == 0 ? emulator->ca.ssl_ca[cid]
+                                                     : emulator->ca.ssl_certificate[cid];
+        if (strlen(name) >= MODEM_CERTIFICATE_NAME)
+            return RESULT_ERROR;
+        snprintf(slot, MODEM_CERTIFICATE_NAME, "%s", name);
     }
-    /* CRINDEX, CACERT, PROTOCOL, SNI and friends are accepted */
+    /* CRINDEX, PROTOCOL, SNI and friends are accepted */
+    return RESULT_OK;
+}
+
+/* Parses a stored file as what the convert says it is; false when it is not that. */
+static bool parses_as(const modem_certificate *file, bool key)
+{
+    char *text;
+    bool parsed;
+    mbedtls_x509_crt certificate;
+    mbedtls_pk_context private_key;
+    if (!file || !(text = malloc(file->size + 1)))
+        return false;
+    memcpy(text, file->data, file->size);
+    text[file->size] = '\0';
+    if (key) {
+        mbedtls_pk_init(&private_key);
+        parsed =
+            mbedtls_pk_parse_key(&private_key, (unsigned char *)text, file->size + 1, NULL, 0) == 0;
+        mbedtls_pk_free(&private_key);
+    } else {
+        mbedtls_x509_crt_init(&certificate);
+        parsed = mbedtls_x509_crt_parse(&certificate, (unsigned char *)text, file->size + 1) == 0;
+        mbedtls_x509_crt_free(&certificate);
+    }
+    memset(text, 0, file->size);
+    free(text);
+    return parsed;
+}
+
+/* AT+CSSLCFG="convert",2,"ca" (a CA certificate) or "convert",1,"cert","key" (the client's
+ * certificate and its key): the modem turns uploaded files into its own form; here they are
+ * checked and the pair remembered. */
+static int convert(modem_emulator *emulator, const at_command *command)
+{
+    long type;
+    modem_certificate *file =
+        (modem_certificate *)certificate_find(emulator, argument_text(command, 2));
+    if (!argument_int(command, 1, &type) || (type != 1 && type != 2) || !parses_as(file, false))
+        return RESULT_ERROR;
+    if (type == 1) {
+        const char *key_name = argument_text(command, 3);
+        if (!parses_as(certificate_find(emulator, key_name), true) ||
+            strlen(key_name) >= MODEM_CERTIFICATE_NAME)
+            return RESULT_ERROR;
+        snprintf(file->key_name, sizeof(file->key_name), "%s", key_name);
+    }
+    file->converted = true;
     return RESULT_OK;
 }
 
@@ -173,6 +233,8 @@ static int command_csslcfg(modem_emulator *emulator, const at_command *command)
         if (!argument_int(command, 2, &value) || value < 0 || value > 5)
             return RESULT_ERROR;
         emulator->ca.ssl_version = (int)value;
+    } else if (strcasecmp(what, "convert") == 0) {
+        return convert(emulator, command);
     } else if (strcasecmp(what, "ctxindex") == 0) {
         long context;
         if (!argument_int(command, 1, &context) || context < 0 || context > 5)
@@ -257,6 +319,21 @@ static int command_caopen(modem_emulator *emulator, const at_command *command)
     memset(&options, 0, sizeof(options));
     options.tls = state->ssl[cid];
     options.tls_max_minor = state->ssl_version == 1 ? 1 : state->ssl_version == 2 ? 2 : 3;
+    /* A CA set verifies the server (the manuals: without one the server is not verified); a
+     * client certificate set is presented with the key its convert paired it with. Files
+     * named but never written or converted fail the handshake. */
+    if (state->ssl_ca[cid][0]) {
+        const modem_certificate *ca = certificate_find(emulator, state->ssl_ca[cid]);
+        options.verify = true;
+        options.ca = ca && ca->converted ? ca : NULL;
+        options.ca_missing = !options.ca;
+    }
+    if (state->ssl_certificate[cid][0]) {
+        const modem_certificate *own = certificate_find(emulator, state->ssl_certificate[cid]);
+        options.certificate = own && own->converted ? own : NULL;
+        options.key = options.certificate ? certificate_find(emulator, own->key_name) : NULL;
+        options.client_missing = !options.certificate || !options.key;
+    }
     link = link_open(emulator, OWNER_CA, (int)cid, argument_text(command, host_index),
                      (uint16_t)port, state->ssl[cid] ? &options : NULL, &failure);
     if (!link) {

@@ -456,8 +456,18 @@ static int command_csslcfg(modem_emulator *emulator, const at_command *command)
         state->ssl_authmode[context] = (int)value;
     } else if (!argument_present(command, 2)) {
         return RESULT_ERROR;
+    } else if (strcasecmp(what, "cacert") == 0 || strcasecmp(what, "clientcert") == 0 ||
+               strcasecmp(what, "clientkey") == 0) {
+        /* a name in the certificate store (AT+CCERTDOWN); checked when a session uses it */
+        char *slot = strcasecmp(what, "cacert") == 0       ? state->ssl_ca[context]
+                     : strcasecmp(what, "clientcert") == 0 ? state->ssl_certificate[context]
+                                                           : state->ssl_key[context];
+        const char *name = argument_text(command, 2);
+        if (strlen(name) >= MODEM_CERTIFICATE_NAME)
+            return RESULT_ERROR;
+        snprintf(slot, MODEM_CERTIFICATE_NAME, "%s", name);
     }
-    /* cacert, clientcert, clientkey, enableSNI, ignorelocaltime, negotiatetime: accepted */
+    /* enableSNI, ignorelocaltime, negotiatetime: accepted */
     return RESULT_OK;
 }
 
@@ -579,7 +589,17 @@ static int command_cchopen(modem_emulator *emulator, const at_command *command)
     options.tls_max_minor = version == 2 ? 2 : version <= 1 ? 1 : 3;
     if (version == 0 || version == 4)
         options.tls_max_minor = 3;
+    /* authmode 0 none, 1 server, 2 server and client, 3 client only */
     options.verify = state->ssl_authmode[context] == 1 || state->ssl_authmode[context] == 2;
+    if (options.tls && options.verify && state->ssl_ca[context][0]) {
+        options.ca = certificate_find(emulator, state->ssl_ca[context]);
+        options.ca_missing = !options.ca;
+    }
+    if (options.tls && state->ssl_authmode[context] >= 2) {
+        options.certificate = certificate_find(emulator, state->ssl_certificate[context]);
+        options.key = certificate_find(emulator, state->ssl_key[context]);
+        options.client_missing = !options.certificate || !options.key;
+    }
     link = link_open(emulator, OWNER_SIM7600_SSL, (int)session, argument_text(command, 1),
                      (uint16_t)port, &options, &failure);
     if (!link) {

@@ -1206,6 +1206,7 @@ void modem_emulator_destroy(modem_emulator *emulator)
     links_close_all(emulator);
     dialects_reset(emulator);
     fs_free(emulator);
+    certificates_free(emulator);
     ring_free(&emulator->device_tx);
     ring_free(&emulator->device_rx);
     ring_free(&emulator->modem_rx);

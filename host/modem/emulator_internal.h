@@ -21,6 +21,10 @@
 #define MODEM_MAX_ARGUMENTS 16
 #define MODEM_SAFE_POINTS 64    /* remembered URC insertion points in the output queue */
 #define MODEM_EVENTS_LIMIT 256  /* pending timers; more is a runaway and is dropped */
+/* the modem's certificate store: entries, largest file, longest name (with its NUL) */
+#define MODEM_CERTIFICATES 8
+#define MODEM_CERTIFICATE_MAX 8192
+#define MODEM_CERTIFICATE_NAME 64
 #define MODEM_PAYLOAD_MAX 4096  /* payload collected after a '>' prompt before it is handed on */
 #define MODEM_LINKS_LIMIT 32    /* sockets of all kinds in one modem */
 #define MODEM_FLAGGED_LIMIT 256 /* remembered positions of parity-flagged bytes */
@@ -101,6 +105,7 @@ enum {
 };
 
 typedef struct modem_emulator modem_emulator;
+typedef struct modem_certificate modem_certificate;
 typedef int (*command_handler)(modem_emulator *emulator, const at_command *command);
 
 #define COMMAND_NEEDS_SIM 1u /* answers +CME ERROR: SIM busy until the SIM is ready */
@@ -170,6 +175,8 @@ extern const command_entry sim7600_commands[];
 extern const command_entry cip_commands[];
 extern const command_entry ca_commands[];
 extern const command_entry filesystem_commands[];
+extern const command_entry sim7600_certificate_commands[];
+extern const command_entry ca_certificate_commands[];
 extern const command_entry http_commands[];
 
 /* ---- network links: a socket behind the modem, with the radio model ------------------------ */
@@ -212,8 +219,13 @@ typedef struct modem_link modem_link;
 typedef struct link_options {
     bool tls;
     int tls_max_minor; /* TLS 1.x ceiling as mbedTLS minor: 1 = TLS 1.0 … 3 = TLS 1.2 */
-    bool verify;       /* verify the server against options.tls_ca_file */
+    bool verify;       /* verify the server: against `ca`, else options.tls_ca_file */
     const char *server_name;
+    /* certificates from the modem's store (NULL: none); copied at open. ca_missing: the
+     * device named a CA the store does not hold -- the handshake then fails, as a modem's
+     * would */
+    const modem_certificate *ca, *certificate, *key;
+    bool ca_missing, client_missing;
 } link_options;
 
 /* Starts connecting; NULL and *failure when it cannot even start (bad host, no socket). */
@@ -272,6 +284,10 @@ typedef struct sim7600_state {
     int ssl_context[SIM7600_SSL_SESSIONS];
     int ssl_authmode[10]; /* AT+CSSLCFG="authmode",ctx,mode */
     int ssl_version[10];
+    /* AT+CSSLCFG="cacert" / "clientcert" / "clientkey",ctx,"name": names in the store */
+    char ssl_ca[10][MODEM_CERTIFICATE_NAME];
+    char ssl_certificate[10][MODEM_CERTIFICATE_NAME];
+    char ssl_key[10][MODEM_CERTIFICATE_NAME];
     int sending_link; /* link a '>' prompt belongs to */
     bool sending_ssl;
 } sim7600_state;
@@ -310,6 +326,9 @@ typedef struct ca_state {
     int sending_link;
     int opening;     /* cid whose AT+CAOPEN waits for the connection, -1 none */
     int ssl_version; /* AT+CSSLCFG="sslversion": 3 TLS 1.2, 4 all */
+    /* AT+CASSLCFG=cid,"cacert" / "clientcert" (SIM7070 "CERT"),"name" */
+    char ssl_ca[CA_LINKS][MODEM_CERTIFICATE_NAME];
+    char ssl_certificate[CA_LINKS][MODEM_CERTIFICATE_NAME];
 } ca_state;
 
 typedef enum http_phase {
@@ -353,6 +372,32 @@ typedef struct http_state {
     bool read_file_pending; /* AT+HTTPREADFILE waits for the action to end */
     char read_file_name[128];
 } http_state;
+
+/* ---- certificates the device wrote into the modem (non-volatile: they survive resets) ---- */
+
+struct modem_certificate {
+    char name[MODEM_CERTIFICATE_NAME]; /* "" : a free entry */
+    uint8_t *data;
+    size_t size;
+    char key_name[MODEM_CERTIFICATE_NAME]; /* CA dialect: the key AT+CSSLCFG="convert",1 paired */
+    bool converted;                        /* CA dialect: AT+CSSLCFG="convert" accepted it */
+};
+
+typedef struct certificate_store {
+    modem_certificate entries[MODEM_CERTIFICATES];
+    char writing[MODEM_CERTIFICATE_NAME]; /* the file AT+CCERTDOWN / AT+CFSWFILE is taking */
+    bool fs_open;                         /* CA dialect: AT+CFSINIT ... AT+CFSTERM */
+    uint8_t *incoming; /* the bytes of that write so far (kept apart until whole) */
+    size_t incoming_size, incoming_expected;
+} certificate_store;
+
+/* The entry named `name` (NULL: none). */
+const modem_certificate *certificate_find(const modem_emulator *emulator, const char *name);
+/* Frees every entry (the emulator's end). */
+void certificates_free(modem_emulator *emulator);
+/* Data-input sink that stores the payload as certificate `store.writing`, then OK or ERROR. */
+void certificate_begin_write(modem_emulator *emulator, const char *name, size_t length,
+                             bool prompt);
 
 typedef struct fs_file {
     struct fs_file *next;
@@ -492,6 +537,7 @@ struct modem_emulator {
     ca_state ca;
     http_state http;
     fs_state fs;
+    certificate_store certificates;
     uint64_t producer_offset, producer_remaining;
     char producer_name[140];
     bool producer_header_done;

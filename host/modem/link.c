@@ -52,7 +52,8 @@ typedef struct link_tls {
     mbedtls_ssl_context ssl;
     mbedtls_ssl_config config;
     mbedtls_ctr_drbg_context drbg;
-    mbedtls_x509_crt ca;
+    mbedtls_x509_crt ca, own;
+    mbedtls_pk_context own_key;
     bool handshake_done;
     size_t pending_write; /* length of an ssl_write to repeat after WANT_WRITE */
 } link_tls;
@@ -90,6 +91,11 @@ struct modem_link {
 
     link_tls *tls;
     bool verify;
+    /* the modem's certificates for this connection, NUL-terminated copies (NULL: none) and
+     * whether the device named one the store lacks */
+    char *ca_pem, *own_pem, *own_key_pem;
+    size_t ca_size, own_size, own_key_size;
+    bool ca_missing, client_missing;
     char server_name[128];
     int tls_max_minor;
 
@@ -200,6 +206,8 @@ static void tls_free(link_tls *tls)
     mbedtls_ssl_config_free(&tls->config);
     mbedtls_ctr_drbg_free(&tls->drbg);
     mbedtls_x509_crt_free(&tls->ca);
+    mbedtls_x509_crt_free(&tls->own);
+    mbedtls_pk_free(&tls->own_key);
     free(tls);
 }
 
@@ -215,6 +223,8 @@ static bool tls_start(modem_link *link)
     mbedtls_ssl_config_init(&tls->config);
     mbedtls_ctr_drbg_init(&tls->drbg);
     mbedtls_x509_crt_init(&tls->ca);
+    mbedtls_x509_crt_init(&tls->own);
+    mbedtls_pk_init(&tls->own_key);
     if (mbedtls_ctr_drbg_seed(&tls->drbg, tls_entropy, emulator, (const unsigned char *)"modem",
                               5) != 0)
         return false;
@@ -225,12 +235,30 @@ static bool tls_start(modem_link *link)
     mbedtls_ssl_conf_min_version(&tls->config, MBEDTLS_SSL_MAJOR_VERSION_3,
                                  MBEDTLS_SSL_MINOR_VERSION_1);
     mbedtls_ssl_conf_max_version(&tls->config, MBEDTLS_SSL_MAJOR_VERSION_3, minor);
-    if (link->verify && emulator->options.tls_ca_file &&
-        mbedtls_x509_crt_parse_file(&tls->ca, emulator->options.tls_ca_file) == 0) {
+    /* A certificate the device named but never wrote, or one that does not parse, fails the
+     * connection as the modem's handshake would. */
+    if (link->ca_missing || link->client_missing)
+        return false;
+    if (link->verify && link->ca_pem) {
+        if (mbedtls_x509_crt_parse(&tls->ca, (const unsigned char *)link->ca_pem,
+                                   link->ca_size + 1) != 0)
+            return false;
+        mbedtls_ssl_conf_ca_chain(&tls->config, &tls->ca, NULL);
+        mbedtls_ssl_conf_authmode(&tls->config, MBEDTLS_SSL_VERIFY_REQUIRED);
+    } else if (link->verify && emulator->options.tls_ca_file &&
+               mbedtls_x509_crt_parse_file(&tls->ca, emulator->options.tls_ca_file) == 0) {
         mbedtls_ssl_conf_ca_chain(&tls->config, &tls->ca, NULL);
         mbedtls_ssl_conf_authmode(&tls->config, MBEDTLS_SSL_VERIFY_REQUIRED);
     } else {
         mbedtls_ssl_conf_authmode(&tls->config, MBEDTLS_SSL_VERIFY_NONE);
+    }
+    if (link->own_pem && link->own_key_pem) {
+        if (mbedtls_x509_crt_parse(&tls->own, (const unsigned char *)link->own_pem,
+                                   link->own_size + 1) != 0 ||
+            mbedtls_pk_parse_key(&tls->own_key, (const unsigned char *)link->own_key_pem,
+                                 link->own_key_size + 1, NULL, 0) != 0 ||
+            mbedtls_ssl_conf_own_cert(&tls->config, &tls->own, &tls->own_key) != 0)
+            return false;
     }
     if (mbedtls_ssl_setup(&tls->ssl, &tls->config) != 0)
         return false;
@@ -300,6 +328,18 @@ bool emulator_resolve(const modem_emulator *emulator, const char *host, char *te
     return inet_ntop(address.ss_family, raw, text, (socklen_t)capacity) != NULL;
 }
 
+/* A NUL-terminated copy of a stored certificate (mbedTLS parses PEM with its NUL counted). */
+static void copy_certificate(const modem_certificate *certificate, char **copy, size_t *size)
+{
+    *copy = NULL;
+    *size = 0;
+    if (!certificate || !(*copy = malloc(certificate->size + 1)))
+        return;
+    memcpy(*copy, certificate->data, certificate->size);
+    (*copy)[certificate->size] = '\0';
+    *size = certificate->size;
+}
+
 modem_link *link_open(modem_emulator *emulator, link_owner owner, int index, const char *host,
                       uint16_t port, const link_options *options, link_failure *failure)
 {
@@ -334,6 +374,11 @@ modem_link *link_open(modem_emulator *emulator, link_owner owner, int index, con
         link->verify = options->verify;
         snprintf(link->server_name, sizeof(link->server_name), "%s",
                  options->server_name ? options->server_name : host);
+        link->ca_missing = options->ca_missing;
+        link->client_missing = options->client_missing;
+        copy_certificate(options->ca, &link->ca_pem, &link->ca_size);
+        copy_certificate(options->certificate, &link->own_pem, &link->own_size);
+        copy_certificate(options->key, &link->own_key_pem, &link->own_key_size);
     }
     if (emulator->options.network_disabled) {
         link->pending_failure = LINK_FAILURE_REFUSED;
@@ -407,6 +452,12 @@ void link_abort(modem_emulator *emulator, modem_link *link)
     if (link->fd >= 0)
         close(link->fd);
     tls_free(link->tls);
+    free(link->ca_pem);
+    free(link->own_pem);
+    if (link->own_key_pem) {
+        memset(link->own_key_pem, 0, link->own_key_size);
+        free(link->own_key_pem);
+    }
     ring_free(&link->down);
     ring_free(&link->plain);
     ring_free(&link->up_plain);

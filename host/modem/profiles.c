@@ -15,12 +15,13 @@ static const char *const sim800_after_rdy[] = {"+CFUN: 1", NULL};
 static const char *const sim800_ready[] = {"Call Ready", "SMS Ready", NULL};
 
 static const command_entry *const sim7600_tables[] = {
-    general_commands,    lte_commands, sim7600_general_commands, sim7600_commands, http_commands,
-    filesystem_commands, NULL};
-static const command_entry *const sim7000_tables[] = {general_commands, lte_commands, band_commands,
-                                                      cip_commands,     ca_commands,  NULL};
-static const command_entry *const sim7070_tables[] = {general_commands, lte_commands, band_commands,
-                                                      ca_commands, NULL};
+    general_commands, lte_commands,        sim7600_general_commands,     sim7600_commands,
+    http_commands,    filesystem_commands, sim7600_certificate_commands, NULL};
+static const command_entry *const sim7000_tables[] = {
+    general_commands,        lte_commands, band_commands, cip_commands, ca_commands,
+    ca_certificate_commands, NULL};
+static const command_entry *const sim7070_tables[] = {
+    general_commands, lte_commands, band_commands, ca_commands, ca_certificate_commands, NULL};
 static const command_entry *const sim800_tables[] = {general_commands, cip_commands, NULL};
 
 static const model_profile profiles[] = {

@@ -5,11 +5,13 @@
 #include "common/file.h"
 #include "common/hex.h"
 #include "core/error.h"
+#include "image/delta.h"
 #include "operator/keys.h"
 
 #include <cJSON.h>
 #include <mbedtls/platform_util.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +38,24 @@ static char *render(const operator_request_fields *fields, const uint8_t *signat
          cJSON_AddStringToObject(root, "version", or_empty(fields->version));
     if (ok && fields->id && fields->id[0])
         ok = cJSON_AddStringToObject(root, "id", fields->id) != NULL;
+    /* the v2 members in the order of the canonical bytes (image/request.h) */
+    if (ok && fields->encoding != CELLOTA_REQUEST_PLAIN)
+        ok = cJSON_AddStringToObject(root, "encoding", fields->encoding == CELLOTA_DELTA_PATCH
+                                                           ? "patch"
+                                                           : "compressed") != NULL;
+    if (ok && fields->encoding == CELLOTA_DELTA_PATCH) {
+        char base[11 + 1 + 64 + 1];
+        int length = snprintf(base, sizeof(base) - 64, "%u:", (unsigned)fields->base_size);
+        host_hex_encode(fields->base_sha256, 32, base + length);
+        ok = cJSON_AddStringToObject(root, "base", base) != NULL;
+    }
+    if (ok && fields->device && fields->device[0])
+        ok = cJSON_AddStringToObject(root, "device", fields->device) != NULL;
+    if (ok && fields->wrapped_key) {
+        char wrapped_hex[2 * CELLOTA_WRAPPED_KEY_SIZE + 1];
+        host_hex_encode(fields->wrapped_key, CELLOTA_WRAPPED_KEY_SIZE, wrapped_hex);
+        ok = cJSON_AddStringToObject(root, "wrapped_key", wrapped_hex) != NULL;
+    }
     if (ok && signature) {
         host_hex_encode(signature, CELLOTA_SIGNATURE_SIZE, signature_hex);
         ok = cJSON_AddStringToObject(root, "sig", signature_hex) != NULL;

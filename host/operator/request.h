@@ -19,11 +19,18 @@ typedef struct operator_request_fields {
     const char *version; /* semantic version */
     const char *id;      /* campaign id, NULL when none */
     cellota_fw_info fw_info;
+    uint8_t encoding;           /* CELLOTA_REQUEST_PLAIN, CELLOTA_DELTA_COMPRESSED or _PATCH */
+    uint32_t base_size;         /* a patch's base */
+    uint8_t base_sha256[32];
+    const char *device;         /* for one device only (its id), NULL for any */
+    const uint8_t *wrapped_key; /* CELLOTA_WRAPPED_KEY_SIZE bytes, NULL when the key is in
+                                   fw_info (operator/key_wrap.h) */
 } operator_request_fields;
 
 /*
  * Writes the request as JSON into a malloc'd, NUL-terminated *json (seed 002's fields first,
- * then version, id, and sig when `key` is not NULL) and the parsed result into *request.
+ * then version, id, encoding and base for a compressed image or patch, device and wrapped_key
+ * for one device, and sig when `key` is not NULL) and the parsed result into *request.
  * HOST_EXIT_FAILED, with the device's sentence, when a device would refuse the request (no
  * URL, a field longer than a device holds).
  */

@@ -26,6 +26,7 @@
 
 #include "boot/control.h"
 #include "core/error.h"
+#include "delta/delta.h"
 #include "image/pipeline.h"
 #include "image_maker.h"
 #include "sim_device.h"
@@ -83,6 +84,9 @@ typedef struct run_state {
 
 typedef struct campaign {
     const cellota_boot_layout *layout;
+    uint8_t encoding; /* of the application images: 0 plain, CELLOTA_DELTA_COMPRESSED, _PATCH */
+    cellota_pipeline_encoding pipeline_encoding; /* a patch's base: the old image */
+    cellota_pipeline_decoder decoder;
     strategy strategy;
     strategy application_strategy; /* AB or MODEM */
     uint32_t image_size;
@@ -124,6 +128,48 @@ static void describe(cellota_boot_image *image, const test_image *from)
     cellota_boot_image_from(image, &from->info);
 }
 
+/* The new and the failing image as compressed images, or as patches from the old one: each
+ * then a release of the old one (code inserted, a region rewritten, bytes changed), so the
+ * patch is what a real one is, a fraction of the image. */
+static int encode_applications(campaign *c, uint64_t seed, uint32_t load)
+{
+    const test_image *old = &c->applications[0];
+    uint64_t random = seed * 31 + 5;
+    size_t index;
+
+    for (index = 1; index < 3; index++) {
+        test_image *image = &c->applications[index];
+        uint8_t *plain = malloc(c->image_size), *stream = NULL;
+        size_t stream_size = 0, at;
+        int status;
+        memcpy(plain, old->plain, c->image_size);
+        at = c->image_size / 3 + index * 1000;
+        memmove(plain + at + 600, plain + at, c->image_size - at - 600);
+        for (; at < c->image_size / 3 + index * 1000 + 600; at++)
+            plain[at] = (uint8_t)test_random(&random);
+        for (at = 700 * index; at < c->image_size; at += 1500)
+            plain[at] = (uint8_t)(plain[at] + 8);
+        status = delta_encode(c->encoding == CELLOTA_DELTA_PATCH ? old->plain : NULL,
+                              c->image_size, plain, c->image_size, NULL, &stream, &stream_size);
+        if (status == 0) {
+            test_image_free(image);
+            test_image_make_encoded(image, plain, c->image_size, stream, (uint32_t)stream_size,
+                                    seed * 16 + index);
+            image->info.version = (uint32_t)index + 1;
+            image->info.load_address = load;
+        }
+        free(plain);
+        free(stream);
+        if (status != 0)
+            return CELLOTA_CRYPTO_FAILED;
+    }
+    c->pipeline_encoding.kind = c->encoding;
+    c->pipeline_encoding.base = &region_of(c->layout, CELLOTA_BOOT_REGION_APPLICATION, 0)->area;
+    c->pipeline_encoding.base_size = c->image_size;
+    mbedtls_sha256_ret(old->plain, c->image_size, c->pipeline_encoding.base_sha256, 0);
+    return CELLOTA_OK;
+}
+
 static int provision(campaign *c, uint64_t seed)
 {
     const cellota_boot_layout *layout = c->layout;
@@ -142,6 +188,8 @@ static int provision(campaign *c, uint64_t seed)
     for (index = 0; index < 3; index++)
         make_image(&c->applications[index], c->image_size, seed * 16 + index, (uint32_t)index + 1,
                    load);
+    if (c->encoding && (result = encode_applications(c, seed, load)) != CELLOTA_OK)
+        return result;
     for (index = 0; index < 2; index++)
         make_image(&c->bootloaders[index], BOOTLOADER_SIZE, seed * 16 + 8 + index,
                    (uint32_t)index + 1, bootloader ? bootloader->area.address : 0);
@@ -281,6 +329,12 @@ static int download(sim_device *device, cellota_boot_control *control, cellota_p
     return cellota_boot_mark_ready(control);
 }
 
+/* The application images' encoding for the pipeline; NULL when plain. */
+static const cellota_pipeline_encoding *encoding(const campaign *c)
+{
+    return c->encoding ? &c->pipeline_encoding : NULL;
+}
+
 static enum life application(campaign *c, const run_plan *plan, run_result *result,
                              const cellota_boot_decision *decision)
 {
@@ -344,14 +398,16 @@ static enum life application(campaign *c, const run_plan *plan, run_result *resu
         return LIFE_SETTLED; /* the agent reports the failure and does not try it again */
 
     if (state->operation == CELLOTA_BOOT_OPERATION_STAGING) {
-        code = cellota_boot_resume_install(&control, &pipeline);
+        code = cellota_boot_resume_install_encoded(&control, &pipeline, encoding(c),
+                                                   &c->decoder);
     } else if (state->operation != CELLOTA_BOOT_OPERATION_NONE) {
         return LIFE_REBOOT; /* the bootloader's to finish */
     } else if (c->application_strategy == STRATEGY_MODEM) {
         code = cellota_boot_stage_modem(&control, &wanted->info, modem_names[target], 0);
         return code == CELLOTA_OK ? LIFE_REBOOT : fail(result, false, "stage_modem", code);
     } else {
-        code = cellota_boot_begin_install(&control, &wanted->info, 0, &pipeline);
+        code = cellota_boot_begin_install_encoded(&control, &wanted->info, 0, &pipeline,
+                                                  encoding(c), &c->decoder);
     }
     if (code == CELLOTA_OK)
         code = download(device, &control, &pipeline, wanted);
@@ -610,6 +666,7 @@ void powerfail_usage(void)
 {
     size_t index;
     printf("\nusage: cellota-sim powerfail --layout LAYOUT --strategy ab|modem|bootloader\n"
+           "                           [--encoding plain|compressed|patch]\n"
            "                            [--image-size SIZE] [--random-runs N] [--seed S]\n"
            "                            [--replay]\n"
            "\n"
@@ -628,6 +685,8 @@ void powerfail_usage(void)
            "                        installs it in place page by page under the journal\n"
            "                 bootloader: a new bootloader (staged, switched by the first\n"
            "                        stage), then the application through the layout's own way\n"
+           "  --encoding     plain (default), compressed or patch (from the old image): the\n"
+           "                 application images as compressed images or patches (ab only)\n"
            "  --image-size   the application image, e.g. 512KiB (default)\n"
            "  --random-runs  random multi-cut runs (default 40)\n"
            "  --seed         seed for images, torn contents and random cuts (default 1)\n"
@@ -656,7 +715,7 @@ static int reference_failed(campaign *c, const char *what, const run_result *res
 int powerfail_main(int argc, char **argv)
 {
     static campaign c;
-    const char *layout_name = NULL, *strategy_name = NULL;
+    const char *layout_name = NULL, *strategy_name = NULL, *encoding_name = "plain";
     uint32_t image_size = 512 * 1024;
     unsigned long random_runs = 40;
     uint64_t seed = 1, points, rollback_operations = 0;
@@ -683,6 +742,8 @@ int powerfail_main(int argc, char **argv)
             layout_name = value;
         else if (strcmp(option, "--strategy") == 0)
             strategy_name = value;
+        else if (strcmp(option, "--encoding") == 0)
+            encoding_name = value;
         else if (strcmp(option, "--image-size") == 0) {
             if (!parse_size(value, &image_size))
                 return usage_error("bad --image-size ", value);
@@ -704,6 +765,16 @@ int powerfail_main(int argc, char **argv)
         return usage_error("unknown strategy ", strategy_name);
     c.strategy = (strategy)index;
     c.image_size = image_size;
+    if (strcmp(encoding_name, "compressed") == 0)
+        c.encoding = CELLOTA_DELTA_COMPRESSED;
+    else if (strcmp(encoding_name, "patch") == 0)
+        c.encoding = CELLOTA_DELTA_PATCH;
+    else if (strcmp(encoding_name, "plain") != 0)
+        return usage_error("unknown encoding ", encoding_name);
+    if (c.encoding && c.strategy != STRATEGY_AB)
+        return usage_error("compressed images and patches install only with --strategy ab "
+                           "(modem staging refuses them, docs/image-format.md)",
+                           NULL);
     {
         bool two_slots =
             cellota_boot_layout_count_of(c.layout, CELLOTA_BOOT_REGION_APPLICATION) == 2;
@@ -779,12 +850,13 @@ int powerfail_main(int argc, char **argv)
     }
     clock_gettime(CLOCK_MONOTONIC, &ended);
 
-    printf("powerfail: layout=%s strategy=%s points=%" PRIu64 " recovered=%" PRIu64
+    printf("powerfail: layout=%s strategy=%s%s%s points=%" PRIu64 " recovered=%" PRIu64
            " bricked=%" PRIu64 " failed=%" PRIu64 " rollback_points=%" PRIu64
            " rollback_recovered=%" PRIu64 " random_runs=%" PRIu64 " random_cuts=%" PRIu64
            " random_recovered=%" PRIu64 " watchdog_bites=%" PRIu64 " image_size=%" PRIu32
            " mode=%s seconds=%.1f\n",
-           c.layout->name, strategy_names[c.strategy], points, updates.recovered,
+           c.layout->name, strategy_names[c.strategy], c.encoding ? " encoding=" : "",
+           c.encoding ? encoding_name : "", points, updates.recovered,
            updates.bricked + rollbacks.bricked + randoms.bricked,
            updates.failed + rollbacks.failed + randoms.failed, rollbacks.runs, rollbacks.recovered,
            randoms.runs, randoms.cuts, randoms.recovered,

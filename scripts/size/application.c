@@ -17,8 +17,9 @@ extern const cellota_port size_board_port;
 uint32_t size_now(void);
 int size_self_test(void *context, uint32_t now_ms);
 
-static const cellota_modem_config modem_config = {"internet", NULL, NULL, NULL,  NULL,
-                                                  NULL,       0,    0,    false, 0};
+static const cellota_modem_config modem_config = {.apn = "internet"};
+/* the server's public key, as a device holds it (signed requests are the default) */
+static const uint8_t server_key[CELLOTA_PUBLIC_KEY_SIZE] = {4};
 static cellota_modem modem;
 static cellota_modem_socket sockets[2];
 static cellota_socket handles[2];
@@ -64,6 +65,7 @@ void size_application_main(void)
     config.mqtt_port = 1883;
     config.http_socket = &handles[1];
     config.mqtt_socket = &handles[0];
+    config.public_key = server_key;
     config.network_poll = network_poll;
     config.network_context = &modem;
     config.self_test = size_self_test;

@@ -29,7 +29,8 @@ lib_cleanup() {
 trap lib_cleanup EXIT
 trap 'exit 1' INT TERM
 
-# lib_start_nginx ROOT: nginx serving ROOT (HTTP/1.1, keep-alive, Range, as Debian builds it).
+# lib_start_nginx ROOT [EXTRA_SERVER_CONFIG]: nginx serving ROOT (HTTP/1.1, keep-alive, Range, as
+# Debian builds it); EXTRA_SERVER_CONFIG goes into its server block (a TLS listener).
 # Sets nginx_port and nginx_log (its access log).
 lib_start_nginx() {
     root=$(cd "$1" && pwd)
@@ -39,7 +40,7 @@ lib_start_nginx() {
         chmod o+x "$folder"
         folder=$(dirname "$folder")
     done
-    start_nginx "$root" "$lib_scratch"
+    start_nginx "$root" "$lib_scratch" "${2:-}"
     nginx_log=$lib_scratch/nginx/access.log
 }
 
@@ -179,4 +180,27 @@ value = json.load(sys.stdin)
 for part in sys.argv[1].split("."):
     value = value[int(part)] if isinstance(value, list) else value.get(part)
 print("" if value is None else (json.dumps(value) if isinstance(value, (dict, list, bool)) else value))' "$1"
+}
+# lib_start_tls_mosquitto CERT_DIR: mosquitto with the configuration `cellota certs mosquitto`
+# writes into CERT_DIR (made by `cellota certs init`): TLS, client certificates, the topic ACL.
+# Sets mosquitto_port and mosquitto_log. mosquitto started as root drops to its own user before
+# it reads the server's key, so the key is handed to that user, as on a Debian broker.
+lib_start_tls_mosquitto() {
+    certificates=$1
+    mosquitto_log=$lib_scratch/mosquitto-tls.log
+    chmod o+x "$lib_scratch" "$certificates"
+    if [ "$(id -u)" = 0 ] && id mosquitto >/dev/null 2>&1; then
+        chown mosquitto "$certificates/server.key"
+    fi
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        mosquitto_port=$(random_port "t$attempt")
+        "$CELLOTA_BIN/cellota" certs mosquitto --dir "$certificates" --port "$mosquitto_port" \
+            --bind 127.0.0.1 >/dev/null
+        /usr/sbin/mosquitto -c "$certificates/mosquitto.conf" >"$mosquitto_log" 2>&1 &
+        mosquitto_pid=$!
+        if mosquitto_listening "$mosquitto_log"; then return 0; fi
+    done
+    echo "lib: the TLS mosquitto did not start; its log:" >&2
+    cat "$mosquitto_log" >&2
+    return 1
 }

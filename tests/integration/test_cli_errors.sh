@@ -133,7 +133,9 @@ expect 2 "security version" "$cellota" pack fw.bin --version 1.1000.0 --out x --
 expect 2 "security-version" "$cellota" pack fw.bin --version 1.0.0 --security-version 4294967296 --out x --url u
 expect 2 "load-addr" "$cellota" pack fw.bin --version 1.0.0 --load-addr 0x100000000 --out x --url u
 expect 2 "--url or --alt-url" "$cellota" pack fw.bin --version 1.0.0 --out x
-expect 2 "not supported yet" "$cellota" pack fw.bin --version 1.0.0 --out x --url u --base old.bin
+expect 3 "cannot read 'old.bin'" "$cellota" pack fw.bin --version 1.0.0 --out x --url u --base old.bin
+expect 2 "give one of --base and --compress" "$cellota" pack fw.bin --version 1.0.0 --out x --url u \
+    --base fw.bin --compress
 expect 1 IMAGE_REQUEST_FIELD_TOO_LONG "$cellota" pack fw.bin --version 1.0.0 --out x \
     --url "http://h/$(printf '%0300d' 0)"
 check "a refused pack writes nothing" test ! -e x
@@ -170,7 +172,10 @@ expect 2 "--request checks an image" "$cellota" inspect ota.json --request ota.j
 # --- usage ---------------------------------------------------------------------------------
 expect 2 "missing COMMAND" "$cellota"
 expect 2 "unknown command 'frobnicate'" "$cellota" frobnicate
-expect 2 "not supported yet" "$cellota" diff a b --out c
+expect 3 "cannot read 'a'" "$cellota" diff a b --out c
+expect 2 "give OLD and NEW" "$cellota" diff a --out c
+expect 2 "--compress takes one FIRMWARE" "$cellota" diff --compress a b --out c
+expect 2 "--unit '8' is not a number from 9 to 16" "$cellota" diff --compress a --out c --unit 8
 expect 2 "unknown option '--colour'" "$cellota" verify --request ota.json --image image.ebin --colour
 expect 2 "missing --image" "$cellota" verify --request ota.json
 expect 2 "--request needs a value" "$cellota" verify --image image.ebin --request

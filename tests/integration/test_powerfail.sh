@@ -24,8 +24,8 @@ check() {
     line=$1
     points=$(value points "$line")
     case "$line" in
-    "powerfail: layout=$2 strategy=$3 points="*) ;;
-    *) fail "unexpected summary for $2 $3: $line"; return ;;
+    "powerfail: layout=$2 strategy=$3 ${4:+encoding=$4 }points="*) ;;
+    *) fail "unexpected summary for $2 $3 ${4:-}: $line"; return ;;
     esac
     [ "$points" -ge 1000 ] || fail "$2 $3: only $points cut points"
     [ "$(value recovered "$line")" = "$points" ] || fail "$2 $3: not every cut recovered"
@@ -52,6 +52,24 @@ for combination in "esp32-4mb ab" "esp32-4mb modem" "esp32-4mb bootloader" \
     echo "$line"
     check "$line" "$1" "$2"
 done
+
+# Compressed images and patches (A/B): the decoder's checkpoints at segment ends, resumed mid
+# block after every cut. Image sizes give at least 1000 cut points each.
+for combination in "compressed 168KiB" "patch 240KiB"; do
+    # shellcheck disable=SC2086
+    set -- $combination
+    if ! line=$("$sim" powerfail --layout esp32-4mb --strategy ab --encoding "$1" \
+        --image-size "$2" --random-runs 30 --seed 7); then
+        fail "esp32-4mb ab $1 exited non-zero"
+    fi
+    echo "$line"
+    check "$line" esp32-4mb ab "$1"
+done
+if "$sim" powerfail --layout nrf52840-1mb --strategy modem --encoding patch >/dev/null 2>"$tmp/err"; then
+    fail "a patch with modem staging was not refused"
+else
+    grep -q "only with --strategy ab" "$tmp/err" || fail "modem staging with a patch: no reason given"
+fi
 
 # nRF52840 has no second application slot: A/B is refused, with the reason.
 if "$sim" powerfail --layout nrf52840-1mb --strategy ab >"$tmp/out" 2>"$tmp/err"; then

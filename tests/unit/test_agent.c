@@ -10,16 +10,17 @@
 #include "test.h"
 
 #include "agent/agent.h"
+#include "common/cli.h"
+#include "operator/device_request.h"
+#include "operator/keys.h"
 #include "boot/boot.h"
 #include "core/error.h"
+#include "delta/delta.h"
 #include "flash_sim.h"
 #include "image_maker.h"
 #include "net/mqtt_packet.h"
 #include "store_sim.h"
 #include "support/memory_socket.h"
-
-#include <mbedtls/ctr_drbg.h>
-#include <mbedtls/ecdsa.h>
 
 #include <stdio.h>
 
@@ -490,6 +491,9 @@ static device *device_create(const char *layout_name, cellota_agent_strategy str
     d->config.context = d;
     d->config.retry_min_ms = 100;
     d->config.retry_max_ms = 1000;
+    /* Trust the channel: most tests here are about other things; the signature and
+     * per-device tests turn it off (test_security). */
+    d->config.accept_unsigned = true;
     cellota_agent_use_memory(&d->config.buffers, &d->memory);
     d->config.buffers.staging = d->staging; /* smaller pieces: more of them in a test image */
     d->config.buffers.staging_size = sizeof(d->staging);
@@ -580,7 +584,7 @@ static bool slot_holds(device *d, unsigned slot, const test_image *image)
 
 typedef struct release {
     test_image image;
-    char json[1024];
+    char json[2048];
     char version[16];
 } release;
 
@@ -728,57 +732,140 @@ static void test_mqtt_request(void)
     device_destroy(d);
 }
 
+/* --- compressed images and patches ------------------------------------------------------- */
+
+/* `r` as a patch from the device's factory image (encoding "patch", base its size and hash), or
+ * compressed: the new image is the factory's with bytes changed and some inserted. */
+static void release_make_encoded(release *r, device *d, const char *version, bool patch,
+                                 const uint8_t *base_sha256)
+{
+    char hex[CELLOTA_FW_INFO_HEX_LENGTH + 1], base_hex[65];
+    uint8_t *plain = malloc(20500), *stream;
+    size_t stream_size, index;
+
+    memcpy(plain, d->factory.plain, 8000);
+    memset(plain + 8000, 0x5A, 500);
+    memcpy(plain + 8500, d->factory.plain + 8000, 12000);
+    for (index = 100; index < 20500; index += 333)
+        plain[index] = (uint8_t)(plain[index] + 8);
+    CHECK_EQ_INT(delta_encode(patch ? d->factory.plain : NULL, 20000, plain, 20500, NULL, &stream,
+                              &stream_size),
+                 0);
+    test_image_make_encoded(&r->image, plain, 20500, stream, (uint32_t)stream_size, 41);
+    r->image.info.version = 3;
+    r->image.info.load_address = 0;
+    cellota_fw_info_to_hex(&r->image.info, hex);
+    for (index = 0; index < 32; index++)
+        snprintf(base_hex + 2 * index, 3, "%02x", base_sha256[index]);
+    snprintf(r->version, sizeof(r->version), "%s", version);
+    if (patch)
+        snprintf(r->json, sizeof(r->json),
+                 "{\"type\":\"update_fw\",\"url\":\"%s\",\"fw_info\":\"%s\",\"version\":\"%s\","
+                 "\"encoding\":\"patch\",\"base\":\"20000:%s\"}",
+                 IMAGE_URL, hex, version, base_hex);
+    else
+        snprintf(r->json, sizeof(r->json),
+                 "{\"type\":\"update_fw\",\"url\":\"%s\",\"fw_info\":\"%s\",\"version\":\"%s\","
+                 "\"encoding\":\"compressed\"}",
+                 IMAGE_URL, hex, version);
+    free(plain);
+    free(stream);
+}
+
+/* Serves r's image, sends its request, and checks it is fetched once, installed into slot 1
+ * through a reboot and confirmed as 2.0.0. */
+static void install_encoded(device *d, release *r)
+{
+    web_put(&d->web, "/image.ebin", r->image.cipher, r->image.cipher_size);
+    broker_send_request(&d->broker, r->json);
+    device_run(d, 600000);
+    CHECK(d->rebooted);
+    device_boot(d);
+    device_run(d, 600000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_OK);
+    CHECK_EQ_STR(cellota_agent_report_now(&d->agent)->version, "2.0.0");
+    CHECK(slot_holds(d, 1, &r->image));
+    CHECK_EQ_INT(d->web.image_requests, 1);
+}
+
+/* A patch from the running image is installed and confirmed; a patch for another base, an
+ * encoded image on a device without decoder memory and either one with modem staging are
+ * refused, each with its name, before a byte is fetched. */
+static void test_encoded_updates(void)
+{
+    static cellota_pipeline_decoder decoder;
+    device *d = device_create("esp32-4mb", CELLOTA_AGENT_STAGE_AB);
+    uint8_t other[32];
+    release r;
+
+    d->config.server = NULL;
+    device_boot(d);
+    device_run(d, 2000);
+
+    /* No decoder memory: not even a compressed image. */
+    release_make_encoded(&r, d, "2.0.0", false, d->factory.info.plain_sha256);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_ENCODING_UNSUPPORTED);
+    CHECK(strstr(d->broker.log, "\"error_name\":\"IMAGE_ENCODING_UNSUPPORTED\"") != NULL);
+    test_image_free(&r.image);
+
+    /* With it: a patch for another base is refused before downloading. */
+    d->config.decoder = &decoder;
+    CHECK_EQ_INT(cellota_agent_init(&d->agent, &d->config), CELLOTA_OK);
+    device_run(d, 2000);
+    memcpy(other, d->factory.info.plain_sha256, 32);
+    other[0] ^= 1;
+    release_make_encoded(&r, d, "2.0.0", true, other);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_DELTA_WRONG_BASE);
+    CHECK_EQ_INT(d->web.image_requests, 0);
+    test_image_free(&r.image);
+
+    /* The patch from the image it runs: downloaded, decoded into slot 1, confirmed. */
+    release_make_encoded(&r, d, "2.0.0", true, d->factory.info.plain_sha256);
+    install_encoded(d, &r);
+    CHECK(r.image.cipher_size < 20500 / 4); /* what was downloaded: the patch */
+    test_image_free(&r.image);
+    device_destroy(d);
+
+    /* Modem staging: the one slot is overwritten while a patch would read it. */
+    d = device_create("nrf52840-1mb", CELLOTA_AGENT_STAGE_MODEM);
+    d->config.server = NULL;
+    d->config.decoder = &decoder;
+    device_boot(d);
+    device_run(d, 2000);
+    release_make_encoded(&r, d, "2.0.0", true, d->factory.info.plain_sha256);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_DELTA_SINGLE_SLOT);
+    test_image_free(&r.image);
+    release_make_encoded(&r, d, "2.0.0", false, d->factory.info.plain_sha256);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_ENCODING_UNSUPPORTED);
+    CHECK_EQ_INT(d->web.image_requests, 0);
+    test_image_free(&r.image);
+    device_destroy(d);
+}
+
 /* --- signatures --------------------------------------------------------------------------- */
 
-static int fixed_entropy(void *context, unsigned char *output, size_t length)
-{
-    unsigned *counter = context;
-    size_t index;
-    for (index = 0; index < length; index++)
-        output[index] = (unsigned char)(*counter * 29 + index);
-    (*counter)++;
-    return 0;
-}
+static void release_sign_with(release *r, mbedtls_pk_context *key, host_random *random);
 
 /* Signs r->json's request with a fresh key; the public key goes to `public_key`. */
 static void release_sign(release *r, uint8_t public_key[CELLOTA_PUBLIC_KEY_SIZE])
 {
-    static unsigned counter = 3;
-    mbedtls_ctr_drbg_context random;
-    mbedtls_ecdsa_context key;
-    mbedtls_mpi s_r, s_s;
-    cellota_update_request request;
-    uint8_t digest[32], signature[64];
-    char hex[129], *end;
-    size_t length = 0, index;
-
-    mbedtls_ctr_drbg_init(&random);
-    mbedtls_ecdsa_init(&key);
-    mbedtls_mpi_init(&s_r);
-    mbedtls_mpi_init(&s_s);
-    CHECK_EQ_INT(
-        mbedtls_ctr_drbg_seed(&random, fixed_entropy, &counter, (const unsigned char *)"agent", 5),
-        0);
-    CHECK_EQ_INT(
-        mbedtls_ecdsa_genkey(&key, MBEDTLS_ECP_DP_SECP256R1, mbedtls_ctr_drbg_random, &random), 0);
-    CHECK_EQ_INT(mbedtls_ecp_point_write_binary(&key.grp, &key.Q, MBEDTLS_ECP_PF_UNCOMPRESSED,
-                                                &length, public_key, CELLOTA_PUBLIC_KEY_SIZE),
-                 0);
-    CHECK_EQ_INT(cellota_request_parse(&request, r->json, strlen(r->json)), CELLOTA_OK);
-    CHECK_EQ_INT(cellota_request_digest(&request, digest), CELLOTA_OK);
-    CHECK_EQ_INT(mbedtls_ecdsa_sign(&key.grp, &s_r, &s_s, &key.d, digest, 32,
-                                    mbedtls_ctr_drbg_random, &random),
-                 0);
-    mbedtls_mpi_write_binary(&s_r, signature, 32);
-    mbedtls_mpi_write_binary(&s_s, signature + 32, 32);
-    for (index = 0; index < 64; index++)
-        snprintf(hex + 2 * index, 3, "%02x", signature[index]);
-    end = strrchr(r->json, '}');
-    snprintf(end, sizeof(r->json) - (size_t)(end - r->json), ",\"sig\":\"%s\"}", hex);
-    mbedtls_mpi_free(&s_r);
-    mbedtls_mpi_free(&s_s);
-    mbedtls_ecdsa_free(&key);
-    mbedtls_ctr_drbg_free(&random);
+    host_random random;
+    mbedtls_pk_context key;
+    CHECK_EQ_INT(host_random_open(&random, "test_agent"), HOST_EXIT_OK);
+    mbedtls_pk_init(&key);
+    CHECK_EQ_INT(operator_key_generate(&key, &random), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_public_point(&key, public_key), HOST_EXIT_OK);
+    release_sign_with(r, &key, &random);
+    mbedtls_pk_free(&key);
+    host_random_close(&random);
 }
 
 static void test_signatures(void)
@@ -804,7 +891,7 @@ static void test_signatures(void)
 
     /* Tampered: another URL under the same signature. */
     {
-        char tampered[1024];
+        char tampered[sizeof(signed_release.json)];
         snprintf(tampered, sizeof(tampered), "%s", signed_release.json);
         tamper = strstr(tampered, "image.ebin");
         tamper[0] = 'j';
@@ -1136,9 +1223,182 @@ static void test_configuration_checks(void)
     device_destroy(d);
 }
 
+/* Signs r's request with `key` (one key for several requests, unlike release_sign). */
+static void release_sign_with(release *r, mbedtls_pk_context *key, host_random *random)
+{
+    cellota_update_request request;
+    uint8_t digest[32], signature[CELLOTA_SIGNATURE_SIZE];
+    char hex[2 * CELLOTA_SIGNATURE_SIZE + 1], *end;
+    size_t index;
+    CHECK_EQ_INT(cellota_request_parse(&request, r->json, strlen(r->json)), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_request_digest(&request, digest), CELLOTA_OK);
+    CHECK_EQ_INT(operator_key_sign(key, random, digest, signature), HOST_EXIT_OK);
+    for (index = 0; index < CELLOTA_SIGNATURE_SIZE; index++)
+        snprintf(hex + 2 * index, 3, "%02x", signature[index]);
+    end = strrchr(r->json, '}');
+    snprintf(end, sizeof(r->json) - (size_t)(end - r->json), ",\"sig\":\"%s\"}", hex);
+}
+
+/* r's request made for one device by the host library the server uses: key wrapped to
+ * `device_point`, signed with `key`. */
+static void release_for_device(release *r, const char *device_id,
+                               const uint8_t device_point[CELLOTA_PUBLIC_KEY_SIZE],
+                               mbedtls_pk_context *key, host_random *random)
+{
+    char *json = NULL;
+    CHECK_EQ_INT(operator_request_for_device(r->json, strlen(r->json), device_id, device_point, key,
+                                             random, &json),
+                 HOST_EXIT_OK);
+    CHECK(json && strlen(json) < sizeof(r->json));
+    snprintf(r->json, sizeof(r->json), "%s", json);
+    free(json);
+}
+
+/*
+ * Issue 12's refusals, each with its own error, and the wrapped-key update: signed requests by
+ * default; an old, validly signed request replayed; a request signed for another device; a key
+ * wrapped to another device's key; a clear key where wrapping is required; then a request
+ * wrapped for this device installs.
+ */
+static void test_security(void)
+{
+    device *d = device_create("esp32-4mb", CELLOTA_AGENT_STAGE_AB);
+    host_random random;
+    mbedtls_pk_context operator_key, device_key, other_key;
+    uint8_t operator_point[CELLOTA_PUBLIC_KEY_SIZE], device_point[CELLOTA_PUBLIC_KEY_SIZE];
+    uint8_t other_point[CELLOTA_PUBLIC_KEY_SIZE], device_secret[CELLOTA_DEVICE_KEY_SIZE];
+    release r;
+    cellota_agent_config config = d->config;
+
+    CHECK_EQ_INT(host_random_open(&random, "test_agent"), HOST_EXIT_OK);
+    mbedtls_pk_init(&operator_key);
+    mbedtls_pk_init(&device_key);
+    mbedtls_pk_init(&other_key);
+    CHECK_EQ_INT(operator_key_generate(&operator_key, &random), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_generate(&device_key, &random), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_generate(&other_key, &random), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_public_point(&operator_key, operator_point), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_public_point(&device_key, device_point), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_public_point(&other_key, other_point), HOST_EXIT_OK);
+    CHECK_EQ_INT(mbedtls_mpi_write_binary(&mbedtls_pk_ec(device_key)->d, device_secret, 32), 0);
+
+    /* signed requests by default: no key and no trust-the-channel mode is refused at init */
+    config.accept_unsigned = false;
+    config.public_key = NULL;
+    CHECK_EQ_INT(cellota_agent_init(&d->agent, &config), CELLOTA_AGENT_NO_PUBLIC_KEY);
+
+    d->config.accept_unsigned = false;
+    d->config.public_key = operator_point;
+    d->config.device_key = device_secret;
+    d->config.server = NULL;
+    device_boot(d);
+    device_run(d, 2000);
+
+    /* unsigned */
+    release_make(&r, "1.2.0", 2, 21, IMAGE_URL, "");
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_SIGNATURE_MISSING);
+    test_image_free(&r.image);
+
+    /* replayed: an older release, validly signed (anti-rollback, by version and security) */
+    release_make(&r, "0.9.0", 0, 22, IMAGE_URL, "");
+    release_sign_with(&r, &operator_key, &random);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_AGENT_NOT_NEWER);
+    test_image_free(&r.image);
+
+    /* signed for another device (its own key and id) */
+    release_make(&r, "1.2.0", 2, 23, IMAGE_URL, "");
+    release_for_device(&r, "dev-2", other_point, &operator_key, &random);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_REQUEST_OTHER_DEVICE);
+    test_image_free(&r.image);
+
+    /* this device's id, but the key wrapped to another device's key */
+    release_make(&r, "1.2.0", 2, 24, IMAGE_URL, "");
+    release_for_device(&r, "dev-1", other_point, &operator_key, &random);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_KEY_UNWRAP_FAILED);
+    test_image_free(&r.image);
+    CHECK_EQ_INT(d->web.image_requests, 0);
+
+    /* a clear key, signed, where wrapping is required */
+    d->config.require_wrapped_key = true;
+    release_make(&r, "1.2.0", 2, 25, IMAGE_URL, "");
+    release_sign_with(&r, &operator_key, &random);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 60000);
+    CHECK_EQ_INT(d->checked_result, CELLOTA_IMAGE_KEY_NOT_WRAPPED);
+    CHECK_EQ_INT(d->web.image_requests, 0);
+
+    /* wrapped for this device: downloads, decrypts with the unwrapped key, installs */
+    release_for_device(&r, "dev-1", device_point, &operator_key, &random);
+    CHECK(strstr(r.json, "\"wrapped_key\"") != NULL);
+    web_put(&d->web, "/image.ebin", r.image.cipher, r.image.cipher_size);
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 600000);
+    CHECK(d->rebooted);
+    CHECK_EQ_INT(d->web.image_requests, 1);
+    test_image_free(&r.image);
+
+    mbedtls_pk_free(&operator_key);
+    mbedtls_pk_free(&device_key);
+    mbedtls_pk_free(&other_key);
+    host_random_close(&random);
+    device_destroy(d);
+}
+
+/* Both branches' v2 fields in one request: a patch from the running image made for this device
+ * (encoding, base, device and wrapped_key all signed) is unwrapped, downloaded, decoded against
+ * the running slot, installed and confirmed on a device that requires signed, wrapped keys. */
+static void test_wrapped_patch(void)
+{
+    static cellota_pipeline_decoder decoder;
+    device *d = device_create("esp32-4mb", CELLOTA_AGENT_STAGE_AB);
+    host_random random;
+    mbedtls_pk_context operator_key, device_key;
+    uint8_t operator_point[CELLOTA_PUBLIC_KEY_SIZE], device_point[CELLOTA_PUBLIC_KEY_SIZE];
+    uint8_t device_secret[CELLOTA_DEVICE_KEY_SIZE];
+    release r;
+
+    CHECK_EQ_INT(host_random_open(&random, "test_agent wrapped patch"), HOST_EXIT_OK);
+    mbedtls_pk_init(&operator_key);
+    mbedtls_pk_init(&device_key);
+    CHECK_EQ_INT(operator_key_generate(&operator_key, &random), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_generate(&device_key, &random), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_public_point(&operator_key, operator_point), HOST_EXIT_OK);
+    CHECK_EQ_INT(operator_key_public_point(&device_key, device_point), HOST_EXIT_OK);
+    CHECK_EQ_INT(mbedtls_mpi_write_binary(&mbedtls_pk_ec(device_key)->d, device_secret, 32), 0);
+    d->config.accept_unsigned = false;
+    d->config.public_key = operator_point;
+    d->config.device_key = device_secret;
+    d->config.require_wrapped_key = true;
+    d->config.decoder = &decoder;
+    d->config.server = NULL;
+    device_boot(d);
+    device_run(d, 2000);
+
+    release_make_encoded(&r, d, "2.0.0", true, d->factory.info.plain_sha256);
+    release_for_device(&r, d->config.device_id, device_point, &operator_key, &random);
+    CHECK(strstr(r.json, "\"patch\"") != NULL); /* the encoding kept */
+    CHECK(strstr(r.json, "\"wrapped_key\"") != NULL);
+    install_encoded(d, &r);
+    test_image_free(&r.image);
+
+    mbedtls_pk_free(&operator_key);
+    mbedtls_pk_free(&device_key);
+    host_random_close(&random);
+    device_destroy(d);
+}
+
 int main(void)
 {
     RUN(test_status_json);
+    RUN(test_security);
     RUN(test_configuration_checks);
     RUN(test_poll_update_confirm_and_up_to_date);
     RUN(test_up_to_date_downloads_nothing);
@@ -1150,5 +1410,7 @@ int main(void)
     RUN(test_bad_url_then_alt_url);
     RUN(test_self_test_failure_rolls_back);
     RUN(test_modem_staged);
+    RUN(test_encoded_updates);
+    RUN(test_wrapped_patch);
     return test_summary();
 }

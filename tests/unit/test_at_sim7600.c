@@ -108,6 +108,7 @@ int main(void)
     RUN(test_damaged_data);
     RUN(test_lost_bytes);
     RUN(test_tls);
+    RUN(test_credentials);
     RUN(test_modem_restart);
     RUN(test_two_sockets);
     RUN(test_links);

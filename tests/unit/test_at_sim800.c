@@ -17,6 +17,12 @@ static void test_tls_refused(void)
                  CELLOTA_AT_TLS_UNSUPPORTED);
     CHECK_EQ_INT(rig_state(&rig, 0, &error), CELLOTA_SOCKET_STATE_CLOSED);
     CHECK_EQ_INT(rig.t.write_position, 0);
+    {
+        /* nor can credentials go into it: what protects a SIM800 is docs/security.md's */
+        cellota_credentials_writer writer;
+        CHECK_EQ_INT(cellota_credentials_writer_init(&writer, &rig.modem, &credentials),
+                     CELLOTA_AT_TLS_UNSUPPORTED);
+    }
     CHECK(strstr(cellota_strerror(CELLOTA_AT_TLS_UNSUPPORTED), "SIM800L") != NULL);
 }
 

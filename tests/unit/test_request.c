@@ -259,11 +259,171 @@ static void test_digest(void)
     CHECK_EQ_MEM(other, expected, 32);
 }
 
+/* Compressed images and patches: encoding and base, their errors, and the v2 canonical bytes. */
+static void test_encoded_requests(void)
+{
+    /* The seed's fw_info with a 4096-byte stream: a plain image could not have these sizes. */
+    char fw_info[CELLOTA_FW_INFO_HEX_LENGTH + 1], json[1024], canonical[1024];
+    static const char base[] =
+        "294196:c3a35aac165c75ac5cfb2938ce1253258b9602ab51c128cd3b28dddc85a75431";
+    static const char *bad[] = {
+        "294196c3a35aac165c75ac5cfb2938ce1253258b9602ab51c128cd3b28dddc85a75431",
+        ":c3a35aac165c75ac5cfb2938ce1253258b9602ab51c128cd3b28dddc85a75431",
+        "0294196:c3a35aac165c75ac5cfb2938ce1253258b9602ab51c128cd3b28dddc85a75431",
+        "4294967296:c3a35aac165c75ac5cfb2938ce1253258b9602ab51c128cd3b28dddc85a75431",
+        "294196:c3a35aac165c75ac5cfb2938ce1253258b9602ab51c128cd3b28dddc85a7543",
+        "294196:c3a35aac165c75ac5cfb2938ce1253258b9602ab51c128cd3b28dddc85a7543x",
+        "294196:c3a35aac165c75ac5cfb2938ce1253258b9602ab51c128cd3b28dddc85a754310",
+    };
+    uint8_t digest[32], expected[32];
+    size_t index;
+
+    memcpy(fw_info, SEED_FW_INFO, sizeof(fw_info));
+    memcpy(fw_info + 24, "00100000", 8);
+    snprintf(json, sizeof(json),
+             "{\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\","
+             "\"version\":\"1.2.3\",\"encoding\":\"patch\",\"base\":\"%s\"}",
+             fw_info, base);
+    CHECK_EQ_INT(parse(json), CELLOTA_OK);
+    CHECK_EQ_INT(request.encoding, 2);
+    CHECK_EQ_INT(request.base_size, 294196);
+    CHECK_EQ_INT(request.base_sha256[0], 0xc3);
+    CHECK_EQ_INT(request.base_sha256[31], 0x31);
+    CHECK_EQ_INT(request.fw_info.encrypted_size, 4096);
+    CHECK_EQ_INT(cellota_request_digest(&request, digest), CELLOTA_OK);
+    snprintf(canonical, sizeof(canonical),
+             "cellota-request-v2\nupdate_fw\nhttp://h/i\n\n%s\n1.2.3\n\npatch\n%s\n\n\n", fw_info,
+             base);
+    mbedtls_sha256_ret((const unsigned char *)canonical, strlen(canonical), expected, 0);
+    CHECK_EQ_MEM(digest, expected, 32);
+
+    /* Without its encoding the same fw_info is a plain image's, and wrong. */
+    snprintf(json, sizeof(json),
+             "{\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\"}", fw_info);
+    CHECK_EQ_INT(parse(json), CELLOTA_IMAGE_FW_INFO_SIZES);
+    /* Compressed: no base. */
+    snprintf(json, sizeof(json),
+             "{\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\","
+             "\"encoding\":\"compressed\"}",
+             fw_info);
+    CHECK_EQ_INT(parse(json), CELLOTA_OK);
+    CHECK_EQ_INT(request.encoding, 1);
+    CHECK_EQ_INT(cellota_request_digest(&request, digest), CELLOTA_OK);
+    snprintf(canonical, sizeof(canonical),
+             "cellota-request-v2\nupdate_fw\nhttp://h/i\n\n%s\n\n\ncompressed\n\n\n\n", fw_info);
+    mbedtls_sha256_ret((const unsigned char *)canonical, strlen(canonical), expected, 0);
+    CHECK_EQ_MEM(digest, expected, 32);
+    /* An empty encoding is the plain image. */
+    snprintf(json, sizeof(json),
+             "{\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\","
+             "\"encoding\":\"\"}",
+             SEED_FW_INFO);
+    CHECK_EQ_INT(parse(json), CELLOTA_OK);
+    CHECK_EQ_INT(request.encoding, 0);
+
+    /* Errors. */
+    snprintf(json, sizeof(json),
+             "{\"type\":\"update_fw\",\"url\":\"u\",\"fw_info\":\"%s\",\"encoding\":\"lzma\"}",
+             fw_info);
+    CHECK_EQ_INT(parse(json), CELLOTA_IMAGE_REQUEST_BAD_ENCODING);
+    snprintf(json, sizeof(json),
+             "{\"type\":\"update_fw\",\"url\":\"u\",\"fw_info\":\"%s\",\"encoding\":\"patch\"}",
+             fw_info);
+    CHECK_EQ_INT(parse(json), CELLOTA_IMAGE_REQUEST_BAD_BASE); /* a patch without its base */
+    snprintf(json, sizeof(json),
+             "{\"type\":\"update_fw\",\"url\":\"u\",\"fw_info\":\"%s\","
+             "\"encoding\":\"compressed\",\"base\":\"%s\"}",
+             fw_info, base);
+    CHECK_EQ_INT(parse(json), CELLOTA_IMAGE_REQUEST_BAD_BASE); /* a base for no patch */
+    for (index = 0; index < sizeof(bad) / sizeof(bad[0]); index++) {
+        snprintf(json, sizeof(json),
+                 "{\"type\":\"update_fw\",\"url\":\"u\",\"fw_info\":\"%s\","
+                 "\"encoding\":\"patch\",\"base\":\"%s\"}",
+                 fw_info, bad[index]);
+        CHECK_EQ_INT(parse(json), CELLOTA_IMAGE_REQUEST_BAD_BASE);
+    }
+    /* An encoded fw_info still needs whole blocks and room for a stream. */
+    memcpy(fw_info + 24, "50000000", 8); /* 80 bytes */
+    snprintf(json, sizeof(json),
+             "{\"type\":\"update_fw\",\"url\":\"u\",\"fw_info\":\"%s\","
+             "\"encoding\":\"compressed\"}",
+             fw_info);
+    CHECK_EQ_INT(parse(json), CELLOTA_IMAGE_FW_INFO_SIZES);
+}
+
+/* Parses `json` and checks its digest is the SHA-256 of `canonical`. */
+static void check_canonical(const char *json, const char *canonical)
+{
+    uint8_t digest[32], expected[32];
+    CHECK_EQ_INT(parse(json), CELLOTA_OK);
+    CHECK_EQ_INT(cellota_request_digest(&request, digest), CELLOTA_OK);
+    mbedtls_sha256_ret((const unsigned char *)canonical, strlen(canonical), expected, 0);
+    CHECK_EQ_MEM(digest, expected, 32);
+}
+
+/* The one v2: encoding, base, device and wrapped_key follow id's line, in that order, each its
+ * value or empty, whenever any of them is present. */
+static void test_v2_canonical_bytes(void)
+{
+    char fw_info[CELLOTA_FW_INFO_HEX_LENGTH + 1], wrapped[2 * CELLOTA_WRAPPED_KEY_SIZE + 1];
+    char json[2048], canonical[2048];
+    static const char base[] =
+        "294196:c3a35aac165c75ac5cfb2938ce1253258b9602ab51c128cd3b28dddc85a75431";
+    size_t index;
+
+    for (index = 0; index < 2 * CELLOTA_WRAPPED_KEY_SIZE; index++)
+        wrapped[index] = "0123456789abcdef"[(index * 7) % 16];
+    wrapped[2 * CELLOTA_WRAPPED_KEY_SIZE] = '\0';
+    memcpy(fw_info, SEED_FW_INFO, sizeof(fw_info));
+    memcpy(fw_info + 24, "00100000", 8); /* a 4096-byte stream: an encoded image's sizes */
+
+    /* all four, the members in another order than the lines */
+    snprintf(json, sizeof(json),
+             "{\"wrapped_key\":\"%s\",\"device\":\"dev-7\",\"base\":\"%s\","
+             "\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\","
+             "\"version\":\"1.2.3\",\"id\":\"c9\",\"encoding\":\"patch\"}",
+             wrapped, base, fw_info);
+    snprintf(canonical, sizeof(canonical),
+             "cellota-request-v2\nupdate_fw\nhttp://h/i\n\n%s\n1.2.3\nc9\npatch\n%s\ndev-7\n%s\n",
+             fw_info, base, wrapped);
+    check_canonical(json, canonical);
+
+    /* device alone: v2 with empty encoding, base and wrapped_key lines */
+    snprintf(json, sizeof(json),
+             "{\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\","
+             "\"device\":\"dev-7\"}",
+             SEED_FW_INFO);
+    snprintf(canonical, sizeof(canonical),
+             "cellota-request-v2\nupdate_fw\nhttp://h/i\n\n%s\n\n\n\n\ndev-7\n\n", SEED_FW_INFO);
+    check_canonical(json, canonical);
+
+    /* a wrapped key alone, with a compressed image */
+    snprintf(json, sizeof(json),
+             "{\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\","
+             "\"encoding\":\"compressed\",\"wrapped_key\":\"%s\"}",
+             fw_info, wrapped);
+    snprintf(canonical, sizeof(canonical),
+             "cellota-request-v2\nupdate_fw\nhttp://h/i\n\n%s\n\n\ncompressed\n\n\n%s\n", fw_info,
+             wrapped);
+    check_canonical(json, canonical);
+
+    /* empty device and encoding are absent ones: v1 */
+    snprintf(json, sizeof(json),
+             "{\"type\":\"update_fw\",\"url\":\"http://h/i\",\"fw_info\":\"%s\","
+             "\"device\":\"\",\"encoding\":\"\"}",
+             SEED_FW_INFO);
+    snprintf(canonical, sizeof(canonical), "cellota-request-v1\nupdate_fw\nhttp://h/i\n\n%s\n\n\n",
+             SEED_FW_INFO);
+    check_canonical(json, canonical);
+}
+
 int main(void)
 {
     RUN(test_seed_request);
     RUN(test_cellota_fields);
     RUN(test_errors);
     RUN(test_digest);
+    RUN(test_encoded_requests);
+    RUN(test_v2_canonical_bytes);
     return test_summary();
 }
