@@ -48,6 +48,10 @@ static inline void server_start(test_server *server)
     for (index = 0; index < SERVER_CLIENTS; index++)
         server->clients[index] = -1;
     server->listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (server->listener < 0) {
+        fprintf(stderr, "test server: socket: %s\n", strerror(errno));
+        exit(2);
+    }
     setsockopt(server->listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     memset(&address, 0, sizeof(address));
     address.sin_family = AF_INET;
@@ -64,7 +68,9 @@ static inline void server_start(test_server *server)
 static inline void server_poll(test_server *server)
 {
     int index, client;
-    if (!server || server->listener <= 0)
+    /* 0 is a descriptor like any other: a test started with stdin closed gets it for the
+     * listener, and skipping it left every client unanswered. Only -1 means stopped. */
+    if (!server || server->listener < 0)
         return;
     while ((client = accept4(server->listener, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
         for (index = 0; index < SERVER_CLIENTS && server->clients[index] >= 0; index++)
