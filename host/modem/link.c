@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -279,6 +280,19 @@ static bool register_link(modem_emulator *emulator, modem_link *link)
     return true;
 }
 
+/* RFC 6761 6.4: a name under "invalid." never resolves, and resolvers should say so at once
+ * instead of asking a DNS server. The C library does ask (and where the network is closed the
+ * question may wait seconds for no answer), so the modem answers these itself: a test can
+ * provoke a DNS failure without depending on a DNS server. */
+static bool reserved_invalid(const char *host)
+{
+    size_t length = strlen(host);
+    if (length && host[length - 1] == '.')
+        length--;
+    return (length == 7 && strncasecmp(host, "invalid", 7) == 0) ||
+           (length > 8 && strncasecmp(host + length - 8, ".invalid", 8) == 0);
+}
+
 static bool resolve(const char *host, uint16_t port, struct sockaddr_storage *address,
                     socklen_t *length)
 {
@@ -299,8 +313,10 @@ static bool resolve(const char *host, uint16_t port, struct sockaddr_storage *ad
         *length = sizeof(*ipv6);
         return true;
     }
-    /* A name: getaddrinfo may block on a real DNS server; tests use addresses or "localhost",
-     * which /etc/hosts answers at once. */
+    if (reserved_invalid(host))
+        return false;
+    /* A name: getaddrinfo may block on a real DNS server; tests use addresses, "localhost"
+     * (which /etc/hosts answers at once) or names under "invalid." (above). */
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

@@ -13,8 +13,11 @@
  * A cork is only a hint about segment boundaries -- the bytes and their order are the same
  * without it -- so this definition, found by the dynamic linker before the C library's, answers
  * every TCP_CORK request with success and leaves the socket as it is. Every other option goes
- * to the kernel unchanged. It is linked into any program that links cellota_images (CMake asks
- * the linker for the symbol), so cellota-server, the harness and the tests all get it.
+ * to the kernel unchanged. It is its own library, cellota_tcp_cork, linked only into the
+ * programs that serve images (cellota-server, cellota-images-harness) and test_server_images,
+ * which checks it (CMake asks the linker for the symbol). Not into cellota_images, which every
+ * test links: replacing setsockopt there changed it in the modem emulator's tests and every
+ * other program that never serves an image.
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>

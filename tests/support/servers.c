@@ -150,6 +150,25 @@ uint16_t test_free_port(void)
     return port;
 }
 
+uint16_t test_refusing_port(int *holder)
+{
+    struct sockaddr_in address;
+    socklen_t length = sizeof(address);
+    *holder = socket(AF_INET, SOCK_STREAM, 0);
+    if (*holder < 0)
+        return 0;
+    memset(&address, 0, sizeof(address));
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(*holder, (struct sockaddr *)&address, sizeof(address)) != 0 ||
+        getsockname(*holder, (struct sockaddr *)&address, &length) != 0) {
+        close(*holder);
+        *holder = -1;
+        return 0;
+    }
+    return ntohs(address.sin_port);
+}
+
 static bool port_accepts(uint16_t port)
 {
     struct sockaddr_in address;
@@ -284,6 +303,22 @@ static void print_log(const test_server *server)
     free(text);
 }
 
+/* Whether what accepts on the port is the server started here, not another test's that took
+ * the free port first (nginx retries a busy port for seconds before it gives up and exits):
+ * nginx writes its pid file only after it has bound its port. */
+static bool listening_is_ours(const test_server *server)
+{
+    char path[300], *text;
+    bool ours;
+    if (strcmp(server->kind, "nginx") != 0)
+        return true;
+    snprintf(path, sizeof(path), "%s/nginx.pid", server->directory);
+    text = read_file(path);
+    ours = text && atol(text) == (long)server->pid;
+    free(text);
+    return ours;
+}
+
 /* Starts the prepared server and waits until its port accepts connections. */
 static int launch(test_server *server, char *const argv[])
 {
@@ -302,7 +337,7 @@ static int launch(test_server *server, char *const argv[])
             print_log(server);
             return -1;
         }
-        if (port_accepts(server->port))
+        if (port_accepts(server->port) && listening_is_ours(server))
             return 0;
         test_sleep_ms(10);
     }

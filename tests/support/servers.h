@@ -35,6 +35,11 @@ typedef struct test_server {
 /* A TCP port on 127.0.0.1 that was free a moment ago. 0 on failure. */
 uint16_t test_free_port(void);
 
+/* A TCP port on 127.0.0.1 that refuses connections for as long as *holder stays open: a socket
+ * bound to it that does not listen, so no other process can take it meanwhile (a port from
+ * test_free_port can be, by a server another test starts). Close *holder after. 0 on failure. */
+uint16_t test_refusing_port(int *holder);
+
 /*
  * nginx serving the files under `root` on a free port, HTTP/1.1 with keep-alive, Range and
  * ETag as it does by default. `extra` (may be NULL) is inserted in the server block:

@@ -18,10 +18,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define SERVER_CLIENTS 8
+#define MODEM_LINKS_FOR_HARNESS 32 /* MODEM_LINKS_LIMIT: every socket of one emulator */
 
 typedef struct test_server {
     int listener;
@@ -29,11 +32,12 @@ typedef struct test_server {
     const uint8_t *payload; /* sent to every client */
     size_t payload_length;
     bool wait_for_request; /* send only after the client sent something */
-    bool close_after;      /* close once the payload is out */
+    bool close_after;      /* close once the payload is out (and has reached the client) */
     bool echo;             /* send back what the client sends */
     int clients[SERVER_CLIENTS];
     size_t sent[SERVER_CLIENTS];
     bool heard[SERVER_CLIENTS];
+    bool finishing[SERVER_CLIENTS]; /* close_after: payload delivered, FIN sent (shutdown) */
     char received[8192]; /* what clients sent, all together */
     size_t received_length;
     int accepted;
@@ -48,6 +52,10 @@ static inline void server_start(test_server *server)
     for (index = 0; index < SERVER_CLIENTS; index++)
         server->clients[index] = -1;
     server->listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (server->listener < 0) {
+        fprintf(stderr, "test server: socket: %s\n", strerror(errno));
+        exit(2);
+    }
     setsockopt(server->listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     memset(&address, 0, sizeof(address));
     address.sin_family = AF_INET;
@@ -64,7 +72,9 @@ static inline void server_start(test_server *server)
 static inline void server_poll(test_server *server)
 {
     int index, client;
-    if (!server || server->listener <= 0)
+    /* 0 is a descriptor like any other: a test started with stdin closed gets it for the
+     * listener, and skipping it left every client unanswered. Only -1 means stopped. */
+    if (!server || server->listener < 0)
         return;
     while ((client = accept4(server->listener, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
         for (index = 0; index < SERVER_CLIENTS && server->clients[index] >= 0; index++)
@@ -76,6 +86,7 @@ static inline void server_poll(test_server *server)
         server->clients[index] = client;
         server->sent[index] = 0;
         server->heard[index] = false;
+        server->finishing[index] = false;
         server->accepted++;
     }
     for (index = 0; index < SERVER_CLIENTS; index++) {
@@ -92,11 +103,13 @@ static inline void server_poll(test_server *server)
             if (server->echo)
                 send(server->clients[index], buffer, (size_t)count, MSG_NOSIGNAL);
         }
-        if (count == 0 && !server->payload) {
+        if (count == 0 && (!server->payload || server->finishing[index])) {
             close(server->clients[index]);
             server->clients[index] = -1;
             continue;
         }
+        if (server->finishing[index])
+            continue;
         if (server->payload && (!server->wait_for_request || server->heard[index])) {
             while (server->sent[index] < server->payload_length) {
                 ssize_t written =
@@ -107,8 +120,16 @@ static inline void server_poll(test_server *server)
                 server->sent[index] += (size_t)written;
             }
             if (server->close_after && server->sent[index] == server->payload_length) {
-                close(server->clients[index]);
-                server->clients[index] = -1;
+                /* Not close() at once: a closed socket's unacknowledged bytes and its FIN are
+                 * out of the harness's sight (harness_settle), and on a slow kernel virtual
+                 * seconds passed before they landed. So the end is sent once every byte is
+                 * acknowledged, and the socket is closed when the client closes its side. */
+                int unacknowledged = 0;
+                if (ioctl(server->clients[index], TIOCOUTQ, &unacknowledged) == 0 &&
+                    unacknowledged == 0) {
+                    shutdown(server->clients[index], SHUT_WR);
+                    server->finishing[index] = true;
+                }
             }
         }
     }
@@ -195,10 +216,132 @@ static inline void harness_collect(harness *h)
     h->errors += modem_emulator_uart_take_errors(h->emulator);
 }
 
+/* ---- keeping virtual time behind the kernel
+ *
+ * Virtual time runs about 150 times faster than real time here (5000 ms in ~30 ms), but the
+ * bytes between the emulator's sockets and the test server cross a real kernel, which takes
+ * real time: on this sandbox's network stack (gVisor, /etc/hosts names it runsc) loopback
+ * segments and handshakes are handed over asynchronously, and under load that takes tens of
+ * milliseconds. Virtual seconds then passed with the bytes still on their way, and a test's
+ * "within 5000 ms" really meant "within 30-150 ms of real time, whatever the machine's load".
+ * So before each virtual millisecond the harness waits (in real time, bounded) until nothing
+ * is in flight between two sockets of this process: a connect not yet answered, or bytes one
+ * socket sent (not yet acknowledged) that its peer here has not received. A peer that is full
+ * holds bytes, so a sender blocked by flow control does not count as in flight. */
+
+#define HARNESS_SETTLE_MS 2000 /* a kernel that takes longer is broken, not slow */
+
+typedef struct harness_socket {
+    int fd;
+    struct sockaddr_storage local, remote;
+    bool connected;
+    bool finishing; /* the test server sent its FIN */
+} harness_socket;
+
+static inline bool harness_same_address(const struct sockaddr_storage *a,
+                                        const struct sockaddr_storage *b)
+{
+    const struct sockaddr_in *x = (const struct sockaddr_in *)a, *y = (const struct sockaddr_in *)b;
+    return a->ss_family == AF_INET && b->ss_family == AF_INET && x->sin_port == y->sin_port &&
+           x->sin_addr.s_addr == y->sin_addr.s_addr;
+}
+
+static inline size_t harness_sockets(const harness *h, harness_socket *sockets, size_t capacity)
+{
+    struct pollfd fds[MODEM_LINKS_FOR_HARNESS];
+    size_t count = 0, index, links = modem_emulator_poll_fds(h->emulator, fds,
+                                                              MODEM_LINKS_FOR_HARNESS);
+    int fd;
+    for (index = 0; index < links + SERVER_CLIENTS && count < capacity; index++) {
+        socklen_t length = sizeof(sockets[count].local);
+        if (index < links)
+            fd = fds[index].fd;
+        else if (h->server && h->server->listener >= 0)
+            fd = h->server->clients[index - links];
+        else
+            continue;
+        if (fd < 0)
+            continue;
+        memset(&sockets[count], 0, sizeof(sockets[count]));
+        sockets[count].fd = fd;
+        getsockname(fd, (struct sockaddr *)&sockets[count].local, &length);
+        length = sizeof(sockets[count].remote);
+        sockets[count].connected =
+            getpeername(fd, (struct sockaddr *)&sockets[count].remote, &length) == 0;
+        sockets[count].finishing = index >= links && h->server->finishing[index - links];
+        count++;
+    }
+    return count;
+}
+
+/* Something in flight: fills `wait` with what will change when it lands. */
+static inline bool harness_in_flight(const harness *h, struct pollfd *wait)
+{
+    harness_socket sockets[MODEM_LINKS_FOR_HARNESS + SERVER_CLIENTS];
+    struct sockaddr_storage listener;
+    socklen_t length = sizeof(listener);
+    size_t count = harness_sockets(h, sockets, sizeof(sockets) / sizeof(sockets[0])), index, peer;
+    bool have_listener = h->server && h->server->listener >= 0 &&
+                         getsockname(h->server->listener, (struct sockaddr *)&listener, &length) == 0;
+    for (index = 0; index < count; index++) {
+        int unacknowledged = 0, held = 0;
+        struct pollfd probe = {sockets[index].fd, POLLOUT, 0};
+        if (!sockets[index].connected) {
+            /* a connect on its way (or its refusal): the socket becomes writable or failed */
+            if (poll(&probe, 1, 0) == 0) {
+                *wait = probe;
+                return true;
+            }
+            continue;
+        }
+        for (peer = 0; peer < count; peer++)
+            if (harness_same_address(&sockets[peer].local, &sockets[index].remote))
+                break;
+        if (sockets[index].finishing && peer < count) {
+            /* the server's FIN: on its way until the peer sees the end of the stream */
+            struct pollfd end = {sockets[peer].fd, POLLRDHUP, 0};
+            if (poll(&end, 1, 0) == 0) {
+                *wait = end;
+                return true;
+            }
+            continue;
+        }
+        if (ioctl(sockets[index].fd, TIOCOUTQ, &unacknowledged) != 0 || unacknowledged == 0)
+            continue;
+        if (peer < count) {
+            if (ioctl(sockets[peer].fd, FIONREAD, &held) == 0 && held == 0) {
+                *wait = (struct pollfd){sockets[peer].fd, POLLIN, 0};
+                return true;
+            }
+        } else if (have_listener && harness_same_address(&listener, &sockets[index].remote)) {
+            /* sent to the test server before it accepted: wait for the accept */
+            struct pollfd pending = {h->server->listener, POLLIN, 0};
+            if (poll(&pending, 1, 0) == 0) {
+                *wait = pending;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static inline void harness_settle(const harness *h)
+{
+    struct pollfd wait;
+    int waited = 0;
+    while (waited < HARNESS_SETTLE_MS && harness_in_flight(h, &wait)) {
+        /* ready yet still counted in flight (a peer at its end of stream): nothing to wait for */
+        if (poll(&wait, 1, 1) > 0)
+            return;
+        waited++;
+    }
+}
+
 static inline void harness_advance(harness *h, uint64_t milliseconds)
 {
     uint64_t end = h->now + milliseconds;
     while (h->now < end) {
+        harness_settle(h);
         h->now++;
         server_poll(h->server);
         modem_emulator_poll(h->emulator, h->now);

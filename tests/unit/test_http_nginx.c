@@ -13,6 +13,7 @@
 #include "support/servers.h"
 
 #include <mbedtls/sha256.h>
+#include <unistd.h>
 
 #define FILE_SIZE (512u * 1024u)
 
@@ -287,12 +288,15 @@ static void test_connection_failures(void)
     static sink target;
     cellota_http_request request;
     char url[64];
+    int holder;
     client_begin(&setup, 256);
     request = request_for("/", &target);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%u/", test_free_port());
+    /* held, not merely free: another test's server could take a free port before the connect */
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/", test_refusing_port(&holder));
     request.url = url;
     sink_begin(&target);
     CHECK_EQ_INT(run(&setup, &request), CELLOTA_SOCKET_REFUSED);
+    close(holder);
     snprintf(url, sizeof(url), "https://127.0.0.1:%u/", web.port);
     CHECK_EQ_INT(run(&setup, &request), CELLOTA_NET_SOCKET_TLS_UNSUPPORTED);
     /* A name, resolved locally. */
