@@ -1385,6 +1385,22 @@ void modem_emulator_poll(modem_emulator *emulator, uint64_t now_ms)
     }
 }
 
+void modem_emulator_reset(modem_emulator *emulator)
+{
+    if (emulator->power == POWER_OFF)
+        return;
+    emulator->stats.fault_resets++;
+    emulator_note(emulator, "fault: reset");
+    emulator_reboot(emulator, false);
+}
+
+void modem_emulator_drop_connections(modem_emulator *emulator)
+{
+    int index;
+    for (index = 0; index < emulator->link_count; index++)
+        link_break(emulator, emulator->links[index]);
+}
+
 uint64_t modem_emulator_next_event_ms(const modem_emulator *emulator)
 {
     uint64_t next = internal_next_us(emulator), candidate;
