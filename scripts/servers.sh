@@ -21,6 +21,7 @@ random_port() {
 }
 
 # start_nginx ROOT STATE_DIR [EXTRA_SERVER_CONFIG]: nginx serving ROOT; sets nginx_port.
+# NGINX_WORKER_CONNECTIONS (default 256) raises its connection limit for a fleet.
 start_nginx() {
     root=$1
     state=$2/nginx
@@ -35,7 +36,7 @@ daemon on;
 pid $state/nginx.pid;
 error_log $state/error.log;
 worker_processes 1;
-events { worker_connections 256; }
+events { worker_connections ${NGINX_WORKER_CONNECTIONS:-256}; }
 http {
     access_log $state/access.log;
     client_body_temp_path $state/body;

@@ -237,14 +237,21 @@ static void restart(fleet_device *device)
     }
 }
 
-static bool socket_holds_bytes(const fleet_device *device)
+/* What moves when any part of the device did something: the line in both directions, the
+ * sockets' buffers and states, the image offset. */
+static uint64_t activity(const fleet_device *device)
 {
+    modem_emulator_stats stats;
+    uint64_t sum;
     unsigned index;
-    for (index = 0; index < 2; index++)
-        if (device->sockets[index].receive_end != device->sockets[index].receive_start &&
-            device->sockets[index].state == CELLOTA_SOCKET_STATE_OPEN)
-            return true;
-    return false;
+    modem_emulator_get_stats(device->emulator, &stats);
+    sum = stats.bytes_to_device * 3 + stats.bytes_from_device * 5 + device->agent.report.offset;
+    for (index = 0; index < 2; index++) {
+        const cellota_modem_socket *socket = &device->sockets[index];
+        sum = sum * 31 + socket->receive_start + socket->receive_end * 7u +
+              socket->send_length * 11u + socket->state * 13u;
+    }
+    return sum;
 }
 
 void fleet_device_service(fleet_device *device)
@@ -252,11 +259,12 @@ void fleet_device_service(fleet_device *device)
     unsigned same_instant;
     if (device->stopped)
         return;
+    /* A device polls its code continuously: whatever one part did at this instant (the line
+     * delivered bytes, the agent took a socket's bytes, the driver sent a command) the others
+     * see at this instant, not at the next event. */
     for (same_instant = 0; same_instant < SAME_INSTANT_LIMIT; same_instant++) {
-        modem_emulator_stats before, after;
-        int result;
-        modem_emulator_get_stats(device->emulator, &before);
-        result = cellota_agent_poll(&device->agent, (uint32_t)device->now);
+        uint64_t before = activity(device);
+        int result = cellota_agent_poll(&device->agent, (uint32_t)device->now);
         if (device->rebooted) {
             restart(device);
             if (device->stopped)
@@ -276,10 +284,7 @@ void fleet_device_service(fleet_device *device)
             return;
         }
         modem_emulator_poll(device->emulator, device->now);
-        modem_emulator_get_stats(device->emulator, &after);
-        /* Bytes the line delivered at this instant are read at this instant; bytes a socket
-         * holds are taken by the application before time moves on. */
-        if (after.bytes_to_device == before.bytes_to_device && !socket_holds_bytes(device))
+        if (activity(device) == before)
             break;
     }
     if (device->fault_due && !device->fault_done) {

@@ -201,6 +201,11 @@ void fleet_loop_add(fleet_loop *loop, fleet_device *device)
     make_ready(loop, device);
 }
 
+void fleet_loop_wake(fleet_loop *loop, fleet_device *device)
+{
+    unpark(loop, device, fleet_real_ms());
+}
+
 void fleet_loop_remove(fleet_loop *loop, fleet_device *device)
 {
     arm(loop, device, NULL, 0);

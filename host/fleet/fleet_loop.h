@@ -57,6 +57,9 @@ void fleet_loop_add(fleet_loop *loop, fleet_device *device);
  * Returns the number of services done. */
 size_t fleet_loop_run_once(fleet_loop *loop, int wait_ms);
 
+/* Runs a parked device at once (its owner changed something: asked it to stop). */
+void fleet_loop_wake(fleet_loop *loop, fleet_device *device);
+
 /* Stops watching a device that is about to be destroyed. */
 void fleet_loop_remove(fleet_loop *loop, fleet_device *device);
 

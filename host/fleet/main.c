@@ -553,8 +553,10 @@ int main(int argc, char **argv)
                 stopping = true;
                 stop_deadline = now + 15000;
                 seconds = (double)(now - started_ms) / 1000.0;
-                for (index = 0; index < f.started; index++)
+                for (index = 0; index < f.started; index++) {
                     fleet_device_stop(&f.devices[index]);
+                    fleet_loop_wake(&f.loop, &f.devices[index]);
+                }
             }
         } else {
             uint32_t index, running = 0;

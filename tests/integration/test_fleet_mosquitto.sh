@@ -4,14 +4,15 @@
 # the image from nginx, installs it through its bootloader, reboots and confirms. Checked twice:
 # by the fleet's own count and by what the broker carried -- every device's last status on
 # cellota/<id>/status says "confirmed" on the new version.
-# FLEET_DEVICES (default 200) and FLEET_FAULTS (default 0.3) change the size and the fault rate.
+# FLEET_DEVICES (default 200), FLEET_FAULTS (default 0.3) and FLEET_IMAGE_SIZE (bytes, default
+# 65536) change the size of the fleet, the fault rate and the image.
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
 
 devices=${FLEET_DEVICES:-200}
 faults=${FLEET_FAULTS:-0.3}
 work=$lib_scratch
 mkdir -p "$work/www"
-head -c 65536 /dev/urandom >"$work/firmware.bin"
+head -c "${FLEET_IMAGE_SIZE:-65536}" /dev/urandom >"$work/firmware.bin"
 
 lib_start_nginx "$work/www"
 lib_start_mosquitto
