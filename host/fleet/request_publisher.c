@@ -20,7 +20,9 @@ static void on_connect(struct mosquitto *client, void *user, int result)
         return;
     }
     publisher->connected = true;
-    mosquitto_subscribe(client, NULL, "cellota/+/online", 1);
+    /* QoS 0: a burst of 50,000 "online" messages must not wait in the broker's per-client
+     * queue of QoS 1 messages (max_queued_messages), which drops what does not fit. */
+    mosquitto_subscribe(client, NULL, "cellota/+/online", 0);
 }
 
 static void on_subscribe(struct mosquitto *client, void *user, int mid, int count,
@@ -55,6 +57,22 @@ static void on_message(struct mosquitto *client, void *user,
     else if (!online && publisher->online[index])
         publisher->online_count--;
     publisher->online[index] = online;
+    if (online && !publisher->sent[index]) {
+        publisher->sent[index] = 1;
+        publisher->due[(publisher->due_head + publisher->due_count++) % publisher->devices] =
+            (uint32_t)index;
+    }
+}
+
+void request_publisher_send_rest(request_publisher *publisher)
+{
+    uint32_t index;
+    for (index = 0; index < publisher->devices; index++) {
+        if (publisher->sent[index])
+            continue;
+        publisher->sent[index] = 1;
+        publisher->due[(publisher->due_head + publisher->due_count++) % publisher->devices] = index;
+    }
 }
 
 int request_publisher_start(request_publisher *publisher, const char *host, uint16_t port,
@@ -68,10 +86,13 @@ int request_publisher_start(request_publisher *publisher, const char *host, uint
     publisher->prefix = prefix;
     publisher->devices = devices;
     publisher->online = calloc(devices ? devices : 1, 1);
+    publisher->sent = calloc(devices ? devices : 1, 1);
+    publisher->due = calloc(devices ? devices : 1, sizeof(*publisher->due));
     publisher->payload = malloc(length + 1);
     snprintf(client_id, sizeof(client_id), "cellota-fleet-publisher-%ld", (long)getpid());
     publisher->client = mosquitto_new(client_id, true, publisher);
-    if (!publisher->online || !publisher->payload || !publisher->client) {
+    if (!publisher->online || !publisher->sent || !publisher->due || !publisher->payload ||
+        !publisher->client) {
         fprintf(stderr, "cellota-fleet: publisher: out of memory\n");
         request_publisher_stop(publisher);
         return -1;
@@ -119,15 +140,16 @@ int request_publisher_poll(request_publisher *publisher)
     }
     if ((result = mosquitto_loop_misc(publisher->client)) != MOSQ_ERR_SUCCESS)
         return lost(result);
-    if (!publisher->subscribed || publisher->online_count < publisher->devices)
-        return 0;
-    while (publisher->published < publisher->devices && count++ < PUBLISH_BATCH) {
+    while (publisher->due_count && count++ < PUBLISH_BATCH) {
         char topic[96];
+        uint32_t index = publisher->due[publisher->due_head];
         snprintf(topic, sizeof(topic), "cellota/%s%05u/update", publisher->prefix,
-                 (unsigned)publisher->published);
+                 (unsigned)index);
         if (mosquitto_publish(publisher->client, NULL, topic, (int)publisher->payload_length,
                               publisher->payload, 1, false) != MOSQ_ERR_SUCCESS)
             break;
+        publisher->due_head = (publisher->due_head + 1) % publisher->devices;
+        publisher->due_count--;
         publisher->published++;
     }
     return 0;
@@ -140,6 +162,8 @@ void request_publisher_stop(request_publisher *publisher)
         mosquitto_destroy(publisher->client);
     }
     free(publisher->online);
+    free(publisher->sent);
+    free(publisher->due);
     free(publisher->payload);
     memset(publisher, 0, sizeof(*publisher));
     mosquitto_lib_cleanup();

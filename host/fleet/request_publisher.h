@@ -1,8 +1,8 @@
 /*
  * cellota-fleet without a server: a publisher that plays the server's MQTT part for a test. It
- * watches cellota/+/online and, once every device of the fleet has said "online", publishes one
- * update request (an ota.json made by `cellota pack`) to each device's cellota/<id>/update with
- * QoS 1, as cellota-server does for a campaign. It is a separate MQTT client (libmosquitto), so
+ * watches cellota/+/online and, as each device of the fleet says "online", publishes one update
+ * request (an ota.json made by `cellota pack`) to its cellota/<id>/update with QoS 1, as
+ * cellota-server does for a campaign. It is a separate MQTT client (libmosquitto), so
  * what the devices receive went through the broker like any request.
  *
  * Driven from the fleet's loop without blocking: request_publisher_poll() does its network work
@@ -23,7 +23,9 @@ typedef struct request_publisher {
     size_t payload_length;
     const char *prefix; /* device ids: prefix + 5 digits */
     uint32_t devices;
-    uint8_t *online; /* by device index */
+    uint8_t *online, *sent; /* by device index */
+    uint32_t *due;           /* indices online and not sent yet, in order */
+    uint32_t due_count, due_head;
     uint32_t online_count;
     uint32_t published;
     bool connected, subscribed;
@@ -35,9 +37,13 @@ int request_publisher_start(request_publisher *publisher, const char *host, uint
                             const char *payload, size_t length, const char *prefix,
                             uint32_t devices);
 
-/* Network work; publishes once every device is online. -1 when the connection is lost for
- * good, else 0. */
+/* Network work, and the requests of devices that came online. -1 when the connection is lost,
+ * else 0. */
 int request_publisher_poll(request_publisher *publisher);
+
+/* Sends the request to every device not sent one yet, online or not (the broker keeps it for a
+ * device with a session): for devices whose "online" the publisher missed. */
+void request_publisher_send_rest(request_publisher *publisher);
 
 void request_publisher_stop(request_publisher *publisher);
 

@@ -306,7 +306,16 @@ int shared_flash_write(void *context, uint32_t address, const void *data, size_t
             return CELLOTA_FLASH_WRITE_FAILED;
         if (take > length)
             take = length;
-        for (i = 0; i < take; i++)
+        /* programming only clears bits (0xFF-erased flash) or only sets them; eight bytes at
+         * a time (write units are multiples of them or smaller than a word) */
+        for (i = 0; i + 8 <= take; i += 8) {
+            uint64_t now, with;
+            memcpy(&now, page->data + within + i, 8);
+            memcpy(&with, bytes + i, 8);
+            now = clears ? now & with : now | with;
+            memcpy(page->data + within + i, &now, 8);
+        }
+        for (; i < take; i++)
             page->data[within + i] =
                 clears ? page->data[within + i] & bytes[i] : page->data[within + i] | bytes[i];
         for (i = within / write_size; i < (within + take) / write_size; i++)

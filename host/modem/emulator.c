@@ -282,6 +282,15 @@ static void advance_output_line(modem_emulator *emulator)
         ring_pop(&emulator->out, chunk, take);
         count -= take;
         log_bytes(emulator, MODEM_LOG_TO_DEVICE, chunk, take);
+        if (emulator->options.drop_rate <= 0.0 && emulator->options.corrupt_rate <= 0.0) {
+            /* No line faults: the chunk in one piece, as the loop below would (once the
+             * device's buffer is full every further byte is an overrun). */
+            size_t pushed = ring_push(&emulator->device_rx, chunk, take);
+            emulator->stats.bytes_to_device += pushed;
+            emulator->stats.device_overruns += take - pushed;
+            emulator->device_errors += (uint32_t)(take - pushed);
+            continue;
+        }
         for (index = 0; index < take; index++) {
             uint8_t byte = chunk[index];
             bool flagged;

@@ -1,0 +1,170 @@
+#!/bin/sh
+# make bench-fleet: one campaign of a 512 KiB image to 50,000 simulated devices, end to end, on
+# this machine -- the real broker (mosquitto), the real server when it is built
+# (cellota-server: the release uploaded, a campaign to every device, requests published by the
+# server, status counted by it), and cellota-fleet running every device. Without cellota-server
+# in the bin folder, nginx serves the image and cellota-fleet publishes the request itself
+# (--request), so the devices' side can be measured on its own.
+#
+# Ends with one line for scripts:
+#   fleet: devices=N confirmed=N wall_s=S server_rss_mb=M nginx_ratio=R
+# server_rss_mb is the server's peak resident memory (n/a without the server); nginx_ratio comes
+# from bench/images.sh (the server's image download path beside nginx) when it exists.
+#
+# Environment: FLEET_DEVICES (50000), FLEET_IMAGE_SIZE (524288), FLEET_FAULTS (0),
+# FLEET_TIMEOUT (3600 s), FLEET_PROFILE=1 records the fleet with perf (perf.data kept),
+# KEEP_SCRATCH=1 keeps the scratch folder (logs, summary).
+set -eu
+bin=$(cd "${1:-build/bin}" && pwd)
+source_dir=$(cd "$(dirname "$0")/.." && pwd)
+devices=${FLEET_DEVICES:-50000}
+image_size=${FLEET_IMAGE_SIZE:-524288}
+faults=${FLEET_FAULTS:-0}
+timeout_s=${FLEET_TIMEOUT:-3600}
+
+# Every device holds an MQTT connection and, while it downloads, an HTTP one; the broker and the
+# server hold the other ends. Raised here for everything this script starts.
+ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/cellota-fleet-bench.XXXXXX")
+chmod 755 "$scratch"
+pids=""
+cleanup() {
+    for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+    if [ -f "$scratch/nginx/nginx.pid" ]; then kill "$(cat "$scratch/nginx/nginx.pid")" 2>/dev/null || true; fi
+    if [ -z "${KEEP_SCRATCH:-}" ]; then rm -rf "$scratch"; else echo "kept $scratch" >&2; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+. "$source_dir/scripts/servers.sh"
+
+# --- the broker: many connections, logging only what goes wrong -------------------------------
+mkdir -p "$scratch/mosquitto"
+chmod 1777 "$scratch/mosquitto"
+mqtt_port=$(random_port fleet)
+cat >"$scratch/mosquitto/mosquitto.conf" <<CONF
+listener $mqtt_port 127.0.0.1
+allow_anonymous true
+persistence false
+max_connections -1
+# the server takes every status with QoS 1: queue them all, many in flight at once
+max_queued_messages 1000000
+max_inflight_messages 1000
+set_tcp_nodelay true
+log_dest file $scratch/mosquitto/mosquitto.log
+log_type error
+log_type warning
+CONF
+/usr/sbin/mosquitto -c "$scratch/mosquitto/mosquitto.conf" >/dev/null 2>&1 &
+mosquitto_pid=$!
+pids="$pids $mosquitto_pid"
+sleep 0.5
+kill -0 "$mosquitto_pid" || { echo "bench-fleet: mosquitto did not start" >&2; cat "$scratch/mosquitto/mosquitto.log" >&2; exit 1; }
+
+head -c "$image_size" /dev/urandom >"$scratch/firmware.bin"
+server_pid=""
+if [ -x "$bin/cellota-server" ]; then
+    # --- the server: release, campaign, requests over MQTT, status counted ----------------------
+    http_port=$(random_port server)
+    server_url=http://127.0.0.1:$http_port
+    mkdir -p "$scratch/store"
+    CELLOTA_TOKEN=bench-fleet-token "$bin/cellota-server" --http "127.0.0.1:$http_port" \
+        --mqtt "127.0.0.1:$mqtt_port" --store "$scratch/store" >"$scratch/server.log" 2>&1 &
+    server_pid=$!
+    pids="$pids $server_pid"
+    tries=0
+    until curl -sf "$server_url/metrics" >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        [ $tries -lt 100 ] || { echo "bench-fleet: the server did not start" >&2; cat "$scratch/server.log" >&2; exit 1; }
+        sleep 0.1
+    done
+    curl -sf -H "Authorization: Bearer bench-fleet-token" -H "Content-Type: application/octet-stream" \
+        --data-binary "@$scratch/firmware.bin" \
+        "$server_url/api/releases?version=1.0.0&load_address=0" >"$scratch/release.json"
+    fleet_mode="--expect 1.0.0"
+else
+    # --- without the server: nginx serves the image, the fleet publishes the request ------------
+    mkdir -p "$scratch/www" "$scratch/nginx"
+    nginx_port=$(random_port nginx)
+    cat >"$scratch/nginx/nginx.conf" <<CONF
+daemon on;
+pid $scratch/nginx/nginx.pid;
+error_log $scratch/nginx/error.log;
+worker_processes 1;
+worker_rlimit_nofile 200000;
+events { worker_connections 100000; }
+http {
+    access_log off;
+    client_body_temp_path $scratch/nginx/body;
+    proxy_temp_path $scratch/nginx/proxy;
+    fastcgi_temp_path $scratch/nginx/fastcgi;
+    uwsgi_temp_path $scratch/nginx/uwsgi;
+    scgi_temp_path $scratch/nginx/scgi;
+    sendfile on;
+    server { listen 127.0.0.1:$nginx_port backlog=65535; root $scratch/www; }
+}
+CONF
+    nginx -e "$scratch/nginx/error.log" -p "$scratch/nginx" -c "$scratch/nginx/nginx.conf"
+    server_url=http://127.0.0.1:$nginx_port
+    "$bin/cellota" pack "$scratch/firmware.bin" --version 1.0.0 --load-addr 0 \
+        --url "$server_url/image.ebin" --out "$scratch/release" >/dev/null
+    cp "$scratch/release/image.ebin" "$scratch/www/"
+    chmod -R o+rX "$scratch/www"
+    fleet_mode="--request $scratch/release/ota.json"
+fi
+
+# --- the fleet ------------------------------------------------------------------------------
+profile=""
+if [ -n "${FLEET_PROFILE:-}" ]; then profile="perf record -F 250 -o $scratch/perf.data --"; fi
+$profile "$bin/cellota-fleet" --devices "$devices" --faults "$faults" --server "$server_url" \
+    --mqtt "127.0.0.1:$mqtt_port" $fleet_mode --timeout "$timeout_s" \
+    ${server_pid:+--server-pid "$server_pid"} >"$scratch/fleet.txt" 2>"$scratch/fleet.err" &
+fleet_pid=$!
+pids="$pids $fleet_pid"
+
+if [ -n "$server_pid" ]; then
+    # The server learns of the devices from their status; the campaign targets them all.
+    tries=0
+    while :; do
+        known=$(curl -sf -H "Authorization: Bearer bench-fleet-token" "$server_url/api/summary" |
+            sed -n 's/.*"devices":\([0-9]*\).*/\1/p')
+        [ "${known:-0}" -ge "$devices" ] && break
+        tries=$((tries + 1))
+        [ $tries -lt 6000 ] || { echo "bench-fleet: the server knows ${known:-0} of $devices devices" >&2; exit 1; }
+        sleep 0.5
+    done
+    curl -sf -H "Authorization: Bearer bench-fleet-token" -H "Content-Type: application/json" \
+        -d "{\"release\":\"1.0.0\",\"devices\":\"all\",\"rate_per_minute\":10000000,\"halt_failure_percent\":100}" \
+        "$server_url/api/campaigns" >"$scratch/campaign.json"
+fi
+status=0
+wait "$fleet_pid" || status=$?
+pids=$(echo "$pids" | sed "s/ $fleet_pid//")
+cat "$scratch/fleet.txt"
+[ "$status" -eq 0 ] || { echo "bench-fleet: cellota-fleet exited $status" >&2; tail -5 "$scratch/fleet.err" >&2; }
+
+if [ -n "$server_pid" ]; then
+    curl -sf -H "Authorization: Bearer bench-fleet-token" \
+        "$server_url/api/campaigns/$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$scratch/campaign.json")" \
+        >"$scratch/campaign-final.json" && echo "server: $(cat "$scratch/campaign-final.json")"
+fi
+
+if [ -n "$profile" ]; then
+    echo "profile of cellota-fleet (perf, by library and function):"
+    perf report -i "$scratch/perf.data" --no-children --sort dso,symbol 2>/dev/null |
+        grep '%' | head -40
+fi
+
+line=$(grep '^fleet: ' "$scratch/fleet.txt" || echo "fleet: devices=$devices confirmed=0 wall_s=0")
+confirmed=$(echo "$line" | sed -n 's/.* confirmed=\([0-9]*\).*/\1/p')
+wall=$(echo "$line" | sed -n 's/.* wall_s=\([0-9.]*\).*/\1/p')
+server_rss=$(echo "$line" | sed -n 's/.* server_rss_mb=\([0-9]*\).*/\1/p')
+ratio=n/a
+if [ -f "$source_dir/bench/images.sh" ]; then
+    ratio=$(CELLOTA_BIN=$bin CELLOTA_SOURCE=$source_dir sh "$source_dir/bench/images.sh" 2>/dev/null |
+        sed -n 's/.*nginx_ratio=\([0-9.]*\).*/\1/p' | tail -1)
+    ratio=${ratio:-n/a}
+fi
+echo "fleet: devices=$devices confirmed=${confirmed:-0} wall_s=${wall:-0} server_rss_mb=${server_rss:-n/a} nginx_ratio=$ratio"
+[ "$status" -eq 0 ]
