@@ -11,7 +11,15 @@
 # server_rss_mb is the server's peak resident memory (n/a without the server); nginx_ratio comes
 # from bench/images.sh (the server's image download path beside nginx) when it exists.
 #
+# One process holds at most `ulimit -Hn` descriptors (20,000 in some containers, where even
+# root may not raise it): the devices are then shared among several cellota-fleet processes
+# (--first-index; each device needs two descriptors while it downloads), and among several
+# mosquitto brokers bridged to a core broker the server talks to (requests in, status and
+# online out), as a clustered broker would serve them.
+#
 # Environment: FLEET_DEVICES (50000), FLEET_IMAGE_SIZE (524288), FLEET_FAULTS (0),
+# FLEET_SHARD (devices per fleet process; default from the descriptor limit),
+# FLEET_BROKER (devices per broker; default from the descriptor limit),
 # FLEET_TIMEOUT (3600 s), FLEET_PROFILE=1 records the fleet with perf (perf.data kept),
 # KEEP_SCRATCH=1 keeps the scratch folder (logs, summary).
 set -eu
@@ -23,7 +31,7 @@ faults=${FLEET_FAULTS:-0}
 timeout_s=${FLEET_TIMEOUT:-3600}
 
 # Every device holds an MQTT connection and, while it downloads, an HTTP one; the broker and the
-# server hold the other ends. Raised here for everything this script starts.
+# server hold the other ends. Raised here for everything this script starts, as far as allowed.
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/cellota-fleet-bench.XXXXXX")
@@ -39,12 +47,21 @@ trap 'exit 1' INT TERM
 
 . "$source_dir/scripts/servers.sh"
 
-# --- the broker: many connections, logging only what goes wrong -------------------------------
-mkdir -p "$scratch/mosquitto"
-chmod 1777 "$scratch/mosquitto"
-mqtt_port=$(random_port fleet)
-cat >"$scratch/mosquitto/mosquitto.conf" <<CONF
-listener $mqtt_port 127.0.0.1
+hard_limit=$(ulimit -Hn)
+[ "$hard_limit" = unlimited ] && hard_limit=1048576
+shard_size=${FLEET_SHARD:-$(((hard_limit - 512) / 2))}
+broker_size=${FLEET_BROKER:-$((hard_limit - 1024))}
+shards=$(((devices + shard_size - 1) / shard_size))
+brokers=$(((devices + broker_size - 1) / broker_size))
+
+# --- the brokers: many connections, logging only what goes wrong --------------------------------
+# start_broker NAME [BRIDGE_TO_PORT]: sets broker_port
+start_broker() {
+    mkdir -p "$scratch/$1"
+    chmod 1777 "$scratch/$1"
+    broker_port=$(random_port "$1")
+    cat >"$scratch/$1/mosquitto.conf" <<CONF
+listener $broker_port 127.0.0.1
 allow_anonymous true
 persistence false
 max_connections -1
@@ -52,15 +69,39 @@ max_connections -1
 max_queued_messages 1000000
 max_inflight_messages 1000
 set_tcp_nodelay true
-log_dest file $scratch/mosquitto/mosquitto.log
+log_dest file $scratch/$1/mosquitto.log
 log_type error
 log_type warning
 CONF
-/usr/sbin/mosquitto -c "$scratch/mosquitto/mosquitto.conf" >/dev/null 2>&1 &
-mosquitto_pid=$!
-pids="$pids $mosquitto_pid"
-sleep 0.5
-kill -0 "$mosquitto_pid" || { echo "bench-fleet: mosquitto did not start" >&2; cat "$scratch/mosquitto/mosquitto.log" >&2; exit 1; }
+    if [ -n "${2:-}" ]; then
+        cat >>"$scratch/$1/mosquitto.conf" <<CONF
+connection core
+address 127.0.0.1:$2
+cleansession true
+try_private true
+topic cellota/+/update in 1
+topic cellota/+/status out 1
+topic cellota/+/online out 1
+CONF
+    fi
+    /usr/sbin/mosquitto -c "$scratch/$1/mosquitto.conf" >/dev/null 2>&1 &
+    pids="$pids $!"
+    sleep 0.5
+    kill -0 "$!" || { echo "bench-fleet: mosquitto $1 did not start" >&2; cat "$scratch/$1/mosquitto.log" >&2; exit 1; }
+}
+start_broker core
+mqtt_port=$broker_port
+edge_ports=$mqtt_port
+if [ "$brokers" -gt 1 ]; then
+    edge_ports=""
+    broker=0
+    while [ $broker -lt "$brokers" ]; do
+        start_broker "edge$broker" "$mqtt_port"
+        edge_ports="$edge_ports $broker_port"
+        broker=$((broker + 1))
+    done
+fi
+echo "bench-fleet: $devices devices in $shards fleet process(es), $brokers broker(s) for them (descriptor limit $hard_limit)"
 
 head -c "$image_size" /dev/urandom >"$scratch/firmware.bin"
 server_pid=""
@@ -91,9 +132,8 @@ else
 daemon on;
 pid $scratch/nginx/nginx.pid;
 error_log $scratch/nginx/error.log;
-worker_processes 1;
-worker_rlimit_nofile 200000;
-events { worker_connections 100000; }
+worker_processes 4;
+events { worker_connections $((hard_limit - 512)); }
 http {
     access_log off;
     client_body_temp_path $scratch/nginx/body;
@@ -117,11 +157,23 @@ fi
 # --- the fleet ------------------------------------------------------------------------------
 profile=""
 if [ -n "${FLEET_PROFILE:-}" ]; then profile="perf record -F 250 -o $scratch/perf.data --"; fi
-$profile "$bin/cellota-fleet" --devices "$devices" --faults "$faults" --server "$server_url" \
-    --mqtt "127.0.0.1:$mqtt_port" $fleet_mode --timeout "$timeout_s" \
-    ${server_pid:+--server-pid "$server_pid"} >"$scratch/fleet.txt" 2>"$scratch/fleet.err" &
-fleet_pid=$!
-pids="$pids $fleet_pid"
+started=$(date +%s.%N)
+fleet_pids=""
+shard=0
+while [ $shard -lt "$shards" ]; do
+    first=$((shard * shard_size))
+    count=$shard_size
+    [ $((first + count)) -le "$devices" ] || count=$((devices - first))
+    port=$(echo $edge_ports | cut -d' ' -f$((shard * brokers / shards + 1)))
+    run_profile=""
+    [ $shard -eq 0 ] && run_profile=$profile
+    $run_profile "$bin/cellota-fleet" --devices "$count" --first-index "$first" --faults "$faults" \
+        --server "$server_url" --mqtt "127.0.0.1:$port" $fleet_mode --timeout "$timeout_s" \
+        --seed $((shard + 1)) >"$scratch/fleet$shard.txt" 2>"$scratch/fleet$shard.err" &
+    fleet_pids="$fleet_pids $!"
+    shard=$((shard + 1))
+done
+pids="$pids $fleet_pids"
 
 if [ -n "$server_pid" ]; then
     # The server learns of the devices from their status; the campaign targets them all.
@@ -139,10 +191,18 @@ if [ -n "$server_pid" ]; then
         "$server_url/api/campaigns" >"$scratch/campaign.json"
 fi
 status=0
-wait "$fleet_pid" || status=$?
-pids=$(echo "$pids" | sed "s/ $fleet_pid//")
-cat "$scratch/fleet.txt"
-[ "$status" -eq 0 ] || { echo "bench-fleet: cellota-fleet exited $status" >&2; tail -5 "$scratch/fleet.err" >&2; }
+for pid in $fleet_pids; do wait "$pid" || status=$?; done
+ended=$(date +%s.%N)
+server_rss=n/a
+if [ -n "$server_pid" ]; then
+    server_rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || echo n/a)
+fi
+shard=0
+while [ $shard -lt "$shards" ]; do
+    cat "$scratch/fleet$shard.txt"
+    shard=$((shard + 1))
+done
+[ "$status" -eq 0 ] || { echo "bench-fleet: a cellota-fleet exited $status" >&2; tail -n 3 "$scratch"/fleet*.err >&2; }
 
 if [ -n "$server_pid" ]; then
     curl -sf -H "Authorization: Bearer bench-fleet-token" \
@@ -156,15 +216,21 @@ if [ -n "$profile" ]; then
         grep '%' | head -40
 fi
 
-line=$(grep '^fleet: ' "$scratch/fleet.txt" || echo "fleet: devices=$devices confirmed=0 wall_s=0")
-confirmed=$(echo "$line" | sed -n 's/.* confirmed=\([0-9]*\).*/\1/p')
-wall=$(echo "$line" | sed -n 's/.* wall_s=\([0-9.]*\).*/\1/p')
-server_rss=$(echo "$line" | sed -n 's/.* server_rss_mb=\([0-9]*\).*/\1/p')
+confirmed=$(cat "$scratch"/fleet*.txt | sed -n 's/^fleet: .* confirmed=\([0-9]*\).*/\1/p' |
+    awk '{ sum += $1 } END { print sum + 0 }')
+fleet_rss=$(cat "$scratch"/fleet*.txt | sed -n 's/^fleet: .* fleet_rss_mb=\([0-9]*\).*/\1/p' |
+    awk '{ sum += $1 } END { print sum + 0 }')
+# the campaign's time: from the start until the last device confirmed (each process's own
+# figure; they start together), not the clean stop that follows
+wall=$(cat "$scratch"/fleet*.txt | sed -n 's/^fleet: .* wall_s=\([0-9.]*\).*/\1/p' |
+    awk '$1 > max { max = $1 } END { printf "%.1f", max }')
+echo "bench-fleet: $(echo "$started $ended" | awk '{ printf "%.1f", $2 - $1 }') s from the first start to the last process's clean stop"
+echo "bench-fleet: fleet processes' peak memory together: $fleet_rss MB"
 ratio=n/a
 if [ -f "$source_dir/bench/images.sh" ]; then
     ratio=$(CELLOTA_BIN=$bin CELLOTA_SOURCE=$source_dir sh "$source_dir/bench/images.sh" 2>/dev/null |
         sed -n 's/.*nginx_ratio=\([0-9.]*\).*/\1/p' | tail -1)
     ratio=${ratio:-n/a}
 fi
-echo "fleet: devices=$devices confirmed=${confirmed:-0} wall_s=${wall:-0} server_rss_mb=${server_rss:-n/a} nginx_ratio=$ratio"
+echo "fleet: devices=$devices confirmed=$confirmed wall_s=$wall server_rss_mb=$server_rss nginx_ratio=$ratio"
 [ "$status" -eq 0 ]

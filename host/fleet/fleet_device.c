@@ -305,6 +305,8 @@ size_t fleet_device_poll_fds(const fleet_device *device, struct pollfd *fds, siz
 
 bool fleet_device_busy(const fleet_device *device)
 {
+    if (device->stopping)
+        return true; /* its last messages are on their way */
     switch (device->state) {
     case CELLOTA_AGENT_STARTING:
     case CELLOTA_AGENT_IDLE:

@@ -49,6 +49,8 @@ static const host_option options[] = {
     {"timeout", "SECONDS", "give up after this long (default 3600)", false},
     {"server-pid", "PID", "report this process's peak resident memory (the server's)", false},
     {"id-prefix", "TEXT", "device ids are TEXT and five digits (default fleet-)", false},
+    {"first-index", "I",
+     "number the devices from I (default 0): several fleet processes make one fleet", false},
     {"per-address", "N",
      "devices per loopback source address 127.1.x.y (default 1000; one address has about "
      "28,000 ephemeral ports)",
@@ -90,7 +92,7 @@ typedef struct fleet {
     shared_flash_pool pool;
     fleet_loop loop;
     fleet_device *devices;
-    uint32_t count, started;
+    uint32_t count, started, first; /* devices first .. first + count - 1 */
     modem_model models[4];
     unsigned model_count;
     double fault_rate;
@@ -149,10 +151,12 @@ static int parse_count(const host_arguments *arguments, const char *name, uint64
     return HOST_EXIT_OK;
 }
 
-/* Enough descriptors for every device's connections and the loop: raised from the program, as
- * the hard limit allows (root may raise that too). */
-static int raise_file_limit(uint64_t wanted)
+/* Descriptors for every device's connections and the loop, raised from the program as far as
+ * the hard limit allows (root may raise that too, given CAP_SYS_RESOURCE). Each device needs
+ * two at once (MQTT, HTTP), a third now and then (a connection still closing). */
+static int raise_file_limit(uint64_t devices)
 {
+    uint64_t wanted = devices * 3 + 256, needed = devices * 2 + 256;
     struct rlimit limit;
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
         return host_error(HOST_EXIT_IO, "getrlimit: %s", strerror(errno));
@@ -165,12 +169,12 @@ static int raise_file_limit(uint64_t wanted)
     }
     limit.rlim_cur = limit.rlim_max < wanted ? limit.rlim_max : wanted;
     setrlimit(RLIMIT_NOFILE, &limit);
-    if (limit.rlim_cur < wanted)
+    if (limit.rlim_cur < needed)
         return host_error(HOST_EXIT_IO,
-                          "%llu devices need %llu open files; the limit is %llu (raise it with "
-                          "ulimit -n as root)",
-                          (unsigned long long)((wanted - 256) / 3), (unsigned long long)wanted,
-                          (unsigned long long)limit.rlim_cur);
+                          "%llu devices need %llu open files; the hard limit is %llu: raise it "
+                          "(ulimit -Hn as root), or run several fleet processes (--first-index)",
+                          (unsigned long long)devices, (unsigned long long)needed,
+                          (unsigned long long)limit.rlim_max);
     return HOST_EXIT_OK;
 }
 
@@ -186,9 +190,10 @@ static uint64_t next_random(uint64_t *state)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-static int start_device(fleet *f, uint32_t index, uint64_t *random_state)
+static int start_device(fleet *f, uint32_t slot, uint64_t *random_state)
 {
-    fleet_device *device = &f->devices[index];
+    fleet_device *device = &f->devices[slot];
+    uint32_t index = f->first + slot;
     modem_emulator_options emulator;
     modem_model model = f->models[index % f->model_count];
     /* A SIM7600 is wired with RTS/CTS on every other device (it then pushes its data). */
@@ -431,11 +436,16 @@ static int configure(fleet *f, const host_arguments *arguments, uint64_t *timeou
         return host_usage_error(&command,
                                 "--id-prefix: letters, digits, - _ . and at most %d of them",
                                 CELLOTA_AGENT_ID_MAX - 5);
+    number = 0;
+    if (host_option_value(arguments, "first-index") &&
+        !host_parse_unsigned(host_option_value(arguments, "first-index"), 10000000, &number))
+        return host_usage_error(&command, "--first-index: expected a number");
+    f->first = (uint32_t)number;
     number = 1000;
     if ((status = parse_count(arguments, "per-address", 28000, &number)) != HOST_EXIT_OK)
         return status;
     f->per_address = (uint32_t)number;
-    if (f->count / f->per_address >= 65000)
+    if ((f->first + f->count) / f->per_address >= 65000)
         return host_usage_error(&command, "--per-address: too few for %u devices", f->count);
     number = 2000;
     if ((status = parse_count(arguments, "start-rate", 1000000, &number)) != HOST_EXIT_OK)
@@ -474,8 +484,7 @@ int main(int argc, char **argv)
         return status;
     if ((status = configure(&f, &arguments, &timeout_s, &time_scale)) != HOST_EXIT_OK)
         return status;
-    /* three descriptors a device at most at once (MQTT, HTTP, one lingering), and some spare */
-    if ((status = raise_file_limit((uint64_t)f.count * 3 + 256)) != HOST_EXIT_OK)
+    if ((status = raise_file_limit(f.count)) != HOST_EXIT_OK)
         return status;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
@@ -491,7 +500,8 @@ int main(int argc, char **argv)
         /* Connected before the devices: its descriptor stays a small number. */
         if (status == HOST_EXIT_OK &&
             request_publisher_start(&f.publisher, f.mqtt_host, f.settings.mqtt_port,
-                                    (const char *)json, length, f.prefix, f.count) != 0)
+                                    (const char *)json, length, f.prefix, f.first,
+                                    f.count) != 0)
             status = HOST_EXIT_IO;
         free(json);
         if (status != HOST_EXIT_OK)

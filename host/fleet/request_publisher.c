@@ -49,8 +49,10 @@ static void on_message(struct mosquitto *client, void *user,
     if (strncmp(id, publisher->prefix, prefix_length) != 0)
         return;
     index = strtoul(id + prefix_length, &end, 10);
-    if (end == id + prefix_length || strcmp(end, "/online") != 0 || index >= publisher->devices)
+    if (end == id + prefix_length || strcmp(end, "/online") != 0 || index < publisher->first ||
+        index - publisher->first >= publisher->devices)
         return;
+    index -= publisher->first;
     online = message->payloadlen == 6 && memcmp(message->payload, "online", 6) == 0;
     if (online && !publisher->online[index])
         publisher->online_count++;
@@ -77,13 +79,14 @@ void request_publisher_send_rest(request_publisher *publisher)
 
 int request_publisher_start(request_publisher *publisher, const char *host, uint16_t port,
                             const char *payload, size_t length, const char *prefix,
-                            uint32_t devices)
+                            uint32_t first, uint32_t devices)
 {
     char client_id[64];
     int result;
     memset(publisher, 0, sizeof(*publisher));
     mosquitto_lib_init();
     publisher->prefix = prefix;
+    publisher->first = first;
     publisher->devices = devices;
     publisher->online = calloc(devices ? devices : 1, 1);
     publisher->sent = calloc(devices ? devices : 1, 1);
@@ -144,7 +147,7 @@ int request_publisher_poll(request_publisher *publisher)
         char topic[96];
         uint32_t index = publisher->due[publisher->due_head];
         snprintf(topic, sizeof(topic), "cellota/%s%05u/update", publisher->prefix,
-                 (unsigned)index);
+                 (unsigned)(publisher->first + index));
         if (mosquitto_publish(publisher->client, NULL, topic, (int)publisher->payload_length,
                               publisher->payload, 1, false) != MOSQ_ERR_SUCCESS)
             break;

@@ -21,8 +21,8 @@ typedef struct request_publisher {
     struct mosquitto *client;
     char *payload;
     size_t payload_length;
-    const char *prefix; /* device ids: prefix + 5 digits */
-    uint32_t devices;
+    const char *prefix; /* device ids: prefix + 5 digits (first .. first + devices - 1) */
+    uint32_t first, devices;
     uint8_t *online, *sent; /* by device index */
     uint32_t *due;           /* indices online and not sent yet, in order */
     uint32_t due_count, due_head;
@@ -35,7 +35,7 @@ typedef struct request_publisher {
  * the reason on stderr. */
 int request_publisher_start(request_publisher *publisher, const char *host, uint16_t port,
                             const char *payload, size_t length, const char *prefix,
-                            uint32_t devices);
+                            uint32_t first, uint32_t devices);
 
 /* Network work, and the requests of devices that came online. -1 when the connection is lost,
  * else 0. */
