@@ -131,16 +131,17 @@ int request_publisher_poll(request_publisher *publisher)
     int count = 0, result;
     if (descriptor.fd < 0)
         return -1;
-    if (mosquitto_want_write(publisher->client))
-        descriptor.events |= POLLOUT;
-    if (poll(&descriptor, 1, 0) > 0) {
-        if ((descriptor.revents & (POLLIN | POLLHUP | POLLERR)) &&
-            (result = mosquitto_loop_read(publisher->client, 1)) != MOSQ_ERR_SUCCESS)
+    /* everything the broker has sent so far (one packet a read), then what is to be written */
+    while (count++ < 10000 && poll(&descriptor, 1, 0) > 0 &&
+           (descriptor.revents & (POLLIN | POLLHUP | POLLERR))) {
+        if ((result = mosquitto_loop_read(publisher->client, 1)) != MOSQ_ERR_SUCCESS)
             return lost(result);
-        if ((descriptor.revents & POLLOUT) &&
-            (result = mosquitto_loop_write(publisher->client, 1)) != MOSQ_ERR_SUCCESS)
-            return lost(result);
+        descriptor.events = POLLIN;
     }
+    count = 0;
+    if (mosquitto_want_write(publisher->client) &&
+        (result = mosquitto_loop_write(publisher->client, 1)) != MOSQ_ERR_SUCCESS)
+        return lost(result);
     if ((result = mosquitto_loop_misc(publisher->client)) != MOSQ_ERR_SUCCESS)
         return lost(result);
     while (publisher->due_count && count++ < PUBLISH_BATCH) {
