@@ -3,6 +3,7 @@
 #   make test     build with ASan+UBSan (clang) and run every test, including brief fuzz runs
 #   make demo     run the main job end to end on this machine
 #   make bench    benchmarks, printed as ratios measured side by side
+#   make bench-images   only the image download path against nginx (bench/images.sh)
 #   make bench-fleet  50,000 simulated devices through the broker and the server (long; not in
 #                 make test or make bench; FLEET_DEVICES, FLEET_PROFILE=1: scripts/bench-fleet.sh)
 #   make size     device code size for Cortex-M4 against its budget
@@ -13,7 +14,7 @@ FUZZ_SECONDS ?= 120
 BUILD := build
 TEST_BUILD := build/test
 
-.PHONY: all deps build test-build test demo bench bench-fleet size fuzz format clean
+.PHONY: all deps build test-build test demo bench bench-images bench-fleet size fuzz format clean
 
 all: build
 
@@ -38,6 +39,9 @@ demo: build
 
 bench: build
 	@./scripts/bench.sh $(BUILD)/bin
+
+bench-images: build
+	@CELLOTA_BIN=$(CURDIR)/$(BUILD)/bin CELLOTA_SOURCE=$(CURDIR) sh bench/images.sh
 
 bench-fleet: build
 	@./scripts/bench-fleet.sh $(BUILD)/bin

@@ -5,11 +5,13 @@
 #   . "$CELLOTA_SOURCE/scripts/servers.sh"
 #   start_nginx "$folder_to_serve" "$state_folder"     # sets nginx_port
 #   start_mosquitto "$state_folder"                     # sets mosquitto_port
+#   start_postgres "$state_folder"                      # sets postgres_port, postgres_url
 #   ...
 #   stop_servers
 
 nginx_pid=""
 mosquitto_pid=""
+postgres_pid=""
 
 # A port number to try; the server's own bind decides whether it was free.
 random_port() {
@@ -21,7 +23,7 @@ random_port() {
 }
 
 # start_nginx ROOT STATE_DIR [EXTRA_SERVER_CONFIG]: nginx serving ROOT; sets nginx_port.
-# NGINX_WORKER_CONNECTIONS (default 256) raises its connection limit for a fleet.
+# nginx_workers and nginx_connections (environment) size it for a benchmark: 1 and 256 otherwise.
 start_nginx() {
     root=$1
     state=$2/nginx
@@ -35,8 +37,8 @@ start_nginx() {
 daemon on;
 pid $state/nginx.pid;
 error_log $state/error.log;
-worker_processes 1;
-events { worker_connections ${NGINX_WORKER_CONNECTIONS:-256}; }
+worker_processes ${nginx_workers:-1};
+events { worker_connections ${nginx_connections:-256}; }
 http {
     access_log $state/access.log;
     client_body_temp_path $state/body;
@@ -68,6 +70,7 @@ start_mosquitto() {
     mkdir -p "$state"
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
         mosquitto_port=$(random_port "m$attempt")
+        mosquitto_log=$state/mosquitto.log
         cat >"$state/mosquitto.conf" <<CONF
 listener $mosquitto_port 127.0.0.1
 allow_anonymous true
@@ -75,17 +78,7 @@ persistence false
 log_dest file $state/mosquitto.log
 log_type all
 CONF
-        /usr/sbin/mosquitto -c "$state/mosquitto.conf" >/dev/null 2>&1 &
-        mosquitto_pid=$!
-        tries=0
-        while [ $tries -lt 50 ]; do
-            if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$state/mosquitto.log" 2>/dev/null; then
-                return 0
-            fi
-            if ! kill -0 "$mosquitto_pid" 2>/dev/null; then break; fi
-            sleep 0.1
-            tries=$((tries + 1))
-        done
+        if launch_mosquitto "$state"; then return 0; fi
         kill "$mosquitto_pid" 2>/dev/null || true
         mosquitto_pid=""
     done
@@ -94,9 +87,115 @@ CONF
     return 1
 }
 
+# restart_mosquitto: stops the broker start_mosquitto began (its sessions and retained messages
+# go with it: persistence is off) and starts it again on the same port.
+restart_mosquitto() {
+    kill "$mosquitto_pid" 2>/dev/null || true
+    wait "$mosquitto_pid" 2>/dev/null || true
+    state=$(dirname "$mosquitto_log")
+    : >"$state/mosquitto.log"
+    if launch_mosquitto "$state"; then return 0; fi
+    echo "servers: mosquitto did not start again" >&2
+    return 1
+}
+
+# launch_mosquitto STATE: runs the broker on STATE/mosquitto.conf; true once it listens.
+launch_mosquitto() {
+    /usr/sbin/mosquitto -c "$1/mosquitto.conf" >/dev/null 2>&1 &
+    mosquitto_pid=$!
+    tries=0
+    while [ $tries -lt 50 ]; do
+        if grep -q "Opening ipv4 listen socket on port $mosquitto_port" "$1/mosquitto.log" 2>/dev/null; then
+            return 0
+        fi
+        if ! kill -0 "$mosquitto_pid" 2>/dev/null; then return 1; fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    return 1
+}
+
+# start_postgres STATE_DIR: a fresh PostgreSQL cluster on loopback (trust authentication, no
+# fsync: test data), run as the "postgres" user when we are root (PostgreSQL refuses root).
+# Sets postgres_port and postgres_url (a libpq URI for its "postgres" database). Stopped by
+# stop_servers; stop_postgres stops it alone (a test of a database restart starts it again
+# with start_postgres_again).
+start_postgres() {
+    state=$1/postgres
+    postgres_bin=""
+    for major in 20 19 18 17 16 15 14 13 12; do
+        if [ -x "/usr/lib/postgresql/$major/bin/initdb" ]; then
+            postgres_bin=/usr/lib/postgresql/$major/bin
+            break
+        fi
+    done
+    if [ -z "$postgres_bin" ]; then
+        echo "servers: PostgreSQL is not installed (scripts/install-deps.sh)" >&2
+        return 1
+    fi
+    as_postgres=""
+    mkdir -p "$state"
+    if [ "$(id -u)" = 0 ]; then
+        as_postgres="setpriv --reuid=postgres --regid=postgres --init-groups --"
+        chmod o+x "$1"
+        chown postgres:postgres "$state"
+    fi
+    if ! $as_postgres "$postgres_bin/initdb" -D "$state/data" -U postgres --auth=trust \
+        --no-sync -E UTF8 --locale=C >"$state/initdb.log" 2>&1; then
+        echo "servers: initdb failed:" >&2
+        cat "$state/initdb.log" >&2
+        return 1
+    fi
+    postgres_state=$state
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        postgres_port=$(random_port "p$attempt")
+        if start_postgres_again; then return 0; fi
+    done
+    echo "servers: PostgreSQL did not start; its log:" >&2
+    cat "$state/postgres.log" >&2 2>/dev/null || true
+    return 1
+}
+
+# start_postgres_again: (re)starts the cluster start_postgres made, on the same port.
+start_postgres_again() {
+    : >"$postgres_state/postgres.log"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$postgres_state/postgres.log"
+    $as_postgres "$postgres_bin/postgres" -D "$postgres_state/data" -p "$postgres_port" \
+        -h 127.0.0.1 -k "$postgres_state" -c fsync=off -c synchronous_commit=off \
+        -c full_page_writes=off >>"$postgres_state/postgres.log" 2>&1 &
+    postgres_pid=$!
+    tries=0
+    while [ $tries -lt 100 ]; do
+        if grep -q "ready to accept connections" "$postgres_state/postgres.log" 2>/dev/null; then
+            postgres_url="postgresql://postgres@127.0.0.1:$postgres_port/postgres"
+            return 0
+        fi
+        if ! kill -0 "$postgres_pid" 2>/dev/null; then break; fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    kill -INT "$postgres_pid" 2>/dev/null || true
+    postgres_pid=""
+    return 1
+}
+
+# stop_postgres: its fast shutdown (SIGINT; SIGTERM would wait for every client to leave).
+stop_postgres() {
+    if [ -n "$postgres_pid" ]; then
+        kill -INT "$postgres_pid" 2>/dev/null || true
+        tries=0
+        while kill -0 "$postgres_pid" 2>/dev/null && [ $tries -lt 100 ]; do
+            sleep 0.1
+            tries=$((tries + 1))
+        done
+    fi
+    postgres_pid=""
+}
+
 stop_servers() {
     if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null || true; fi
     if [ -n "$mosquitto_pid" ]; then kill "$mosquitto_pid" 2>/dev/null || true; fi
+    stop_postgres
     nginx_pid=""
     mosquitto_pid=""
 }

@@ -323,17 +323,25 @@ static int http_get(cellota_agent *agent, const char *url, uint32_t first)
     return cellota_http_begin(&agent->http, &request, agent->now);
 }
 
-/* GET <server><path>, for /version and /ota.json. */
+/* GET <server><path>?device=<id>, for /version and /ota.json. The id tells a cellota server
+ * which campaign answers this device; a plain seed-000 host ignores the query. The id needs no
+ * escaping: valid_id allows only letters, digits, - _ and . */
 static int server_get(cellota_agent *agent, const char *path)
 {
+    static const char query[] = "?device=";
     char url[CELLOTA_REQUEST_URL_MAX + 1];
-    size_t length = strlen(agent->config->server), extra = strlen(path);
+    const char *id = agent->config->device_id;
+    size_t length = strlen(agent->config->server), extra = strlen(path), id_length = strlen(id);
     while (length > 0 && agent->config->server[length - 1] == '/')
         length--;
-    if (length + extra >= sizeof(url))
+    if (length + extra + sizeof(query) - 1 + id_length >= sizeof(url))
         return CELLOTA_NET_URL_TOO_LONG;
     memcpy(url, agent->config->server, length);
-    memcpy(url + length, path, extra + 1);
+    memcpy(url + length, path, extra);
+    length += extra;
+    memcpy(url + length, query, sizeof(query) - 1);
+    length += sizeof(query) - 1;
+    memcpy(url + length, id, id_length + 1);
     return http_get(agent, url, 0);
 }
 
@@ -1168,6 +1176,8 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
         return CELLOTA_INVALID_ARGUMENT;
     if (!valid_id(config->device_id))
         return CELLOTA_AGENT_BAD_DEVICE_ID;
+    if (config->model && !valid_id(config->model)) /* short and plain: it fits every status */
+        return CELLOTA_INVALID_ARGUMENT;
     if (!config->server && !config->mqtt_socket)
         return CELLOTA_AGENT_NOT_CONFIGURED;
     if (config->strategy == CELLOTA_AGENT_STAGE_MODEM &&
@@ -1236,6 +1246,7 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
     agent->report.state = CELLOTA_AGENT_STARTING;
     agent->report.version = agent->running_version;
     agent->report.target = "";
+    agent->report.model = config->model;
     agent->step = STEP_START;
     return CELLOTA_OK;
 }

@@ -24,10 +24,13 @@
  * key-value store. A download that fails without progress `retries` times in a row ends the job
  * with an error (reported); a later check or request for the same image resumes it.
  *
+ * Polling names the device: GET <server>/version?device=<id>, then /ota.json?device=<id> (a
+ * cellota server answers for the device's campaign; a plain host ignores the query).
+ *
  * Status message (JSON, QoS 1, on cellota/<id>/status), see docs/agent.md:
  *   {"state":"downloading","version":"1.0.0","target":"1.1.0","progress":42,"offset":28672,
  *    "size":67520,"downloaded":28672,"redownloaded":0,"error":0,"error_name":"OK",
- *    "message":"success","campaign":"c7"}
+ *    "message":"success","model":"sim7600","campaign":"c7"}
  * The last will on cellota/<id>/online is "offline" (retained); "online" is published on
  * connect.
  */
@@ -156,6 +159,7 @@ typedef struct cellota_agent_report {
     uint32_t downloaded;   /* image bytes received for this job */
     uint32_t redownloaded; /* of which bytes already received once (resumes) */
     int error;             /* of the last failure in this job (CELLOTA_OK when none) */
+    const char *model;     /* the configuration's model; NULL: not in the status message */
 } cellota_agent_report;
 
 typedef enum cellota_agent_event_type {
@@ -181,6 +185,7 @@ typedef struct cellota_agent_config {
     const cellota_boot_layout *layout;
     cellota_agent_strategy strategy;
     const char *device_id;     /* letters, digits, - _ . ; at most CELLOTA_AGENT_ID_MAX */
+    const char *model;         /* the modem for the status ("sim7600"); as an id; NULL: none */
     const char *server;        /* "http://host[:port][/prefix]" for polling; NULL: none */
     uint32_t poll_interval_ms; /* between checks; 0: only at start and when asked */
     const char *mqtt_host;     /* NULL: no MQTT */
@@ -241,7 +246,8 @@ typedef struct cellota_agent {
 /*
  * Prepares an agent. `config` and everything it points to must outlive the agent (it is not
  * copied). Checks the configuration: CELLOTA_INVALID_ARGUMENT (no port, layout,
- * http_socket or buffers below their minimums), CELLOTA_AGENT_BAD_DEVICE_ID,
+ * http_socket or buffers below their minimums, a model that is not like a device id),
+ * CELLOTA_AGENT_BAD_DEVICE_ID,
  * CELLOTA_AGENT_NOT_CONFIGURED (neither server nor MQTT), CELLOTA_AGENT_NO_MODEM_FILES (modem
  * strategy without files), CELLOTA_IMAGE_SEMVER_INVALID (factory_version). Touches nothing.
  */

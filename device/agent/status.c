@@ -86,6 +86,10 @@ int cellota_agent_status_json(const cellota_agent_report *report, const char *ca
     write_string(&writer, cellota_error_name_text(report->error, text, sizeof(text)));
     write_member(&writer, "message", false);
     write_string(&writer, cellota_error_sentence(report->error, text, sizeof(text)));
+    if (report->model) {
+        write_member(&writer, "model", false);
+        write_string(&writer, report->model);
+    }
     if (campaign && campaign[0]) {
         write_member(&writer, "campaign", false);
         write_string(&writer, campaign);

@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_LOAD_ADDRESS 0x00001000u /* seed 002: the nRF52840 application, after the MBR */
 #define FIRMWARE_FILE_MAX (256u * 1024 * 1024)
 
 static const host_option options[] = {
@@ -23,7 +22,7 @@ static const host_option options[] = {
     {"sign", "KEY.pem", "sign the request with this private key (cellota keygen)", false},
     {"url", "URL", "where devices download image.ebin", false},
     {"alt-url", "URL", "tried when url is empty or fails (seed 002's alt_url)", false},
-    {"load-addr", "ADDR", "the application's load address (default 0x00001000)", false},
+    {"load-addr", "ADDR", "the application's load address (default 0: the slot's own)", false},
     {"security-version", "N", "fw_info's version (default: from --version, see below)", false},
     {"id", "ID", "campaign id carried in the request", false},
     {"base", "OLD", "make a delta image against OLD (not supported yet)", false},
@@ -85,7 +84,7 @@ static int pack(const host_arguments *arguments, mbedtls_pk_context *key, host_r
                                     text);
         fields.fw_info.version = (uint32_t)number;
     }
-    fields.fw_info.load_address = DEFAULT_LOAD_ADDRESS;
+    fields.fw_info.load_address = OPERATOR_LOAD_ADDRESS_DEFAULT;
     text = host_option_value(arguments, "load-addr");
     if (text) {
         if (!host_parse_unsigned(text, UINT32_MAX, &number))

@@ -1,19 +1,14 @@
 /*
  * `cellota`, the operator's tool: make a signing key, pack a firmware image for devices, check
- * a packed image exactly as a device would, look inside requests and images, and price a
- * campaign. main only dispatches; each command lives in its own command_*.c.
+ * a packed image exactly as a device would, look inside requests and images, price a campaign,
+ * and drive cellota-server (releases, campaigns, devices) from a terminal or a release pipeline.
+ * main only dispatches; each command lives in its own command_*.c.
  */
 #include "commands.h"
 #include "common/cli.h"
 
 #include <stdio.h>
 #include <string.h>
-
-typedef struct command_entry {
-    const char *name;
-    const char *summary;
-    int (*run)(int argc, char **argv);
-} command_entry;
 
 static const command_entry commands[] = {
     {"keygen", "make an ECDSA P-256 key pair for signing update requests", command_keygen},
@@ -25,6 +20,11 @@ static const command_entry commands[] = {
      command_cost},
     {"bench", "time the device pipeline in this process (diagnostic; used by make bench)",
      command_bench},
+    {"release", "upload a firmware to cellota-server as a release; list releases", command_release},
+    {"campaign", "start, follow, pause, resume or abort a staged rollout on cellota-server",
+     command_campaign},
+    {"devices", "list the devices cellota-server knows, show one with its history",
+     command_devices},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -36,15 +36,19 @@ static void print_help(FILE *stream)
                     "cellota's operator tool: over-the-air firmware updates for cellular devices.\n"
                     "\ncommands:\n");
     for (index = 0; index < COMMAND_COUNT; index++)
-        fprintf(stream, "  %-8s %s\n", commands[index].name, commands[index].summary);
-    fprintf(stream, "\nRun 'cellota COMMAND --help' for a command's options.\n"
-                    "\nexit codes:\n"
-                    "  0  success\n"
-                    "  1  a check failed: the image, request, signature or another input is wrong\n"
-                    "  2  usage error: unknown command or option, missing or malformed value\n"
-                    "  3  input/output error: a file cannot be read or written\n"
-                    "  4  internal error: the crypto library or memory failed\n"
-                    "\nErrors are one line on standard error: 'cellota: what happened'.\n");
+        fprintf(stream, "  %-9s %s\n", commands[index].name, commands[index].summary);
+    fprintf(stream,
+            "\nRun 'cellota COMMAND --help' for a command's options.\n"
+            "\nexit codes:\n"
+            "  0  success\n"
+            "  1  a check failed: the image, request, signature or another input is wrong,\n"
+            "     or cellota-server refused the request (its reason is printed)\n"
+            "  2  usage error: unknown command or option, missing or malformed value\n"
+            "  3  input/output error: a file cannot be read or written\n"
+            "  4  internal error: the crypto library or memory failed\n"
+            "  5  cellota-server cannot be reached, or failed (release, campaign, devices)\n"
+            "  6  no token, or cellota-server refused it (release, campaign, devices)\n"
+            "\nErrors are one line on standard error: 'cellota: what happened'.\n");
 }
 
 int main(int argc, char **argv)

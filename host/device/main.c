@@ -34,6 +34,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* cellota-server's own defaults (docs/server.md), so a device started with none talks to a
+ * server started with none on the same machine. */
+#define DEFAULT_SERVER "http://127.0.0.1:8080"
+#define DEFAULT_MQTT "127.0.0.1:1883"
+
 static const host_option options[] = {
     {"port", "TTY", "the modem's serial port: /dev/ttyUSB2, or the pty cellota-modem printed",
      true},
@@ -42,8 +47,13 @@ static const host_option options[] = {
      "the device's flash (created and provisioned when missing); the key-value "
      "store is FILE.store",
      true},
-    {"server", "URL", "update server for polling: GET URL/version, URL/ota.json", true},
-    {"mqtt", "HOST:PORT", "MQTT broker for update requests and status reports", false},
+    {"server", "URL",
+     "update server for polling: GET URL/version, URL/ota.json (default " DEFAULT_SERVER
+     "; none: no polling)",
+     false},
+    {"mqtt", "HOST:PORT",
+     "MQTT broker for update requests and status (default " DEFAULT_MQTT "; none: no MQTT)",
+     false},
     {"id", "ID", "device id in the MQTT topics (default cellota-device)", false},
     {"layout", "NAME", "flash layout: esp32-4mb (default) or nrf52840-1mb", false},
     {"strategy", "S", "ab (into the inactive slot; default) or modem (in the modem's files)",
@@ -67,7 +77,7 @@ static const host_option options[] = {
 
 static const host_command command = {
     NULL,
-    "--port TTY --modem MODEL --flash FILE --server URL [--mqtt HOST:PORT] [OPTIONS]",
+    "--port TTY --modem MODEL --flash FILE [--server URL] [--mqtt HOST:PORT] [OPTIONS]",
     "Runs the cellota update agent on this computer over a SIMCom modem, as a device would.",
     options,
     NULL,
@@ -407,7 +417,7 @@ static bool parse_number(const char *text, uint32_t *value)
 
 static int configure(device *d, const host_arguments *arguments)
 {
-    const char *value;
+    const char *value, *model;
     uint32_t number;
 
     value = host_option_value(arguments, "modem");
@@ -421,6 +431,8 @@ static int configure(device *d, const host_arguments *arguments)
         d->profile = &cellota_sim800;
     else
         return host_usage_error(&command, "--modem: unknown model '%s'", value);
+    /* Before the pushed SIM7600 profile may replace it below: the model is the hardware's. */
+    model = d->profile->name;
 
     value = host_option_value(arguments, "layout");
     d->layout = cellota_boot_layout_find(value ? value : "esp32-4mb");
@@ -428,6 +440,7 @@ static int configure(device *d, const host_arguments *arguments)
         return host_usage_error(&command, "--layout: unknown layout '%s'", value);
 
     memset(&d->config, 0, sizeof(d->config));
+    d->config.model = model; /* reported in every status: the server lists devices by model */
     value = host_option_value(arguments, "strategy");
     if (!value || strcmp(value, "ab") == 0)
         d->config.strategy = CELLOTA_AGENT_STAGE_AB;
@@ -446,7 +459,9 @@ static int configure(device *d, const host_arguments *arguments)
                                 d->layout->name);
 
     value = host_option_value(arguments, "mqtt");
-    if (value) {
+    if (!value)
+        value = DEFAULT_MQTT;
+    if (strcmp(value, "none") != 0) {
         const char *colon = strrchr(value, ':');
         if (!colon || colon == value || (size_t)(colon - value) >= sizeof(d->mqtt_host) ||
             !parse_number(colon + 1, &number) || number == 0 || number > 65535)
@@ -473,7 +488,15 @@ static int configure(device *d, const host_arguments *arguments)
     d->config.device_id = host_option_value(arguments, "id");
     if (!d->config.device_id)
         d->config.device_id = "cellota-device";
-    d->config.server = host_option_value(arguments, "server");
+    value = host_option_value(arguments, "server");
+    if (!value)
+        value = DEFAULT_SERVER;
+    d->config.server = strcmp(value, "none") == 0 ? NULL : value;
+    if (!d->config.server && host_option_given(arguments, "once"))
+        return host_usage_error(&command, "--once checks the server: not with --server none");
+    if (!d->config.server && !d->config.mqtt_host)
+        return host_usage_error(&command, "--server none and --mqtt none: the device would never "
+                                          "hear of an update");
     d->config.factory_version = DEVICE_FACTORY_VERSION;
     d->config.network_poll = network_poll;
     d->config.self_test = self_test;

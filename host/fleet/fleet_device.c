@@ -167,6 +167,7 @@ static int start_application(fleet_device *device)
     device->config.layout = device->settings->layout;
     device->config.strategy = CELLOTA_AGENT_STAGE_AB;
     device->config.device_id = device->id;
+    device->config.model = modem_model_name(device->model); /* the server shows it */
     device->config.server = device->settings->server;
     device->config.mqtt_host = device->settings->mqtt_host;
     device->config.mqtt_port = device->settings->mqtt_port;

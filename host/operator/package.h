@@ -13,6 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The load address a package gets when none is given: 0 means "the address of the slot the image
+ * is written to", which every layout accepts (the agent checks 0 or the slot's own address). A
+ * fixed address such as seed 002's 0x1000 fits one layout only, and cellota-device's default
+ * layout (esp32-4mb) refused it. `cellota pack` and the server's release upload both use it.
+ */
+#define OPERATOR_LOAD_ADDRESS_DEFAULT 0u
+
 /* The largest plain image fw_info can describe (its sizes are 32-bit, padding included). */
 #define OPERATOR_PLAIN_SIZE_MAX (UINT32_MAX - 16)
 

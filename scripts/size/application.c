@@ -58,6 +58,7 @@ void size_application_main(void)
     config.layout = &cellota_boot_layout_esp32_4mb;
     config.strategy = CELLOTA_AGENT_STAGE_AB;
     config.device_id = "device";
+    config.model = "sim7600";
     config.server = "http://updates.example.com";
     config.mqtt_host = "broker.example.com";
     config.mqtt_port = 1883;

@@ -106,6 +106,8 @@ check "poll: progress shown" sh -c "tr '\r' '\n' <'$w/poll.out' | grep -q 'downl
 check "poll: status downloading over MQTT" lib_wait_for "$status_log" 'cellota/poll/status {"state":"downloading"' 5
 check "poll: status confirmed over MQTT" lib_wait_for "$status_log" 'cellota/poll/status {"state":"confirmed","version":"1.1.0"' 5
 check "poll: online announced" contains "$status_log" "cellota/poll/online online"
+check "poll: the device named itself to nginx" contains "$nginx_log" 'GET /version?device=poll '
+check "poll: its model reported" contains "$status_log" "\"model\":\"$MODEL\""
 images_before=$(grep -c 'GET /1.1.0/image.ebin' "$nginx_log" || true)
 device poll --once
 check "again: --once exits 0" [ "$device_status" -eq 0 ]
@@ -222,7 +224,8 @@ echo "$MODEL: self-test failure: rolled back to 0.0.0 and reported"
 # --- 5. modem-staged (SIM7600 only: the image waits in the modem's own files) ---------------
 if [ "$MODEL" = sim7600 ]; then
     mkdir -p "$w/www/nrf" "$w/modemfs"
-    # nrf52840-1mb: one application slot at 0x1000 (cellota pack's default load address)
+    # nrf52840-1mb: one application slot at 0x1000; cellota pack's default load address (0: the
+    # slot's own) fits it as it fits esp32-4mb
     "$cellota" pack "$w/firmware-1.1.0.bin" --version 1.1.0 --out "$w/www/nrf/1.1.0" \
         --sign "$w/operator.pem" --url "$base/nrf/1.1.0/image.ebin" >/dev/null
     cp "$w/www/nrf/1.1.0/ota.json" "$w/www/nrf/ota.json"

@@ -56,23 +56,30 @@ lib_start_mosquitto() {
 # lib_start_modem MODEL [cellota-modem options]: the emulator on a pty. Sets modem_pty and
 # modem_pid; its output goes to $lib_scratch/modem.out.
 lib_start_modem() {
-    model=$1
-    shift
-    : >"$lib_scratch/modem.out"
-    "$CELLOTA_BIN/cellota-modem" --model "$model" "$@" >"$lib_scratch/modem.out" 2>&1 &
+    lib_launch_modem "$lib_scratch/modem.out" "$@"
+}
+
+# lib_launch_modem OUTPUT MODEL [cellota-modem options]: the same with its output in OUTPUT (for
+# a test that runs several modems at once).
+lib_launch_modem() {
+    output=$1
+    model=$2
+    shift 2
+    : >"$output"
+    "$CELLOTA_BIN/cellota-modem" --model "$model" "$@" >"$output" 2>&1 &
     modem_pid=$!
     lib_pids="$lib_pids $modem_pid"
     tries=0
     modem_pty=""
     while [ $tries -lt 50 ]; do
-        modem_pty=$(head -n 1 "$lib_scratch/modem.out" 2>/dev/null || true)
+        modem_pty=$(head -n 1 "$output" 2>/dev/null || true)
         case $modem_pty in /dev/*) return 0 ;; esac
         if ! kill -0 "$modem_pid" 2>/dev/null; then break; fi
         tries=$((tries + 1))
         sleep 0.1
     done
     echo "lib: cellota-modem did not start:" >&2
-    cat "$lib_scratch/modem.out" >&2
+    cat "$output" >&2
     return 1
 }
 
@@ -104,4 +111,72 @@ lib_wait_for() {
         sleep 0.1
     done
     return 1
+}
+
+# lib_start_server NAME [cellota-server options]: cellota-server on a free loopback port with its
+# store in $lib_scratch/NAME (the broker: --mqtt 127.0.0.1:$mosquitto_port when one was started
+# and no --mqtt is given). Sets server_url, server_port, server_pid, server_log, server_token and
+# server_store. Started again on the same port and store by lib_restart_server.
+lib_start_server() {
+    server_name=$1
+    shift
+    server_store=$lib_scratch/$server_name
+    server_log=$lib_scratch/$server_name.log
+    server_token=${server_token:-test-token-0123456789}
+    server_options="$*"
+    for attempt in 1 2 3 4 5 6 7 8 9 10; do
+        server_port=$(random_port "s$attempt")
+        if lib_restart_server; then return 0; fi
+    done
+    echo "lib: cellota-server did not start; its log:" >&2
+    cat "$server_log" >&2
+    return 1
+}
+
+lib_restart_server() {
+    mqtt_option=""
+    case " $server_options " in
+    *" --mqtt "*) ;;
+    *) if [ -n "${mosquitto_port:-}" ]; then mqtt_option="--mqtt 127.0.0.1:$mosquitto_port"; fi ;;
+    esac
+    # shellcheck disable=SC2086
+    "$CELLOTA_BIN/cellota-server" --http "127.0.0.1:$server_port" --store "$server_store" \
+        --token "$server_token" $mqtt_option $server_options >>"$server_log" 2>&1 &
+    server_pid=$!
+    lib_pids="$lib_pids $server_pid"
+    server_url=http://127.0.0.1:$server_port
+    tries=0
+    while [ $tries -lt 100 ]; do
+        if curl -s -o /dev/null "$server_url/metrics" 2>/dev/null; then return 0; fi
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            wait "$server_pid" 2>/dev/null || true
+            return 1
+        fi
+        sleep 0.1
+        tries=$((tries + 1))
+    done
+    return 1
+}
+
+# lib_api METHOD PATH [curl options]: the operator API with the token; prints the body and
+# leaves the status in $api_status.
+lib_api() {
+    method=$1
+    path=$2
+    shift 2
+    api_status=$(curl -s -o "$lib_scratch/api.out" -w '%{http_code}' -X "$method" \
+        -H "Authorization: Bearer $server_token" "$@" "$server_url$path")
+    cat "$lib_scratch/api.out"
+}
+
+# lib_json FIELD: a top-level field of the JSON on stdin (numbers and strings; "a.b" for a
+# member of an object).
+lib_python=python3
+[ -x /usr/bin/python3 ] && lib_python=/usr/bin/python3 # a version manager's shim costs 0.3 s a call
+lib_json() {
+    "$lib_python" -c 'import json,sys
+value = json.load(sys.stdin)
+for part in sys.argv[1].split("."):
+    value = value[int(part)] if isinstance(value, list) else value.get(part)
+print("" if value is None else (json.dumps(value) if isinstance(value, (dict, list, bool)) else value))' "$1"
 }

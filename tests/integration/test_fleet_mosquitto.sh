@@ -14,6 +14,7 @@ work=$lib_scratch
 mkdir -p "$work/www"
 head -c "${FLEET_IMAGE_SIZE:-65536}" /dev/urandom >"$work/firmware.bin"
 
+nginx_connections=$((devices * 2 + 64)) # every device may download at once
 lib_start_nginx "$work/www"
 lib_start_mosquitto
 "$CELLOTA_BIN/cellota" pack "$work/firmware.bin" --version 1.0.0 \

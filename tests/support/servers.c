@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -382,6 +383,72 @@ static int start_mosquitto_once(test_server *server)
     return launch(server, argv);
 }
 
+/* The folder holding PostgreSQL's server programs (Debian: /usr/lib/postgresql/<major>/bin). */
+static bool postgres_programs(char *folder, size_t size)
+{
+    for (int major = 20; major >= 12; major--) {
+        snprintf(folder, size, "/usr/lib/postgresql/%d/bin", major);
+        char initdb[300];
+        snprintf(initdb, sizeof(initdb), "%s/initdb", folder);
+        if (access(initdb, X_OK) == 0)
+            return true;
+    }
+    fprintf(stderr, "servers: PostgreSQL is not installed (scripts/install-deps.sh)\n");
+    return false;
+}
+
+/* argv with "setpriv ... --" in front when running as root: PostgreSQL refuses root. */
+static void as_postgres(char **argv, char **command, size_t count)
+{
+    size_t used = 0;
+    if (geteuid() == 0) {
+        static char *prefix[] = {"setpriv", "--reuid=postgres", "--regid=postgres",
+                                 "--init-groups", "--"};
+        for (size_t i = 0; i < 5; i++)
+            argv[used++] = prefix[i];
+    }
+    for (size_t i = 0; i < count; i++)
+        argv[used++] = command[i];
+    argv[used] = NULL;
+}
+
+static int start_postgres_once(test_server *server)
+{
+    char folder[256], program[300], data[300], port[16], *argv[24];
+    struct stat status;
+    if (!postgres_programs(folder, sizeof(folder)))
+        return -1;
+    snprintf(data, sizeof(data), "%s/data", server->directory);
+    snprintf(server->log, sizeof(server->log), "%s/postgres.log", server->directory);
+    if (geteuid() == 0) {
+        struct passwd *user = getpwnam("postgres");
+        if (!user || chown(server->directory, user->pw_uid, user->pw_gid) != 0) {
+            fprintf(stderr, "servers: no user 'postgres' to run PostgreSQL as\n");
+            return -1;
+        }
+    }
+    if (stat(data, &status) != 0) {
+        char *initdb[] = {program, "-D", data, "-U", "postgres", "--auth=trust", "--no-sync",
+                          "-E", "UTF8", "--locale=C"};
+        snprintf(program, sizeof(program), "%s/initdb", folder);
+        as_postgres(argv, initdb, sizeof(initdb) / sizeof(initdb[0]));
+        if (test_process_run(argv, 60000) != 0) {
+            fprintf(stderr, "servers: initdb failed\n");
+            return -1;
+        }
+    }
+    snprintf(port, sizeof(port), "%u", server->port);
+    snprintf(program, sizeof(program), "%s/postgres", folder);
+    char *postgres[] = {program, "-D", data, "-p", port, "-h", "127.0.0.1", "-k",
+                        server->directory, "-c", "fsync=off", "-c", "synchronous_commit=off",
+                        "-c", "full_page_writes=off"};
+    as_postgres(argv, postgres, sizeof(postgres) / sizeof(postgres[0]));
+    if (launch(server, argv) != 0)
+        return -1;
+    /* The port opens a moment before the server takes connections: wait for its log line. */
+    return test_file_wait_for(server->log, "ready to accept connections", 10000) ? 0 : -1;
+}
+
 /* Prepares the folder, then tries a few free ports: another process may take one first. */
 static int start(test_server *server, const char *kind, uint16_t port, const char *extra,
                  int (*start_once)(test_server *))
@@ -406,6 +473,17 @@ static int start(test_server *server, const char *kind, uint16_t port, const cha
     return -1;
 }
 
+int test_postgres_start(test_server *server)
+{
+    server->root[0] = '\0';
+    return start(server, "postgres", 0, NULL, start_postgres_once);
+}
+
+void test_postgres_url(const test_server *server, char *url, size_t size)
+{
+    snprintf(url, size, "postgresql://postgres@127.0.0.1:%u/postgres", server->port);
+}
+
 int test_nginx_start(test_server *server, const char *root, const char *extra)
 {
     snprintf(server->root, sizeof(server->root), "%s", root);
@@ -420,6 +498,9 @@ int test_mosquitto_start(test_server *server, uint16_t port, const char *extra)
 
 void test_server_stop(test_server *server)
 {
+    /* PostgreSQL's SIGTERM waits for every client to leave; SIGINT is its fast shutdown. */
+    if (server->pid > 0 && strcmp(server->kind, "postgres") == 0)
+        kill(server->pid, SIGINT);
     if (server->pid > 0) {
         test_process_stop(server->pid);
         server->pid = 0;
@@ -440,6 +521,8 @@ int test_server_restart(test_server *server)
         int result = start(server, "nginx", old.port, old.extra, start_nginx_once);
         return result;
     }
+    if (strcmp(old.kind, "postgres") == 0) /* a fresh cluster on the same port */
+        return start(server, "postgres", old.port, NULL, start_postgres_once);
     return start(server, "mosquitto", old.port, old.extra, start_mosquitto_once);
 }
 

@@ -27,7 +27,7 @@ typedef struct test_server {
     uint16_t port;       /* where it listens on 127.0.0.1 */
     char directory[256]; /* its private folder: configuration, logs, pid file */
     char log[300];       /* its main log file (mosquitto logs every packet: wait on it) */
-    char kind[16];       /* "nginx", "mosquitto" */
+    char kind[16];       /* "nginx", "mosquitto", "postgres" */
     char extra[4096];    /* the extra configuration it was started with (for restarts) */
     char root[256];      /* nginx: the folder served */
 } test_server;
@@ -51,6 +51,16 @@ int test_nginx_start(test_server *server, const char *root, const char *extra);
  * is appended to its configuration. Returns 0 when it accepts connections, -1 otherwise.
  */
 int test_mosquitto_start(test_server *server, uint16_t port, const char *extra);
+
+/*
+ * PostgreSQL on 127.0.0.1: a fresh cluster (initdb, trust authentication, no fsync) in the
+ * server's private folder, run as the "postgres" user when the test runs as root (PostgreSQL
+ * refuses root). Connect with test_postgres_url. Returns 0 when it accepts connections.
+ */
+int test_postgres_start(test_server *server);
+
+/* "postgresql://postgres@127.0.0.1:<port>/postgres" for a server test_postgres_start began. */
+void test_postgres_url(const test_server *server, char *url, size_t size);
 
 /* Stops the server (SIGTERM, SIGKILL after 5 s), waits for it and removes its folder. Safe to
  * call twice. */

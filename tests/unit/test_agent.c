@@ -477,6 +477,7 @@ static device *device_create(const char *layout_name, cellota_agent_strategy str
     d->config.layout = d->layout;
     d->config.strategy = strategy;
     d->config.device_id = "dev-1";
+    d->config.model = "sim7600";
     d->config.server = "http://updates.example:8080";
     d->config.mqtt_host = "broker.example";
     d->config.mqtt_port = 1883;
@@ -598,13 +599,14 @@ static void release_make(release *r, const char *version, uint32_t security, uin
              url, alt_url, hex, version);
 }
 
-/* Serves `r` the polling way: /version, /ota.json and the image at /image.ebin. */
+/* Serves `r` the polling way: /version, /ota.json and the image at /image.ebin. The fake
+ * matches paths exactly, so every polling test also checks that the agent names itself. */
 static void serve_release(device *d, release *r)
 {
     static char version_body[32];
     snprintf(version_body, sizeof(version_body), "%s\n", r->version);
-    web_put(&d->web, "/version", version_body, strlen(version_body));
-    web_put(&d->web, "/ota.json", r->json, strlen(r->json));
+    web_put(&d->web, "/version?device=dev-1", version_body, strlen(version_body));
+    web_put(&d->web, "/ota.json?device=dev-1", r->json, strlen(r->json));
     web_put(&d->web, "/image.ebin", r->image.cipher, r->image.cipher_size);
 }
 
@@ -633,6 +635,7 @@ static void test_poll_update_confirm_and_up_to_date(void)
     CHECK(strstr(d->broker.log, "\"state\":\"rebooting\"") != NULL);
     CHECK(strstr(d->broker.log, "\"target\":\"1.1.0\"") != NULL);
     CHECK(strstr(d->broker.log, "\"campaign\":\"campaign-7\"") != NULL);
+    CHECK(strstr(d->broker.log, "\"model\":\"sim7600\"") != NULL);
     CHECK(strstr(d->broker.log, "cellota/dev-1/online offline") != NULL);
 
     /* The bootloader starts it on trial; the agent tests, confirms, checks: up to date. */
@@ -1091,6 +1094,14 @@ static void test_status_json(void)
                  "\"redownloaded\":1328,\"error\":131,\"error_name\":\"IMAGE_REQUEST_BAD_TYPE\","
                  "\"message\":\"the update request's type is missing or not \\\"update_fw\\\"\","
                  "\"campaign\":\"c\\\"7\"}");
+    /* With a model: after the message, before the campaign. */
+    report.model = "sim7070";
+    report.error = CELLOTA_OK;
+    CHECK_EQ_INT(cellota_agent_status_json(&report, "7", buffer, sizeof(buffer), &length),
+                 CELLOTA_OK);
+    CHECK(strstr(buffer, "\"message\":\"success\",\"model\":\"sim7070\",\"campaign\":\"7\"}") !=
+          NULL);
+    report.model = NULL;
     CHECK_EQ_INT(cellota_agent_status_json(&report, NULL, buffer, 64, &length),
                  CELLOTA_BUFFER_TOO_SMALL);
     CHECK_EQ_STR(cellota_agent_state_name(CELLOTA_AGENT_ROLLED_BACK), "rolled_back");
@@ -1112,6 +1123,9 @@ static void test_configuration_checks(void)
     config.strategy = CELLOTA_AGENT_STAGE_MODEM;
     config.files = NULL;
     CHECK_EQ_INT(cellota_agent_init(&d->agent, &config), CELLOTA_AGENT_NO_MODEM_FILES);
+    config = d->config;
+    config.model = "sim 7600"; /* a model is as plain as an id: it fits every status message */
+    CHECK_EQ_INT(cellota_agent_init(&d->agent, &config), CELLOTA_INVALID_ARGUMENT);
     config = d->config;
     config.factory_version = "one";
     CHECK_EQ_INT(cellota_agent_init(&d->agent, &config), CELLOTA_IMAGE_SEMVER_INVALID);

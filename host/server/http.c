@@ -1,0 +1,334 @@
+/* The HTTP front (http.h): the daemon, routing, bodies, the token, and the answer helpers. */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+struct http_front {
+    server *self;
+    struct MHD_Daemon *daemon;
+};
+
+/* What one request carries between libmicrohttpd's calls. */
+typedef struct request_state {
+    const http_route *route;
+    const char *segments[HTTP_SEGMENTS_MAX];
+    char *path_copy; /* the segments point into it */
+    uint8_t *body;
+    size_t size, capacity, limit;
+    bool too_large;
+    uint64_t image_bytes;
+    int64_t image_campaign;
+} request_state;
+
+static const http_route *const tables[] = {api_routes, public_routes};
+
+/* Matches `path` against `pattern`; segments into state. */
+static bool match(const char *pattern, const char *path, request_state *state)
+{
+    size_t count = 0;
+    free(state->path_copy);
+    state->path_copy = strdup(path);
+    if (!state->path_copy)
+        return false;
+    char *cursor = state->path_copy;
+    const char *p = pattern;
+    while (*p && *cursor) {
+        if (*p == '*') {
+            char *end = strchr(cursor, '/');
+            size_t length = end ? (size_t)(end - cursor) : strlen(cursor);
+            if (length == 0 || count >= HTTP_SEGMENTS_MAX)
+                return false;
+            state->segments[count++] = cursor;
+            cursor += length;
+            if (*cursor == '/') {
+                *cursor = '\0';
+                cursor++;
+                if (p[1] != '/')
+                    return false;
+                p += 2;
+                continue;
+            }
+            p++;
+            continue;
+        }
+        if (*p != *cursor)
+            return false;
+        p++;
+        cursor++;
+    }
+    return *p == '\0' && *cursor == '\0';
+}
+
+/* The route for method and path; *path_known when some route has the path (405 vs 404). */
+static const http_route *find_route(const char *method, const char *path, request_state *state,
+                                    bool *path_known)
+{
+    *path_known = false;
+    for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
+        for (const http_route *route = tables[t]; route->pattern; route++) {
+            if (!match(route->pattern, path, state))
+                continue;
+            *path_known = true;
+            if (strcmp(route->method, method) == 0 ||
+                (strcmp(method, "HEAD") == 0 && strcmp(route->method, "GET") == 0))
+                return route;
+        }
+    return NULL;
+}
+
+static enum MHD_Result queue(struct MHD_Connection *connection, unsigned status,
+                             const char *content_type, char *text)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(response, "Content-Type", content_type);
+    MHD_add_response_header(response, "Cache-Control", "no-store");
+    enum MHD_Result result = MHD_queue_response(connection, status, response);
+    MHD_destroy_response(response);
+    return result;
+}
+
+enum MHD_Result http_json(http_request *request, unsigned status, cJSON *body)
+{
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (!text)
+        return MHD_NO;
+    size_t length = strlen(text);
+    char *line = realloc(text, length + 2);
+    if (!line) {
+        free(text);
+        return MHD_NO;
+    }
+    line[length] = '\n';
+    line[length + 1] = '\0';
+    return queue(request->connection, status, "application/json", line);
+}
+
+static enum MHD_Result error_on(struct MHD_Connection *connection, unsigned status,
+                                const char *name, const char *message)
+{
+    cJSON *body = cJSON_CreateObject();
+    cJSON_AddStringToObject(body, "error", name);
+    cJSON_AddStringToObject(body, "message", message);
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (!text)
+        return MHD_NO;
+    return queue(connection, status, "application/json", text);
+}
+
+enum MHD_Result http_error(http_request *request, unsigned status, const char *name,
+                           const char *format, ...)
+{
+    char message[STORAGE_TEXT_SIZE];
+    va_list list;
+    va_start(list, format);
+    vsnprintf(message, sizeof(message), format, list);
+    va_end(list);
+    return error_on(request->connection, status, name, message);
+}
+
+enum MHD_Result http_api_error(http_request *request, const api_error *error)
+{
+    return error_on(request->connection, (unsigned)error->status, error->name, error->message);
+}
+
+enum MHD_Result http_text(http_request *request, unsigned status, const char *content_type,
+                          const char *text)
+{
+    char *copy = strdup(text);
+    if (!copy)
+        return MHD_NO;
+    return queue(request->connection, status, content_type, copy);
+}
+
+const char *http_query(http_request *request, const char *name)
+{
+    return MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool http_paging(http_request *request, size_t *limit, size_t *offset, enum MHD_Result *answer)
+{
+    const char *text;
+    char *end;
+    *limit = 100;
+    *offset = 0;
+    if ((text = http_query(request, "limit"))) {
+        long value = strtol(text, &end, 10);
+        if (*end || value < 1 || value > 1000) {
+            *answer = http_error(request, 400, "BAD_LIMIT", "limit is a number from 1 to 1000.");
+            return false;
+        }
+        *limit = (size_t)value;
+    }
+    if ((text = http_query(request, "offset"))) {
+        long long value = strtoll(text, &end, 10);
+        if (*end || value < 0) {
+            *answer = http_error(request, 400, "BAD_OFFSET", "offset is a number from 0.");
+            return false;
+        }
+        *offset = (size_t)value;
+    }
+    return true;
+}
+
+/* The bearer token, compared in constant time. */
+static bool authorised(server *self, struct MHD_Connection *connection)
+{
+    const char *header =
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    size_t expected = strlen(self->token);
+    if (!header || strncmp(header, "Bearer ", 7) != 0)
+        return false;
+    header += 7;
+    if (strlen(header) != expected)
+        return false;
+    unsigned char difference = 0;
+    for (size_t i = 0; i < expected; i++)
+        difference |= (unsigned char)(header[i] ^ self->token[i]);
+    return difference == 0;
+}
+
+static enum MHD_Result on_request(void *context, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **slot)
+{
+    http_front *front = context;
+    request_state *state = *slot;
+    (void)version;
+    if (!state) {
+        bool path_known;
+        state = calloc(1, sizeof(*state));
+        if (!state)
+            return MHD_NO;
+        *slot = state;
+        state->route = find_route(method, url, state, &path_known);
+        state->limit =
+            state->route && state->route->body_max ? state->route->body_max : HTTP_JSON_MAX;
+        (void)path_known;
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        /* Keep reading a body that is too large (and drop it), then answer 413 once. */
+        if (!state->too_large && state->size + *upload_size > state->limit)
+            state->too_large = true;
+        if (!state->too_large) {
+            if (state->size + *upload_size > state->capacity) {
+                size_t capacity = state->capacity ? state->capacity : 4096;
+                while (capacity < state->size + *upload_size)
+                    capacity *= 2;
+                uint8_t *grown = realloc(state->body, capacity);
+                if (!grown)
+                    return MHD_NO;
+                state->body = grown;
+                state->capacity = capacity;
+            }
+            memcpy(state->body + state->size, upload_data, *upload_size);
+            state->size += *upload_size;
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    http_request request;
+    memset(&request, 0, sizeof(request));
+    request.self = front->self;
+    request.connection = connection;
+    request.method = method;
+    request.path = url;
+    if (!state->route) {
+        bool path_known;
+        request_state probe;
+        memset(&probe, 0, sizeof(probe));
+        find_route(method, url, &probe, &path_known);
+        free(probe.path_copy);
+        if (path_known)
+            return error_on(connection, 405, "METHOD_NOT_ALLOWED",
+                            "This path does not take that method.");
+        return error_on(connection, 404, "NOT_FOUND", "There is nothing at this path.");
+    }
+    if (state->route->needs_token && !authorised(front->self, connection))
+        return error_on(connection, 401, "UNAUTHORIZED",
+                        "Send the operator's token: Authorization: Bearer <token>.");
+    if (state->too_large)
+        return error_on(connection, 413,
+                        state->route->body_max > HTTP_JSON_MAX ? "IMAGE_TOO_LARGE"
+                                                               : "BODY_TOO_LARGE",
+                        "The request body is larger than this path takes.");
+    memcpy(request.segments, state->segments, sizeof(request.segments));
+    request.body = state->body;
+    request.body_size = state->size;
+    enum MHD_Result result = state->route->handler(&request);
+    state->image_bytes = request.image_bytes;
+    state->image_campaign = request.image_campaign;
+    return result;
+}
+
+/* Counts image bytes only for an answer that went out whole. */
+static void on_completed(void *context, struct MHD_Connection *connection, void **slot,
+                         enum MHD_RequestTerminationCode code)
+{
+    http_front *front = context;
+    request_state *state = *slot;
+    (void)connection;
+    if (!state)
+        return;
+    if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK && state->image_bytes > 0) {
+        storage_counter_add(front->self->store, "bytes_served", (int64_t)state->image_bytes);
+        if (state->image_campaign > 0)
+            storage_campaign_add_bytes(front->self->store, state->image_campaign,
+                                       state->image_bytes);
+    }
+    free(state->body);
+    free(state->path_copy);
+    free(state);
+    *slot = NULL;
+}
+
+int http_start(server *self, const char *host, int port, unsigned threads, http_front **result)
+{
+    struct sockaddr_in address;
+    http_front *front = calloc(1, sizeof(*front));
+    if (!front)
+        return -1;
+    memset(&address, 0, sizeof(address));
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &address.sin_addr) != 1) {
+        fprintf(stderr, "cellota-server: --http: '%s' is not an IPv4 address\n", host);
+        free(front);
+        return -1;
+    }
+    front->self = self;
+    front->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0,
+        NULL, NULL, on_request, front, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)10000,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)60, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED, on_completed, front, MHD_OPTION_END);
+    if (!front->daemon) {
+        fprintf(stderr, "cellota-server: cannot listen on %s:%d\n", host, port);
+        free(front);
+        return -1;
+    }
+    *result = front;
+    return 0;
+}
+
+void http_stop(http_front *front)
+{
+    if (!front)
+        return;
+    MHD_stop_daemon(front->daemon);
+    free(front);
+}

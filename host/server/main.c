@@ -1,0 +1,280 @@
+/*
+ * cellota-server: the update server (docs/server.md). Opens the store (images, signing key,
+ * token) and the database, starts the HTTP front and the MQTT link, and runs the campaign
+ * engine's clock until SIGINT or SIGTERM.
+ */
+#include "campaigns.h"
+#include "common/cli.h"
+#include "common/file.h"
+#include "common/hex.h"
+#include "common/number.h"
+#include "http.h"
+#include "mqtt.h"
+#include "operator/keys.h"
+#include "releases.h"
+#include "server.h"
+
+#include <cjson/cJSON.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TICK_MS 200
+
+static const host_option options[] = {
+    {"http", "HOST:PORT", "where the HTTP server listens (default 127.0.0.1:8080)", false},
+    {"mqtt", "HOST:PORT", "the MQTT broker (default 127.0.0.1:1883)", false},
+    {"db", "SPEC", "sqlite:PATH or postgres://... (default sqlite:<store>/cellota.db)", false},
+    {"store", "DIR", "images, signing key and token (default ./cellota-store)", false},
+    {"token", "TOKEN", "the operator's bearer token (default CELLOTA_TOKEN, else <store>/token)",
+     false},
+    {"public-url", "URL", "how devices reach this server (default http://<--http>)", false},
+    {"mirror", "URL", "a second host with the same <sha256>.ebin files: each request's alt_url",
+     false},
+    {"dashboard", "DIR", "the dashboard's files (default <bin>/../share/cellota/dashboard)", false},
+    {"http-threads", "N", "HTTP threads (default: the number of cores)", false},
+    {NULL, NULL, NULL, false},
+};
+
+static const host_command command = {
+    NULL,
+    "[--http HOST:PORT] [--mqtt HOST:PORT] [--db SPEC] [--store DIR] [--token TOKEN]\n"
+    "                      [--public-url URL] [--mirror URL] [--dashboard DIR] [--http-threads N]",
+    "Hosts firmware images, answers polling devices, publishes update requests over MQTT, runs "
+    "staged campaigns and serves the operator's API, the dashboard and /metrics.",
+    options,
+    "",
+    0,
+    0,
+    "Exit codes: 0 after SIGINT or SIGTERM, 2 usage, 3 the store, a file or the database could\n"
+    "not be opened, 4 a port could not be bound. Log lines go to stdout, errors to stderr, one\n"
+    "line each. The API and states are described in docs/server.md.\n",
+};
+
+static volatile sig_atomic_t stopping;
+
+static void on_signal(int number)
+{
+    (void)number;
+    stopping = 1;
+}
+
+/* "HOST:PORT" into its parts. */
+static bool split_address(const char *text, char *host, size_t size, int *port)
+{
+    const char *colon = strrchr(text, ':');
+    uint64_t number;
+    if (!colon || colon == text || (size_t)(colon - text) >= size ||
+        !host_parse_unsigned(colon + 1, 65535, &number))
+        return false;
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    *port = (int)number;
+    return true;
+}
+
+/* The signing key: <store>/server.pem, made on first start. */
+static int open_key(server *self)
+{
+    char *private_path = host_path_join(self->store_folder, "server.pem");
+    char *public_path = host_path_join(self->store_folder, "server.pub.pem");
+    int status = HOST_EXIT_INTERNAL;
+    if (!private_path || !public_path)
+        goto done;
+    if (access(private_path, F_OK) == 0) {
+        status = operator_key_load_private(&self->key, private_path);
+    } else {
+        status = operator_key_generate(&self->key, &self->random);
+        if (status == HOST_EXIT_OK)
+            status = operator_key_save(&self->key, private_path, public_path);
+        if (status == HOST_EXIT_OK)
+            printf("store: made the signing key %s (devices verify with %s)\n", private_path,
+                   public_path);
+    }
+done:
+    free(private_path);
+    free(public_path);
+    return status == HOST_EXIT_OK ? HOST_EXIT_OK : HOST_EXIT_IO;
+}
+
+/* --token, CELLOTA_TOKEN, <store>/token, or a new one written there and printed. */
+static int open_token(server *self, const char *given)
+{
+    const char *environment = getenv("CELLOTA_TOKEN");
+    char *path = host_path_join(self->store_folder, "token");
+    uint8_t *data = NULL, random[24];
+    size_t length;
+    int status = HOST_EXIT_OK;
+    if (!path)
+        return HOST_EXIT_INTERNAL;
+    if (given || (environment && environment[0])) {
+        snprintf(self->token, sizeof(self->token), "%s", given ? given : environment);
+    } else if (access(path, F_OK) == 0) {
+        status = host_read_file(path, sizeof(self->token) - 1, &data, &length);
+        if (status == HOST_EXIT_OK) {
+            while (length > 0 && (data[length - 1] == '\n' || data[length - 1] == '\r'))
+                length--;
+            snprintf(self->token, sizeof(self->token), "%.*s", (int)length, (char *)data);
+        }
+        free(data);
+    } else {
+        status = host_random_bytes(&self->random, random, sizeof(random));
+        if (status == HOST_EXIT_OK) {
+            char line[sizeof(self->token) + 2];
+            host_hex_encode(random, sizeof(random), self->token);
+            snprintf(line, sizeof(line), "%s\n", self->token);
+            status = host_write_file(path, line, strlen(line),
+                                     HOST_WRITE_PRIVATE | HOST_WRITE_NO_REPLACE);
+            if (status == HOST_EXIT_OK)
+                printf("store: made the API token %s: %s\n", path, self->token);
+        }
+    }
+    free(path);
+    if (status == HOST_EXIT_OK && strlen(self->token) < 8) {
+        fprintf(stderr, "cellota-server: the token must have at least 8 characters\n");
+        return HOST_EXIT_USAGE;
+    }
+    return status;
+}
+
+/* <bin>/../share/cellota/dashboard */
+static void default_dashboard(char *folder, size_t size)
+{
+    char executable[PATH_MAX];
+    ssize_t length = readlink("/proc/self/exe", executable, sizeof(executable) - 1);
+    if (length <= 0) {
+        snprintf(folder, size, "share/cellota/dashboard");
+        return;
+    }
+    executable[length] = '\0';
+    char *slash = strrchr(executable, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(folder, size, "%.450s/../share/cellota/dashboard", executable);
+}
+
+static int run(server *self, const host_arguments *arguments)
+{
+    const char *http = host_option_value(arguments, "http");
+    const char *mqtt = host_option_value(arguments, "mqtt");
+    const char *store = host_option_value(arguments, "store");
+    const char *database = host_option_value(arguments, "db");
+    const char *threads_text = host_option_value(arguments, "http-threads");
+    const char *text;
+    char http_host[256], mqtt_host[256], spec[700], error[512];
+    int http_port, mqtt_port, status;
+    uint64_t threads = (uint64_t)sysconf(_SC_NPROCESSORS_ONLN);
+    http_front *front = NULL;
+    mqtt_link *link = NULL;
+
+    if (!split_address(http ? http : "127.0.0.1:8080", http_host, sizeof(http_host), &http_port))
+        return host_usage_error(&command, "--http '%s' is not HOST:PORT", http);
+    if (!split_address(mqtt ? mqtt : "127.0.0.1:1883", mqtt_host, sizeof(mqtt_host), &mqtt_port))
+        return host_usage_error(&command, "--mqtt '%s' is not HOST:PORT", mqtt);
+    if (threads_text && (!host_parse_unsigned(threads_text, 1024, &threads) || threads == 0))
+        return host_usage_error(&command, "--http-threads '%s' is not a number from 1 to 1024",
+                                threads_text);
+    if (threads == 0)
+        threads = 1;
+    snprintf(self->store_folder, sizeof(self->store_folder), "%s", store ? store : "cellota-store");
+    snprintf(self->images_folder, sizeof(self->images_folder), "%s/images", self->store_folder);
+    text = host_option_value(arguments, "public-url");
+    if (text)
+        snprintf(self->public_url, sizeof(self->public_url), "%s", text);
+    else
+        snprintf(self->public_url, sizeof(self->public_url), "http://%s",
+                 http ? http : "127.0.0.1:8080");
+    if (strncmp(self->public_url, "http://", 7) != 0 &&
+        strncmp(self->public_url, "https://", 8) != 0)
+        return host_usage_error(&command, "--public-url '%s' is not an http(s) URL",
+                                self->public_url);
+    text = host_option_value(arguments, "mirror");
+    snprintf(self->mirror, sizeof(self->mirror), "%s", text ? text : "");
+    for (char *url = self->public_url; url; url = url == self->mirror ? NULL : self->mirror) {
+        size_t length = strlen(url);
+        while (length > 0 && url[length - 1] == '/')
+            url[--length] = '\0';
+    }
+    text = host_option_value(arguments, "dashboard");
+    if (text)
+        snprintf(self->dashboard, sizeof(self->dashboard), "%s", text);
+    else
+        default_dashboard(self->dashboard, sizeof(self->dashboard));
+
+    if (host_make_folder(self->store_folder) != HOST_EXIT_OK ||
+        host_make_folder(self->images_folder) != HOST_EXIT_OK)
+        return HOST_EXIT_IO;
+    chmod(self->store_folder, 0700); /* the signing key and the token live here */
+    if ((status = host_random_open(&self->random, "cellota-server")) != HOST_EXIT_OK)
+        return status;
+    if ((status = open_key(self)) != HOST_EXIT_OK)
+        return status;
+    if ((status = open_token(self, host_option_value(arguments, "token"))) != HOST_EXIT_OK)
+        return status;
+    if (database)
+        snprintf(spec, sizeof(spec), "%s", database);
+    else
+        snprintf(spec, sizeof(spec), "sqlite:%s/cellota.db", self->store_folder);
+    if (storage_open(spec, &self->store, error, sizeof(error)) != 0)
+        return host_error(HOST_EXIT_IO, "database: %s", error);
+    if (campaign_engine_open(self) != 0)
+        return host_error(HOST_EXIT_INTERNAL, "out of memory");
+    if (http_start(self, http_host, http_port, (unsigned)threads, &front) != 0)
+        return HOST_EXIT_INTERNAL; /* 4: a port could not be bound */
+    if (mqtt_link_start(self, mqtt_host, mqtt_port, &link) != 0) {
+        http_stop(front);
+        return host_error(HOST_EXIT_INTERNAL, "mqtt: cannot start the client");
+    }
+    printf("cellota-server: http on %s:%d (%u threads), mqtt %s:%d, database %s, store %s\n",
+           http_host, http_port, (unsigned)threads, mqtt_host, mqtt_port,
+           storage_backend(self->store), self->store_folder);
+    fflush(stdout);
+
+    while (!stopping) {
+        campaign_tick(self);
+        struct timespec pause = {0, TICK_MS * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    printf("cellota-server: stopping\n");
+    fflush(stdout);
+    mqtt_link_stop(link);
+    http_stop(front);
+    return HOST_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    host_arguments arguments;
+    server self;
+    int status;
+    struct sigaction action;
+
+    host_set_program("cellota-server");
+    if (!host_parse_arguments(&command, argc, argv, &arguments, &status))
+        return status;
+    memset(&self, 0, sizeof(self));
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = on_signal;
+    sigaction(SIGINT, &action, NULL);
+    sigaction(SIGTERM, &action, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    mbedtls_pk_init(&self.key);
+    pthread_mutex_init(&self.crypto_lock, NULL);
+    atomic_init(&self.status_messages, 0);
+    status = run(&self, &arguments);
+    campaign_engine_close(&self);
+    storage_close(self.store);
+    mbedtls_pk_free(&self.key);
+    host_random_close(&self.random);
+    pthread_mutex_destroy(&self.crypto_lock);
+    return status;
+}

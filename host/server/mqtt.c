@@ -1,0 +1,229 @@
+/* The MQTT link (mqtt.h). */
+#include "mqtt.h"
+
+#include "campaigns.h"
+
+#include <cjson/cJSON.h>
+#include <mosquitto.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Requests handed to libmosquitto and not yet acknowledged, by message id (16 bits). */
+typedef struct pending_publish {
+    int64_t campaign;
+    char device[STORAGE_ID_SIZE];
+} pending_publish;
+
+struct mqtt_link {
+    server *self;
+    struct mosquitto *client;
+    pthread_mutex_t lock;
+    bool connected;
+    pending_publish pending[65536];
+};
+
+static void copy_string(cJSON *object, const char *name, char *target, size_t size)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
+    snprintf(target, size, "%s", cJSON_IsString(item) ? item->valuestring : "");
+}
+
+static int number_of(cJSON *object, const char *name)
+{
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
+    return cJSON_IsNumber(item) ? item->valueint : 0;
+}
+
+bool mqtt_parse_status(const char *payload, device_status *status)
+{
+    cJSON *object = cJSON_Parse(payload);
+    memset(status, 0, sizeof(*status));
+    if (!cJSON_IsObject(object) ||
+        !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(object, "state"))) {
+        cJSON_Delete(object);
+        return false;
+    }
+    copy_string(object, "state", status->state, sizeof(status->state));
+    copy_string(object, "version", status->version, sizeof(status->version));
+    copy_string(object, "target", status->target, sizeof(status->target));
+    copy_string(object, "error_name", status->error_name, sizeof(status->error_name));
+    copy_string(object, "message", status->message, sizeof(status->message));
+    copy_string(object, "model", status->model, sizeof(status->model));
+    copy_string(object, "campaign", status->campaign, sizeof(status->campaign));
+    status->error = number_of(object, "error");
+    status->progress = number_of(object, "progress");
+    cJSON_Delete(object);
+    return true;
+}
+
+/* "cellota/<id>/<kind>": the id into `device`; false when the topic is not of that form. */
+static bool topic_device(const char *topic, const char *kind, char device[STORAGE_ID_SIZE])
+{
+    const char *start = topic + 8, *slash;
+    if (strncmp(topic, "cellota/", 8) != 0 || !(slash = strchr(start, '/')) || slash == start ||
+        strcmp(slash + 1, kind) != 0 || (size_t)(slash - start) >= STORAGE_ID_SIZE)
+        return false;
+    memcpy(device, start, (size_t)(slash - start));
+    device[slash - start] = '\0';
+    return true;
+}
+
+static void on_message(struct mosquitto *client, void *context,
+                       const struct mosquitto_message *message)
+{
+    mqtt_link *link = context;
+    char device[STORAGE_ID_SIZE];
+    char *payload;
+    (void)client;
+    if (message->payloadlen <= 0 || message->payloadlen > 8192)
+        return;
+    payload = malloc((size_t)message->payloadlen + 1);
+    if (!payload)
+        return;
+    memcpy(payload, message->payload, (size_t)message->payloadlen);
+    payload[message->payloadlen] = '\0';
+    if (topic_device(message->topic, "status", device)) {
+        device_status status;
+        if (mqtt_parse_status(payload, &status))
+            campaign_status(link->self, device, &status, payload);
+        else
+            fprintf(stderr, "cellota-server: device %s: a status that is not JSON, ignored\n",
+                    device);
+    } else if (topic_device(message->topic, "online", device)) {
+        campaign_online(link->self, device, strcmp(payload, "online") == 0);
+    }
+    free(payload);
+}
+
+static void on_connect(struct mosquitto *client, void *context, int result)
+{
+    mqtt_link *link = context;
+    static char *const topics[] = {"cellota/+/status", "cellota/+/online"};
+    if (result != 0) {
+        fprintf(stderr, "cellota-server: mqtt: the broker refused the connection: %s\n",
+                mosquitto_connack_string(result));
+        return;
+    }
+    pthread_mutex_lock(&link->lock);
+    link->connected = true;
+    pthread_mutex_unlock(&link->lock);
+    if (mosquitto_subscribe_multiple(client, NULL, 2, topics, 1, 0, NULL) != MOSQ_ERR_SUCCESS)
+        fprintf(stderr, "cellota-server: mqtt: cannot subscribe\n");
+    printf("mqtt: connected, subscribed to cellota/+/status and cellota/+/online\n");
+    fflush(stdout);
+}
+
+static void on_disconnect(struct mosquitto *client, void *context, int result)
+{
+    mqtt_link *link = context;
+    (void)client;
+    pthread_mutex_lock(&link->lock);
+    link->connected = false;
+    pthread_mutex_unlock(&link->lock);
+    if (result != 0) {
+        printf("mqtt: connection lost; reconnecting\n");
+        fflush(stdout);
+    }
+}
+
+static void on_publish(struct mosquitto *client, void *context, int mid)
+{
+    mqtt_link *link = context;
+    pending_publish done;
+    (void)client;
+    pthread_mutex_lock(&link->lock);
+    done = link->pending[mid & 0xFFFF];
+    link->pending[mid & 0xFFFF].campaign = 0;
+    pthread_mutex_unlock(&link->lock);
+    if (done.campaign > 0)
+        campaign_published(link->self, done.campaign, done.device);
+}
+
+static void publish_request(void *context, int64_t campaign, const char *device,
+                            const char *request)
+{
+    mqtt_link *link = context;
+    char topic[STORAGE_ID_SIZE + 24];
+    int mid = 0;
+    snprintf(topic, sizeof(topic), "cellota/%s/update", device);
+    /* The lock spans the call, so on_publish cannot look for the id before it is recorded. */
+    pthread_mutex_lock(&link->lock);
+    int result = link->connected ? mosquitto_publish(link->client, &mid, topic,
+                                                     (int)strlen(request), request, 1, false)
+                                 : MOSQ_ERR_NO_CONN;
+    if (result == MOSQ_ERR_SUCCESS) {
+        link->pending[mid & 0xFFFF].campaign = campaign;
+        snprintf(link->pending[mid & 0xFFFF].device, STORAGE_ID_SIZE, "%s", device);
+    }
+    pthread_mutex_unlock(&link->lock);
+    /* Not sent: the target stays pending and is claimed again when its lease ends. */
+    if (result != MOSQ_ERR_SUCCESS)
+        fprintf(stderr, "cellota-server: mqtt: request to %s not sent (%s); retried later\n",
+                device, mosquitto_strerror(result));
+}
+
+int mqtt_link_start(server *self, const char *host, int port, mqtt_link **result)
+{
+    mqtt_link *link = calloc(1, sizeof(*link));
+    char id[64];
+    if (!link)
+        return -1;
+    link->self = self;
+    pthread_mutex_init(&link->lock, NULL);
+    mosquitto_lib_init();
+    snprintf(id, sizeof(id), "cellota-server-%ld", (long)getpid());
+    link->client = mosquitto_new(id, true, link);
+    if (!link->client) {
+        fprintf(stderr, "cellota-server: mqtt: %s\n", strerror(errno));
+        free(link);
+        return -1;
+    }
+    mosquitto_int_option(link->client, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    mosquitto_max_inflight_messages_set(link->client, 1000);
+    mosquitto_reconnect_delay_set(link->client, 1, 5, false);
+    mosquitto_connect_callback_set(link->client, on_connect);
+    mosquitto_disconnect_callback_set(link->client, on_disconnect);
+    mosquitto_message_callback_set(link->client, on_message);
+    mosquitto_publish_callback_set(link->client, on_publish);
+    /* connect_async: the loop thread connects, and keeps trying while the broker is down. */
+    int status = mosquitto_connect_async(link->client, host, port, 30);
+    if (status != MOSQ_ERR_SUCCESS && status != MOSQ_ERR_ERRNO)
+        fprintf(stderr, "cellota-server: mqtt: %s:%d: %s; retrying\n", host, port,
+                mosquitto_strerror(status));
+    if ((status = mosquitto_loop_start(link->client)) != MOSQ_ERR_SUCCESS) {
+        fprintf(stderr, "cellota-server: mqtt: %s\n", mosquitto_strerror(status));
+        mosquitto_destroy(link->client);
+        free(link);
+        return -1;
+    }
+    campaign_set_publisher(self, publish_request, link);
+    self->mqtt = link;
+    *result = link;
+    return 0;
+}
+
+bool mqtt_link_connected(mqtt_link *link)
+{
+    pthread_mutex_lock(&link->lock);
+    bool connected = link->connected;
+    pthread_mutex_unlock(&link->lock);
+    return connected;
+}
+
+void mqtt_link_stop(mqtt_link *link)
+{
+    if (!link)
+        return;
+    campaign_set_publisher(link->self, NULL, NULL);
+    mosquitto_disconnect(link->client);
+    mosquitto_loop_stop(link->client, false);
+    mosquitto_destroy(link->client);
+    mosquitto_lib_cleanup();
+    pthread_mutex_destroy(&link->lock);
+    free(link);
+}
