@@ -20,6 +20,7 @@
 # Environment: FLEET_DEVICES (50000), FLEET_IMAGE_SIZE (524288), FLEET_FAULTS (0),
 # FLEET_SHARD (devices per fleet process; default from the descriptor limit),
 # FLEET_BROKER (devices per broker; default from the descriptor limit),
+# FLEET_NO_SERVER=1 (nginx and the fleet's publisher even when the server is built),
 # FLEET_TIMEOUT (3600 s), FLEET_PROFILE=1 records the fleet with perf (perf.data kept),
 # KEEP_SCRATCH=1 keeps the scratch folder (logs, summary).
 set -eu
@@ -75,7 +76,8 @@ log_type warning
 CONF
     if [ -n "${2:-}" ]; then
         cat >>"$scratch/$1/mosquitto.conf" <<CONF
-connection core
+connection core-$1
+remote_clientid bridge-$1
 address 127.0.0.1:$2
 cleansession true
 try_private true
@@ -105,7 +107,7 @@ echo "bench-fleet: $devices devices in $shards fleet process(es), $brokers broke
 
 head -c "$image_size" /dev/urandom >"$scratch/firmware.bin"
 server_pid=""
-if [ -x "$bin/cellota-server" ]; then
+if [ -x "$bin/cellota-server" ] && [ -z "${FLEET_NO_SERVER:-}" ]; then
     # --- the server: release, campaign, requests over MQTT, status counted ----------------------
     http_port=$(random_port server)
     server_url=http://127.0.0.1:$http_port

@@ -474,6 +474,7 @@ int main(int argc, char **argv)
     static fleet f;
     host_arguments arguments;
     uint64_t timeout_s = 0, started_ms, last_progress = 0, last_check = 0, last_start_ms;
+    uint64_t last_resend = 0;
     uint64_t random_state;
     double time_scale = 1, seconds = 0;
     int status;
@@ -535,8 +536,19 @@ int main(int argc, char **argv)
         /* "online" messages the publisher missed: a device with a session gets its request
          * anyway, 30 s after the last device started */
         if (f.test_mode && f.started == f.count && now - last_start_ms > 30000 &&
-            f.publisher.published < f.count)
-            request_publisher_send_rest(&f.publisher);
+            now - last_resend >= 30000) {
+            /* Every 30 s, as a server retries: the request for devices whose "online" the
+             * publisher missed, and again for devices still idle on their first version (a
+             * request that came before their subscription went nowhere). */
+            uint32_t index;
+            last_resend = now;
+            if (f.publisher.published < f.count)
+                request_publisher_send_rest(&f.publisher);
+            else
+                for (index = 0; index < f.started; index++)
+                    if (f.devices[index].state == CELLOTA_AGENT_IDLE && !f.devices[index].stopping)
+                        request_publisher_resend(&f.publisher, f.first + index);
+        }
         if (f.publishing && !stopping && request_publisher_poll(&f.publisher) != 0) {
             if (f.publisher.published < f.count)
                 return host_error(HOST_EXIT_IO, "publisher: lost the broker before every "

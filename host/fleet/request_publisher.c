@@ -32,6 +32,15 @@ static void on_subscribe(struct mosquitto *client, void *user, int mid, int coun
     ((request_publisher *)user)->subscribed = true;
 }
 
+/* Puts a device's request in line (twice the fleet's size: resends come on top). */
+static void queue(request_publisher *publisher, uint32_t index)
+{
+    uint32_t capacity = publisher->devices * 2;
+    if (publisher->due_count == capacity)
+        return;
+    publisher->due[(publisher->due_head + publisher->due_count++) % capacity] = index;
+}
+
 /* cellota/<prefix><index>/online: "online" or "offline" */
 static void on_message(struct mosquitto *client, void *user,
                        const struct mosquitto_message *message)
@@ -61,9 +70,14 @@ static void on_message(struct mosquitto *client, void *user,
     publisher->online[index] = online;
     if (online && !publisher->sent[index]) {
         publisher->sent[index] = 1;
-        publisher->due[(publisher->due_head + publisher->due_count++) % publisher->devices] =
-            (uint32_t)index;
+        queue(publisher, (uint32_t)index);
     }
+}
+
+void request_publisher_resend(request_publisher *publisher, uint32_t index)
+{
+    if (index >= publisher->first && index - publisher->first < publisher->devices)
+        queue(publisher, index - publisher->first);
 }
 
 void request_publisher_send_rest(request_publisher *publisher)
@@ -73,7 +87,7 @@ void request_publisher_send_rest(request_publisher *publisher)
         if (publisher->sent[index])
             continue;
         publisher->sent[index] = 1;
-        publisher->due[(publisher->due_head + publisher->due_count++) % publisher->devices] = index;
+        queue(publisher, index);
     }
 }
 
@@ -90,7 +104,7 @@ int request_publisher_start(request_publisher *publisher, const char *host, uint
     publisher->devices = devices;
     publisher->online = calloc(devices ? devices : 1, 1);
     publisher->sent = calloc(devices ? devices : 1, 1);
-    publisher->due = calloc(devices ? devices : 1, sizeof(*publisher->due));
+    publisher->due = calloc(devices ? 2 * (size_t)devices : 1, sizeof(*publisher->due));
     publisher->payload = malloc(length + 1);
     snprintf(client_id, sizeof(client_id), "cellota-fleet-publisher-%ld", (long)getpid());
     publisher->client = mosquitto_new(client_id, true, publisher);
@@ -152,9 +166,10 @@ int request_publisher_poll(request_publisher *publisher)
         if (mosquitto_publish(publisher->client, NULL, topic, (int)publisher->payload_length,
                               publisher->payload, 1, false) != MOSQ_ERR_SUCCESS)
             break;
-        publisher->due_head = (publisher->due_head + 1) % publisher->devices;
+        publisher->due_head = (publisher->due_head + 1) % (publisher->devices * 2);
         publisher->due_count--;
-        publisher->published++;
+        if (publisher->published < publisher->devices)
+            publisher->published++;
     }
     return 0;
 }

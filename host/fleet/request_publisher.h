@@ -45,6 +45,10 @@ int request_publisher_poll(request_publisher *publisher);
  * device with a session): for devices whose "online" the publisher missed. */
 void request_publisher_send_rest(request_publisher *publisher);
 
+/* Sends the request again to device `index` (of this publisher's range), as a server retries a
+ * device that did not start (a request sent before its subscription existed went nowhere). */
+void request_publisher_resend(request_publisher *publisher, uint32_t index);
+
 void request_publisher_stop(request_publisher *publisher);
 
 #endif
