@@ -1,5 +1,5 @@
 # A campaign of cellota-server to a simulated fleet: mosquitto and cellota-server on loopback,
-# cellota-fleet running FLEET_DEVICES devices (default 200, the four modem models in turn) of
+# cellota-fleet running FLEET_DEVICES devices (default 1000, the four modem models in turn) of
 # which FLEET_FAULTS (default 0.3) meet a dropped connection, a modem reset or a power cut during
 # their download. The devices make themselves known by their status; the operator uploads a
 # release and starts a campaign to "all"; the server publishes the requests, serves the image
@@ -7,12 +7,16 @@
 # count) and the campaign says targeted = confirmed = N, failed = 0, completed.
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
 
-devices=${FLEET_DEVICES:-200}
+devices=${FLEET_DEVICES:-1000}
 faults=${FLEET_FAULTS:-0.3}
 w=$lib_scratch
 fail() { echo "FAIL: $*"; [ -f "$w/fleet.err" ] && tail -n 3 "$w/fleet.err"; tail -n 20 "$server_log"; exit 1; }
 head -c "${FLEET_IMAGE_SIZE:-65536}" /dev/urandom >"$w/firmware.bin"
 
+# A broker keeps 1,000 QoS 1 messages queued for one client and drops the rest: the server (or
+# the test's watcher) takes a status from every device at once.
+mosquitto_extra="max_queued_messages 1000000
+max_inflight_messages 1000"
 lib_start_mosquitto
 lib_start_server fleet
 lib_api POST "/api/releases?version=1.0.0&load_address=0" --data-binary @"$w/firmware.bin" \

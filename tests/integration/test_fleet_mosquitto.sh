@@ -16,6 +16,10 @@ head -c "${FLEET_IMAGE_SIZE:-65536}" /dev/urandom >"$work/firmware.bin"
 
 nginx_connections=$((devices * 2 + 64)) # every device may download at once
 lib_start_nginx "$work/www"
+# A broker keeps 1,000 QoS 1 messages queued for one client and drops the rest: the server (or
+# the test's watcher) takes a status from every device at once.
+mosquitto_extra="max_queued_messages 1000000
+max_inflight_messages 1000"
 lib_start_mosquitto
 "$CELLOTA_BIN/cellota" pack "$work/firmware.bin" --version 1.0.0 \
     --url "http://127.0.0.1:$nginx_port/image.ebin" --load-addr 0 --out "$work/release" >/dev/null
