@@ -363,6 +363,16 @@ static void print_summary(const fleet *f, double seconds)
     printf("  loop: %llu services, %llu waits for the network (woken by it %llu, by time %llu)\n",
            (unsigned long long)f->loop.services, (unsigned long long)f->loop.parks,
            (unsigned long long)f->loop.wakes_by_network, (unsigned long long)f->loop.wakes_by_timer);
+    {
+        struct rusage usage;
+        double user = 0, system = 0;
+        if (getrusage(RUSAGE_SELF, &usage) == 0) {
+            user = (double)usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6;
+            system = (double)usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6;
+        }
+        printf("  processor time: user %.1f s, system %.1f s (%.1f ms a device)\n", user, system,
+               f->started ? 1000.0 * (user + system) / f->started : 0.0);
+    }
     printf("  peak memory: fleet %.0f MB", fleet_rss);
     if (f->server_pid)
         printf(", server %.0f MB", server_rss);
