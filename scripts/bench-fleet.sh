@@ -188,9 +188,11 @@ if [ -n "$server_pid" ]; then
         [ $tries -lt 6000 ] || { echo "bench-fleet: the server knows ${known:-0} of $devices devices" >&2; exit 1; }
         sleep 0.5
     done
-    curl -sf -H "Authorization: Bearer bench-fleet-token" -H "Content-Type: application/json" \
-        -d "{\"release\":\"1.0.0\",\"devices\":\"all\",\"rate_per_minute\":10000000,\"halt_failure_percent\":100}" \
-        "$server_url/api/campaigns" >"$scratch/campaign.json"
+    code=$(curl -s -o "$scratch/campaign.json" -w '%{http_code}' \
+        -H "Authorization: Bearer bench-fleet-token" -H "Content-Type: application/json" \
+        -d '{"release":"1.0.0","devices":"all","rate_per_minute":1000000,"halt_failure_percent":100}' \
+        "$server_url/api/campaigns")
+    [ "$code" = 201 ] || { echo "bench-fleet: campaign refused ($code): $(cat "$scratch/campaign.json")" >&2; exit 1; }
 fi
 status=0
 for pid in $fleet_pids; do wait "$pid" || status=$?; done
@@ -230,8 +232,11 @@ echo "bench-fleet: $(echo "$started $ended" | awk '{ printf "%.1f", $2 - $1 }') 
 echo "bench-fleet: fleet processes' peak memory together: $fleet_rss MB"
 ratio=n/a
 if [ -f "$source_dir/bench/images.sh" ]; then
-    ratio=$(CELLOTA_BIN=$bin CELLOTA_SOURCE=$source_dir sh "$source_dir/bench/images.sh" 2>/dev/null |
-        sed -n 's/.*nginx_ratio=\([0-9.]*\).*/\1/p' | tail -1)
+    # the server's image path beside nginx, same Range workload (requests/s ratio)
+    CELLOTA_BIN=$bin CELLOTA_SOURCE=$source_dir sh "$source_dir/bench/images.sh" \
+        >"$scratch/images.txt" 2>&1 || true
+    grep '^images: ' "$scratch/images.txt" || tail -n 5 "$scratch/images.txt"
+    ratio=$(sed -n 's|^images: ratio server/nginx requests=\([0-9.]*\).*|\1|p' "$scratch/images.txt")
     ratio=${ratio:-n/a}
 fi
 echo "fleet: devices=$devices confirmed=$confirmed wall_s=$wall server_rss_mb=$server_rss nginx_ratio=$ratio"
