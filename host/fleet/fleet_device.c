@@ -118,6 +118,9 @@ static void on_event(void *context, const cellota_agent_event *event)
     case CELLOTA_AGENT_EVENT_STATE:
         device->state = report->state;
         device->error = report->error;
+        if (report->state == CELLOTA_AGENT_CONFIRMED)
+            snprintf(device->confirmed_version, sizeof(device->confirmed_version), "%s",
+                     report->version);
         break;
     case CELLOTA_AGENT_EVENT_PROGRESS:
         if (device->fault != FLEET_FAULT_NONE && !device->fault_done && report->size &&

@@ -78,6 +78,9 @@ typedef struct fleet_device {
     cellota_agent_state state;
     int error;
     char version[CELLOTA_AGENT_VERSION_MAX + 1];
+    /* the version it last reported "confirmed" on: a request for it repeated later is answered
+     * "up_to_date", and the device is still confirmed on it */
+    char confirmed_version[CELLOTA_AGENT_VERSION_MAX + 1];
     uint32_t last_downloaded;
     uint64_t downloaded; /* image bytes received, over every job and boot */
     uint32_t image_size; /* the encrypted size of the image of the last job */

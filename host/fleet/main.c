@@ -224,10 +224,15 @@ typedef struct tally {
     uint64_t faults_done[FLEET_FAULT_KINDS];
 } tally;
 
+/* Confirmed on the expected version, and still running it (a repeated request for it since is
+ * answered "up_to_date": a server that sends a request again on "online" does that). */
 static bool on_expected(const fleet *f, const fleet_device *device)
 {
-    return device->state == CELLOTA_AGENT_CONFIRMED &&
-           (!f->expect[0] || strcmp(device->version, f->expect) == 0);
+    if (!f->expect[0])
+        return device->state == CELLOTA_AGENT_CONFIRMED;
+    return strcmp(device->confirmed_version, f->expect) == 0 &&
+           strcmp(device->version, f->expect) == 0 &&
+           (device->state == CELLOTA_AGENT_CONFIRMED || device->state == CELLOTA_AGENT_UP_TO_DATE);
 }
 
 static void count(const fleet *f, tally *t)
