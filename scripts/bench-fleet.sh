@@ -236,7 +236,8 @@ if [ -f "$source_dir/bench/images.sh" ]; then
     CELLOTA_BIN=$bin CELLOTA_SOURCE=$source_dir sh "$source_dir/bench/images.sh" \
         >"$scratch/images.txt" 2>&1 || true
     grep '^images: ' "$scratch/images.txt" || tail -n 5 "$scratch/images.txt"
-    ratio=$(sed -n 's|^images: ratio server/nginx requests=\([0-9.]*\).*|\1|p' "$scratch/images.txt")
+    ratio=$(sed -n 's|^images: ratio [^/]*/nginx requests=\([0-9.]*\).*|\1|p' "$scratch/images.txt" |
+        head -n 1)
     ratio=${ratio:-n/a}
 fi
 echo "fleet: devices=$devices confirmed=$confirmed wall_s=$wall server_rss_mb=$server_rss nginx_ratio=$ratio"
