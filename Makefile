@@ -6,6 +6,8 @@
 #   make bench-images   only the image download path against nginx (bench/images.sh)
 #   make bench-delta    patches and compressed images of real firmware releases (fetches them
 #                       from npm; not part of make test or make bench)
+#   make bench-fleet  50,000 simulated devices through the broker and the server (long; not in
+#                 make test or make bench; FLEET_DEVICES, FLEET_PROFILE=1: scripts/bench-fleet.sh)
 #   make size     device code size for Cortex-M4 against its budget
 #   make fuzz     run every libFuzzer target for longer (FUZZ_SECONDS, default 120 each)
 
@@ -14,7 +16,7 @@ FUZZ_SECONDS ?= 120
 BUILD := build
 TEST_BUILD := build/test
 
-.PHONY: all deps build test-build test demo bench bench-images bench-delta size fuzz format clean
+.PHONY: all deps build test-build test demo bench bench-images bench-delta bench-fleet size fuzz format clean
 
 all: build
 
@@ -45,6 +47,8 @@ bench-images: build
 
 bench-delta: build
 	@./scripts/bench-delta.sh $(BUILD)/bin
+bench-fleet: build
+	@./scripts/bench-fleet.sh $(BUILD)/bin
 
 size: deps
 	@./scripts/size.sh

@@ -85,6 +85,7 @@ mosquitto_listening() {
 }
 
 # start_mosquitto STATE_DIR: an anonymous broker on loopback; sets mosquitto_port.
+# mosquitto_extra (environment) is appended to its configuration (a fleet raises its queues).
 start_mosquitto() {
     state=$1/mosquitto
     mkdir -p "$state"
@@ -97,6 +98,7 @@ allow_anonymous true
 persistence false
 log_dest file $state/mosquitto.log
 log_type all
+${mosquitto_extra:-}
 CONF
         if launch_mosquitto "$state"; then return 0; fi
     done

@@ -282,6 +282,15 @@ static void advance_output_line(modem_emulator *emulator)
         ring_pop(&emulator->out, chunk, take);
         count -= take;
         log_bytes(emulator, MODEM_LOG_TO_DEVICE, chunk, take);
+        if (emulator->options.drop_rate <= 0.0 && emulator->options.corrupt_rate <= 0.0) {
+            /* No line faults: the chunk in one piece, as the loop below would (once the
+             * device's buffer is full every further byte is an overrun). */
+            size_t pushed = ring_push(&emulator->device_rx, chunk, take);
+            emulator->stats.bytes_to_device += pushed;
+            emulator->stats.device_overruns += take - pushed;
+            emulator->device_errors += (uint32_t)(take - pushed);
+            continue;
+        }
         for (index = 0; index < take; index++) {
             uint8_t byte = chunk[index];
             bool flagged;
@@ -1384,6 +1393,22 @@ void modem_emulator_poll(modem_emulator *emulator, uint64_t now_ms)
         if (++guard > 1000000) /* a bug, never a hang */
             break;
     }
+}
+
+void modem_emulator_reset(modem_emulator *emulator)
+{
+    if (emulator->power == POWER_OFF)
+        return;
+    emulator->stats.fault_resets++;
+    emulator_note(emulator, "fault: reset");
+    emulator_reboot(emulator, false);
+}
+
+void modem_emulator_drop_connections(modem_emulator *emulator)
+{
+    int index;
+    for (index = 0; index < emulator->link_count; index++)
+        link_break(emulator, emulator->links[index]);
 }
 
 uint64_t modem_emulator_next_event_ms(const modem_emulator *emulator)

@@ -253,6 +253,9 @@ uint16_t link_remote_port(const modem_link *link);
 link_owner link_get_owner(const modem_link *link);
 bool link_usable(const modem_link *link); /* connecting or open */
 int link_get_index(const modem_link *link);
+/* Breaks a link now, as a network that drops it: the server sees it end, the modem reports the
+ * connection lost after the usual delay. */
+void link_break(modem_emulator *emulator, modem_link *link);
 /* Does due network work; returns LINK_EVENT_* bits. */
 unsigned link_poll(modem_emulator *emulator, modem_link *link);
 uint64_t link_next_event_us(const modem_link *link);

@@ -414,6 +414,22 @@ modem_link *link_open(modem_emulator *emulator, link_owner owner, int index, con
         int one = 1;
         setsockopt(link->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     }
+    if (emulator->options.source_address && address.ss_family == AF_INET) {
+        /* The source address is chosen now, the port at connect: each port can then serve
+         * every destination, not one (IP_BIND_ADDRESS_NO_PORT). */
+        struct sockaddr_in source;
+        int one = 1;
+        memset(&source, 0, sizeof(source));
+        source.sin_family = AF_INET;
+        source.sin_addr.s_addr = htonl(emulator->options.source_address);
+        setsockopt(link->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
+        if (bind(link->fd, (struct sockaddr *)&source, sizeof(source)) != 0) {
+            close(link->fd);
+            link->fd = -1;
+            link->pending_failure = LINK_FAILURE_SOCKET;
+            return link;
+        }
+    }
     if (connect(link->fd, (struct sockaddr *)&address, address_length) == 0) {
         link->kernel_connected = true;
     } else if (errno != EINPROGRESS) {
@@ -710,6 +726,20 @@ static void send_to_kernel(modem_link *link)
         link->eof_visible_us = emulator->now_us + emulator->one_way_us;
         return;
     }
+}
+
+void link_break(modem_emulator *emulator, modem_link *link)
+{
+    if (link->fd < 0 || link->eof || link->state == LINK_FAILED || link->state == LINK_CLOSED)
+        return;
+    /* as the close_after_bytes fault does, at a moment the owner chose */
+    link->eof = true;
+    link->failure = LINK_FAILURE_RESET;
+    link->eof_visible_us = emulator->now_us + emulator->one_way_us;
+    shutdown(link->fd, SHUT_RDWR);
+    emulator->stats.fault_closes++;
+    emulator_note(emulator, "fault: connection to %s:%u dropped", link->address,
+                  (unsigned)link->port);
 }
 
 /* Raw bytes whose time has come become visible to the modem. */

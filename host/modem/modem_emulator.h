@@ -99,6 +99,10 @@ typedef struct modem_emulator_options {
     const char *tls_ca_file; /* PEM bundle to verify servers with when the device asks the
                                 modem to verify; NULL: the modem never verifies */
     bool network_disabled;   /* sockets fail at once (fuzzing: no real connections) */
+    uint32_t source_address; /* IPv4 address (host byte order) IPv4 connections leave from;
+                                0: the kernel's choice. One loopback address has about 28,000
+                                ephemeral ports: a simulator running more connections spreads
+                                them over 127.x.y.z (cellota-fleet) */
     uint64_t seed;           /* fault and quirk generator seed */
 
     /* Optional tap on everything the modem sends and receives. */
@@ -189,5 +193,11 @@ bool modem_emulator_parity(const modem_emulator *emulator);
 bool modem_emulator_powered(const modem_emulator *emulator);
 
 void modem_emulator_get_stats(const modem_emulator *emulator, modem_emulator_stats *stats);
+
+/* Faults injected from outside at a moment the owner picks (cellota-fleet), beside the ones the
+ * options schedule: the modem resets itself now (counted in fault_resets), or every connection
+ * it holds is broken now, as a network that drops them (counted in fault_closes). */
+void modem_emulator_reset(modem_emulator *emulator);
+void modem_emulator_drop_connections(modem_emulator *emulator);
 
 #endif
