@@ -787,6 +787,40 @@ static void trailer_mismatch(cellota_at *at)
     }
 }
 
+/*
+ * The trailer matched, but the block may still be a URC that came between the length header and
+ * its data and filled the requested length exactly: "\r\n+CIPRXGET: 1,0" is 16 bytes, as many as
+ * four MQTT PUBACKs, and its own CR LF then passes for the trailer. A block that is CR LF and a
+ * line the URC table knows is taken for that URC (data that genuinely reads so is far less
+ * likely than the quirk): it is dispatched and the data read again after it. True when it was.
+ */
+static bool block_was_urc(cellota_at *at)
+{
+    uint32_t length = at->data_length, index;
+    uint8_t urc;
+    if (!CELLOTA_AT_URCS || at->pushed || !at->data || at->data_damaged || length < 3 ||
+        length - 2 >= sizeof(at->line) || at->data[0] != '\r' || at->data[1] != '\n')
+        return false;
+    for (index = 2; index < length; index++) {
+        if (at->data[index] == '\r' || at->data[index] == '\n')
+            return false;
+        at->line[index - 2] = (char)at->data[index];
+    }
+    at->line[length - 2] = '\0';
+    for (urc = 0; urc < at->urc_count; urc++) {
+        if (cellota_at_match(at->line, at->urcs[urc].pattern))
+            break;
+    }
+    if (urc == at->urc_count)
+        return false;
+    reset_line(at);
+    cellota_at_dispatch_urc(at, at->line);
+    at->data_filled = 0;
+    at->trailer = 0;
+    at->receive_state = RECEIVE_DATA;
+    return true;
+}
+
 static void data_complete(cellota_at *at)
 {
     if (CELLOTA_AT_URCS && at->pushed) {
@@ -849,7 +883,7 @@ static CELLOTA_OUT_OF_LINE void consume(cellota_at *at, const uint8_t *bytes, si
                 at->data_damaged = true;
             if (bytes[index] == (at->trailer == 0 ? '\r' : '\n')) {
                 index++;
-                if (++at->trailer == 2)
+                if (++at->trailer == 2 && !block_was_urc(at))
                     data_complete(at);
             } else {
                 trailer_mismatch(at); /* the byte is looked at again in the new state */

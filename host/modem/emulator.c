@@ -253,7 +253,7 @@ static void apply_line_change(modem_emulator *emulator)
 /* Modem -> device: move what the line has carried by `now_us` into the device's buffer. */
 static void advance_output_line(modem_emulator *emulator)
 {
-    uint64_t carried, count;
+    uint64_t carried, count, overruns = emulator->stats.device_overruns;
     uint8_t chunk[256];
     if (emulator->out.length == 0) {
         emulator->out_idle = true;
@@ -298,6 +298,10 @@ static void advance_output_line(modem_emulator *emulator)
                 device_rx_push(emulator, byte, flagged);
         }
     }
+    if (emulator->stats.device_overruns > overruns)
+        /* the lines above were logged as sent: say which of them the device never got */
+        emulator_note(emulator, "device receive buffer full: %llu bytes lost (overrun)",
+                      (unsigned long long)(emulator->stats.device_overruns - overruns));
     if ((emulator->pending_baud || emulator->pending_parity >= 0) &&
         emulator->out.consumed >= emulator->pending_line_at)
         apply_line_change(emulator);

@@ -380,6 +380,14 @@ int main(int argc, char **argv)
         options.log_user = &log;
     }
 
+    /* On a pty the device's receive buffer is the kernel's tty buffering (64 KiB of flip
+     * buffers and the line discipline's 4 KiB), as on a real serial port or USB modem read by a
+     * Linux program -- not the 4 KiB UART buffer of the library's default MCU. This matters
+     * because time here is the wall clock: when this process is not scheduled for a while (a
+     * loaded machine), its next poll carries everything the line would have carried meanwhile
+     * in one go, and at 921600 baud 45 ms of that overran 4 KiB although the device was
+     * reading all along. Bytes are still lost when the device really stops reading. */
+    options.device_rx_capacity = 68 * 1024;
     master = open_pty(&slave, path, sizeof(path));
     if (master < 0)
         return fail("cannot open a pseudo-terminal", strerror(errno));
@@ -412,19 +420,23 @@ int main(int argc, char **argv)
 
         modem_emulator_poll(emulator, now);
 
-        /* modem -> device */
-        if (to_device_sent == to_device_length) {
-            uint8_t bytes[4096];
-            bool flags[4096];
-            size_t taken = modem_emulator_uart_read_flagged(emulator, bytes, flags, sizeof(bytes));
-            modem_emulator_uart_take_errors(emulator); /* the marks carry them */
-            to_device_length = taken ? encode(master, bytes, flags, taken, to_device) : 0;
-            to_device_sent = 0;
-        }
-        if (to_device_sent < to_device_length) {
+        /* modem -> device: everything the line has carried, until the terminal takes no more */
+        for (;;) {
+            if (to_device_sent == to_device_length) {
+                uint8_t bytes[4096];
+                bool flags[4096];
+                size_t taken =
+                    modem_emulator_uart_read_flagged(emulator, bytes, flags, sizeof(bytes));
+                modem_emulator_uart_take_errors(emulator); /* the marks carry them */
+                to_device_length = taken ? encode(master, bytes, flags, taken, to_device) : 0;
+                to_device_sent = 0;
+                if (to_device_length == 0)
+                    break;
+            }
             moved = write(master, to_device + to_device_sent, to_device_length - to_device_sent);
-            if (moved > 0)
-                to_device_sent += (size_t)moved;
+            if (moved <= 0)
+                break; /* the terminal's buffer is full (EAGAIN): the rest waits in ours */
+            to_device_sent += (size_t)moved;
         }
 
         fds[0].fd = master;

@@ -93,11 +93,14 @@ lib_stop_modem() {
 }
 
 # lib_background NAME COMMAND...: starts COMMAND with its output in $lib_scratch/NAME.log;
-# sets background_pid. Killed at exit.
+# sets background_pid. Killed at exit. The log exists when this returns (the background
+# shell's own redirection would create it only once that shell runs: a caller reading the log
+# at once could find no file).
 lib_background() {
     name=$1
     shift
-    "$@" >"$lib_scratch/$name.log" 2>&1 &
+    : >"$lib_scratch/$name.log"
+    "$@" >>"$lib_scratch/$name.log" 2>&1 &
     background_pid=$!
     lib_pids="$lib_pids $background_pid"
 }

@@ -119,12 +119,17 @@ def read_number(modem, header, endings=(b"\r\n",)):
 class Response:
     """Collects an HTTP response and says when the body is complete."""
 
+    STALL_LIMIT = 20.0  # seconds without a byte: the rest is not coming
+
     def __init__(self):
         self.data = bytearray()
         self.length = None
         self.head_end = None
+        self.last_data = time.time()
 
     def add(self, chunk):
+        if chunk:
+            self.last_data = time.time()
         self.data += chunk
         if self.head_end is None:
             end = self.data.find(b"\r\n\r\n")
@@ -135,6 +140,13 @@ class Response:
 
     def done(self):
         return self.length is not None and len(self.data) - self.head_end >= self.length
+
+    def check_stalled(self):
+        """Fails a read loop that only ever hears "no data": once bytes went missing (a lost
+        header line, a cut connection) the body never completes, and polling on would hang."""
+        if time.time() - self.last_data > self.STALL_LIMIT:
+            raise TimeoutError("no data for %.0f s with %d response bytes (body length %s)"
+                               % (self.STALL_LIMIT, len(self.data), self.length))
 
     def body(self):
         return bytes(self.data[self.head_end : self.head_end + self.length])
@@ -156,6 +168,7 @@ def fetch_socket(modem, model, tls, host, port, path):
             modem.write("AT+CIPRXGET=2,0,1500\r")
             which, _ = modem.wait_for(b"+CIPRXGET: 2,0,", b"+IP ERROR: No data")
             if which == 1:
+                response.check_stalled()
                 time.sleep(0.02)
                 continue
             _, line = modem.wait_for(b"\r\n")
@@ -175,6 +188,7 @@ def fetch_socket(modem, model, tls, host, port, path):
             modem.write("AT+CCHRECV=0,1500\r")
             which, _ = modem.wait_for(b"+CCHRECV: DATA,0,", b"+CCHRECV: 0,0")
             if which == 1:
+                response.check_stalled()
                 time.sleep(0.02)
                 continue
             _, line = modem.wait_for(b"\r\n")
@@ -202,6 +216,7 @@ def fetch_socket(modem, model, tls, host, port, path):
             count = int(line.split(b",")[0])
             if count == 0:
                 modem.wait_for(b"OK\r\n")
+                response.check_stalled()
                 time.sleep(0.02)
                 continue
             modem.skip_notices([b"+CIPRXGET: 1"])
@@ -223,6 +238,7 @@ def fetch_socket(modem, model, tls, host, port, path):
             which, number = modem.wait_for(b",", b"\r\n")
             if which == 1:
                 modem.wait_for(b"OK\r\n")
+                response.check_stalled()
                 time.sleep(0.02)
                 continue
             response.add(modem.read_exact(int(number)))
@@ -242,6 +258,7 @@ def fetch_http(modem, url):
         raise RuntimeError("HTTP status %d" % status)
     body = bytearray()
     while len(body) < length:
+        before = len(body)
         modem.command("AT+HTTPREAD=%d,4096" % len(body), b"OK\r\n")
         while True:
             which, _ = modem.wait_for(b"+HTTPREAD: DATA,", b"+HTTPREAD: 0\r\n")
@@ -249,9 +266,12 @@ def fetch_http(modem, url):
                 break
             _, count = modem.wait_for(b"\r\n")
             body += modem.read_exact(int(count))
+        if len(body) == before:  # asking again would loop forever
+            raise RuntimeError("HTTPREAD at %d of %d gave no data" % (before, length))
     modem.command('AT+HTTPREADFILE="image.bin"', b"+HTTPREADFILE: 0")
     staged = bytearray()
     while len(staged) < length:
+        before = len(staged)
         modem.command('AT+CFTRANTX="c:/image.bin",%d,8192' % len(staged), b"+CFTRANTX: DATA,")
         while True:
             _, count = modem.wait_for(b"\r\n")
@@ -260,6 +280,8 @@ def fetch_http(modem, url):
             if which == 1:
                 break
         modem.wait_for(b"OK\r\n")
+        if len(staged) == before:
+            raise RuntimeError("CFTRANTX at %d of %d gave no data" % (before, length))
     if bytes(staged) != bytes(body):
         raise RuntimeError("the file system copy differs from HTTPREAD")
     modem.command("AT+HTTPTERM")

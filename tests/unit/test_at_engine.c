@@ -358,6 +358,22 @@ static void test_data(void)
         CHECK_EQ_MEM(data, "xyz", 3);
         CHECK_EQ_INT(urc_count, 3);
 
+        /* The URC line with its CR LF is exactly as long as the data asked for ("\r\n+URC: 1"
+         * is 9 bytes): its own CR LF passes for the trailer, yet it is the URC, not the data.
+         * (A SIM7600's "+CIPRXGET: 1,0" and a 16-byte read of four MQTT PUBACKs.) */
+        begin("> AT+R|< +R: 9|< +URC: 1|<< abcdefghi|< OK", split, seed);
+        CHECK_EQ_INT(run(read, 1, NULL), CELLOTA_OK);
+        CHECK_EQ_MEM(data, "abcdefghi", 9);
+        CHECK_EQ_INT(urc_count, 1);
+        begin("> AT+R|< +R: 9|< +URC: 1|<< abcdefghi\r\n|< OK", split, seed);
+        CHECK_EQ_INT(run(blank_read, 1, NULL), CELLOTA_OK);
+        CHECK_EQ_MEM(data, "abcdefghi", 9);
+        CHECK_EQ_INT(urc_count, 1);
+        /* the same bytes unasked for are a block: no URC the table knows */
+        begin("> AT+R|< +R: 11|<< \r\nnot-a-urc|< OK", split, seed);
+        CHECK_EQ_INT(run(read, 1, NULL), CELLOTA_OK);
+        CHECK_EQ_MEM(data, "\r\nnot-a-urc", 11);
+
         begin("> AT+R|< +R: 8|<< abcde|< OK", split, seed);
         CHECK_EQ_INT(run(read, 1, NULL), CELLOTA_AT_DATA_FRAMING);
         CHECK_EQ_INT(at.framing_errors, 1);
