@@ -1,4 +1,5 @@
 /* The operator's API (docs/server.md): releases, campaigns, devices, summary. Token needed. */
+#include "api.h"
 #include "campaigns.h"
 #include "http.h"
 #include "releases.h"
@@ -97,8 +98,10 @@ static bool number_member(cJSON *object, const char *name, int64_t low, int64_t 
     cJSON *item = cJSON_GetObjectItemCaseSensitive(object, name);
     if (!item)
         return true;
-    if (!cJSON_IsNumber(item) || item->valuedouble != (double)(int64_t)item->valuedouble ||
-        item->valuedouble < (double)low || item->valuedouble > (double)high) {
+    /* The range first: converting a double outside int64_t's (1e19, inf) is undefined. */
+    if (!cJSON_IsNumber(item) || !(item->valuedouble >= (double)low) ||
+        !(item->valuedouble <= (double)high) ||
+        item->valuedouble != (double)(int64_t)item->valuedouble) {
         api_error_set(error, 400, "BAD_CAMPAIGN",
                       "\"%s\" must be a whole number from %" PRId64 " to %" PRId64 ".", name, low,
                       high);
@@ -108,19 +111,19 @@ static bool number_member(cJSON *object, const char *name, int64_t low, int64_t 
     return true;
 }
 
-static enum MHD_Result campaigns_create(http_request *request)
+int api_parse_campaign_body(const char *text, size_t size, api_campaign_body *parsed,
+                            api_error *error)
 {
-    campaign_spec spec;
-    api_error error;
-    int64_t success = 100, halt = 5, rate = 600, timeout = 3600, retries = 2, id;
+    campaign_spec *spec = &parsed->spec;
+    int64_t success = 100, halt = 5, rate = 600, timeout = 3600, retries = 2;
     char **devices = NULL;
     size_t device_count = 0;
-    enum MHD_Result answer;
-    cJSON *body = cJSON_ParseWithLength((const char *)request->body, request->body_size);
-    memset(&spec, 0, sizeof(spec));
+    cJSON *body = cJSON_ParseWithLength(text, size);
+    memset(parsed, 0, sizeof(*parsed));
     if (!cJSON_IsObject(body)) {
         cJSON_Delete(body);
-        return http_error(request, 400, "BAD_JSON", "The body must be a JSON object.");
+        api_error_set(error, 400, "BAD_JSON", "The body must be a JSON object.");
+        return -1;
     }
     cJSON *release = cJSON_GetObjectItemCaseSensitive(body, "release");
     cJSON *name = cJSON_GetObjectItemCaseSensitive(body, "name");
@@ -128,22 +131,22 @@ static enum MHD_Result campaigns_create(http_request *request)
     cJSON *targets = cJSON_GetObjectItemCaseSensitive(body, "devices");
     cJSON *stages = cJSON_GetObjectItemCaseSensitive(body, "stages");
     if (!cJSON_IsString(release)) {
-        api_error_set(&error, 400, "BAD_CAMPAIGN", "\"release\" (a version) is required.");
+        api_error_set(error, 400, "BAD_CAMPAIGN", "\"release\" (a version) is required.");
         goto refuse;
     }
     if ((name && !cJSON_IsString(name)) ||
         (tag && (!cJSON_IsString(tag) || !server_valid_name(tag->valuestring)))) {
-        api_error_set(&error, 400, "BAD_CAMPAIGN",
+        api_error_set(error, 400, "BAD_CAMPAIGN",
                       "\"name\" is a string; \"tag\" a tag (letters, digits, '-', '_', '.').");
         goto refuse;
     }
     if (tag && targets) {
-        api_error_set(&error, 400, "BAD_CAMPAIGN", "Give \"devices\" or \"tag\", not both.");
+        api_error_set(error, 400, "BAD_CAMPAIGN", "Give \"devices\" or \"tag\", not both.");
         goto refuse;
     }
     if (targets && !(cJSON_IsString(targets) && strcmp(targets->valuestring, "all") == 0)) {
         if (!cJSON_IsArray(targets) || cJSON_GetArraySize(targets) == 0) {
-            api_error_set(&error, 400, "BAD_CAMPAIGN",
+            api_error_set(error, 400, "BAD_CAMPAIGN",
                           "\"devices\" is \"all\" or a list of device ids.");
             goto refuse;
         }
@@ -154,7 +157,7 @@ static enum MHD_Result campaigns_create(http_request *request)
         cJSON_ArrayForEach(item, targets)
         {
             if (!cJSON_IsString(item)) {
-                api_error_set(&error, 400, "BAD_DEVICE", "Device ids are strings.");
+                api_error_set(error, 400, "BAD_DEVICE", "Device ids are strings.");
                 goto refuse;
             }
             devices[i++] = item->valuestring;
@@ -164,7 +167,7 @@ static enum MHD_Result campaigns_create(http_request *request)
         cJSON *item;
         if (!cJSON_IsArray(stages) || cJSON_GetArraySize(stages) == 0 ||
             cJSON_GetArraySize(stages) > STORAGE_STAGES_MAX) {
-            api_error_set(&error, 400, "BAD_STAGES",
+            api_error_set(error, 400, "BAD_STAGES",
                           "\"stages\" is a list of 1 to %d percentages, such as [1,10,100].",
                           STORAGE_STAGES_MAX);
             goto refuse;
@@ -172,45 +175,65 @@ static enum MHD_Result campaigns_create(http_request *request)
         cJSON_ArrayForEach(item, stages)
         {
             if (!cJSON_IsNumber(item) || item->valuedouble != (double)item->valueint) {
-                api_error_set(&error, 400, "BAD_STAGES", "Stages are whole percentages.");
+                api_error_set(error, 400, "BAD_STAGES", "Stages are whole percentages.");
                 goto refuse;
             }
-            spec.stages[spec.stage_count++] = item->valueint;
+            spec->stages[spec->stage_count++] = item->valueint;
         }
     } else {
-        spec.stages[spec.stage_count++] = 100;
+        spec->stages[spec->stage_count++] = 100;
     }
-    if (!number_member(body, "success_percent", 0, 100, &success, &error) ||
-        !number_member(body, "halt_failure_percent", 0, 100, &halt, &error) ||
-        !number_member(body, "rate_per_minute", 1, 1000000, &rate, &error) ||
-        !number_member(body, "timeout_s", 1, 31536000, &timeout, &error) ||
-        !number_member(body, "retries", 0, 100, &retries, &error))
+    if (!number_member(body, "success_percent", 0, 100, &success, error) ||
+        !number_member(body, "halt_failure_percent", 0, 100, &halt, error) ||
+        !number_member(body, "rate_per_minute", 1, 1000000, &rate, error) ||
+        !number_member(body, "timeout_s", 1, 31536000, &timeout, error) ||
+        !number_member(body, "retries", 0, 100, &retries, error))
         goto refuse;
-    spec.release = release->valuestring;
-    spec.name = name ? name->valuestring : "";
-    spec.tag = tag ? tag->valuestring : NULL;
-    spec.devices = devices;
-    spec.device_count = device_count;
-    spec.success_percent = (int)success;
-    spec.halt_failure_percent = (int)halt;
-    spec.rate_per_minute = (int)rate;
-    spec.timeout_s = timeout;
-    spec.retries = (int)retries;
-    if (campaign_create(request->self, &spec, &id, &error) != 0)
-        goto refuse;
+    spec->release = release->valuestring;
+    spec->name = name ? name->valuestring : "";
+    spec->tag = tag ? tag->valuestring : NULL;
+    spec->devices = devices;
+    spec->device_count = device_count;
+    spec->success_percent = (int)success;
+    spec->halt_failure_percent = (int)halt;
+    spec->rate_per_minute = (int)rate;
+    spec->timeout_s = timeout;
+    spec->retries = (int)retries;
+    parsed->json = body;
+    return 0;
+refuse:
     free(devices);
     cJSON_Delete(body);
+    memset(parsed, 0, sizeof(*parsed));
+    return -1;
+}
+
+void api_campaign_body_free(api_campaign_body *parsed)
+{
+    free(parsed->spec.devices);
+    cJSON_Delete(parsed->json);
+    memset(parsed, 0, sizeof(*parsed));
+}
+
+static enum MHD_Result campaigns_create(http_request *request)
+{
+    api_campaign_body parsed;
+    api_error error;
+    int64_t id;
+    if (api_parse_campaign_body((const char *)request->body, request->body_size, &parsed,
+                                &error) != 0)
+        return http_api_error(request, &error);
+    if (campaign_create(request->self, &parsed.spec, &id, &error) != 0) {
+        api_campaign_body_free(&parsed);
+        return http_api_error(request, &error);
+    }
+    api_campaign_body_free(&parsed);
     campaign_record campaign;
     if (storage_campaign_get(request->self->store, id, &campaign) != 0)
         return storage_failed(request);
     cJSON *answer_body = campaign_json(request->self, &campaign);
     storage_campaign_free(&campaign);
     return http_json(request, 201, answer_body);
-refuse:
-    free(devices);
-    cJSON_Delete(body);
-    answer = http_api_error(request, &error);
-    return answer;
 }
 
 static enum MHD_Result campaigns_list(http_request *request)
@@ -421,27 +444,40 @@ static enum MHD_Result devices_show(http_request *request)
     return http_json(request, 200, body);
 }
 
-static enum MHD_Result devices_tags(http_request *request)
+int api_parse_tags(const char *text, size_t size, char tags[STORAGE_TEXT_SIZE], api_error *error)
 {
-    char tags[STORAGE_TEXT_SIZE] = ",";
     size_t length = 1;
-    cJSON *body = cJSON_ParseWithLength((const char *)request->body, request->body_size), *item;
+    cJSON *body = cJSON_ParseWithLength(text, size), *item;
     cJSON *list = cJSON_GetObjectItemCaseSensitive(body, "tags");
+    snprintf(tags, STORAGE_TEXT_SIZE, ",");
     if (!cJSON_IsArray(list)) {
         cJSON_Delete(body);
-        return http_error(request, 400, "BAD_JSON", "The body must be {\"tags\":[...]}.");
+        api_error_set(error, 400, "BAD_JSON", "The body must be {\"tags\":[...]}.");
+        return -1;
     }
     cJSON_ArrayForEach(item, list)
     {
         if (!cJSON_IsString(item) || !server_valid_name(item->valuestring) ||
-            length + strlen(item->valuestring) + 2 > sizeof(tags)) {
+            length + strlen(item->valuestring) + 2 > STORAGE_TEXT_SIZE) {
             cJSON_Delete(body);
-            return http_error(request, 400, "BAD_TAG",
-                              "Tags are 1 to 32 letters, digits, '-', '_' or '.'.");
+            snprintf(tags, STORAGE_TEXT_SIZE, ",");
+            api_error_set(error, 400, "BAD_TAG",
+                          "Tags are 1 to 32 letters, digits, '-', '_' or '.'.");
+            return -1;
         }
-        length += (size_t)snprintf(tags + length, sizeof(tags) - length, "%s,", item->valuestring);
+        length += (size_t)snprintf(tags + length, STORAGE_TEXT_SIZE - length, "%s,",
+                                   item->valuestring);
     }
     cJSON_Delete(body);
+    return 0;
+}
+
+static enum MHD_Result devices_tags(http_request *request)
+{
+    char tags[STORAGE_TEXT_SIZE];
+    api_error error;
+    if (api_parse_tags((const char *)request->body, request->body_size, tags, &error) != 0)
+        return http_api_error(request, &error);
     int status = storage_device_set_tags(request->self->store, request->segments[0], tags);
     if (status == STORAGE_NOT_FOUND)
         return http_error(request, 404, "UNKNOWN_DEVICE", "There is no device %s.",

@@ -122,8 +122,7 @@ bool mqtt_parse_status(const char *payload, device_status *status)
     return true;
 }
 
-/* "cellota/<id>/<kind>": the id into `device`; false when the topic is not of that form. */
-static bool topic_device(const char *topic, const char *kind, char device[STORAGE_ID_SIZE])
+bool mqtt_topic_device(const char *topic, const char *kind, char device[STORAGE_ID_SIZE])
 {
     const char *start = topic + 8, *slash;
     if (strncmp(topic, "cellota/", 8) != 0 || !(slash = strchr(start, '/')) || slash == start ||
@@ -131,7 +130,9 @@ static bool topic_device(const char *topic, const char *kind, char device[STORAG
         return false;
     memcpy(device, start, (size_t)(slash - start));
     device[slash - start] = '\0';
-    return true;
+    /* Any byte but '/' can stand in a topic level; the id goes on into logs, URLs and LIKE
+     * patterns like one that came over HTTP, so it must be as safe (server_valid_name). */
+    return server_valid_name(device);
 }
 
 static void on_message(struct mosquitto *client, void *context,
@@ -150,7 +151,7 @@ static void on_message(struct mosquitto *client, void *context,
     payload[message->payloadlen] = '\0';
     campaign_event event;
     memset(&event, 0, sizeof(event));
-    if (topic_device(message->topic, "status", device)) {
+    if (mqtt_topic_device(message->topic, "status", device)) {
         if (!mqtt_parse_status(payload, &event.status)) {
             fprintf(stderr, "cellota-server: device %s: a status that is not JSON, ignored\n",
                     device);
@@ -159,7 +160,7 @@ static void on_message(struct mosquitto *client, void *context,
         }
         event.is_status = true;
         event.raw = payload; /* the recorder frees it */
-    } else if (topic_device(message->topic, "online", device)) {
+    } else if (mqtt_topic_device(message->topic, "online", device)) {
         event.online = strcmp(payload, "online") == 0;
         free(payload);
     } else {

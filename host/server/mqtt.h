@@ -23,4 +23,8 @@ bool mqtt_link_connected(mqtt_link *link);
  * string "state". */
 bool mqtt_parse_status(const char *payload, device_status *status);
 
+/* "cellota/<id>/<kind>": the id into `device` (NUL-terminated); false when the topic is not of
+ * that form or the id is not a valid name (server_valid_name). */
+bool mqtt_topic_device(const char *topic, const char *kind, char device[STORAGE_ID_SIZE]);
+
 #endif

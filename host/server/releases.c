@@ -81,35 +81,30 @@ int release_request(server *self, const release_record *release, int64_t campaig
     return status;
 }
 
-int release_create(server *self, const release_upload *upload, release_record *release,
-                   api_error *error)
+int release_check_upload(const release_upload *upload, uint32_t *security_version,
+                         uint64_t *address, api_error *error)
 {
     cellota_semver semver;
-    cellota_fw_info info;
-    uint8_t *encrypted = NULL;
-    uint64_t address = OPERATOR_LOAD_ADDRESS_DEFAULT;
-    char name[80];
-    int status = -1;
 
-    memset(release, 0, sizeof(*release));
-    memset(&info, 0, sizeof(info));
+    *security_version = 0;
+    *address = OPERATOR_LOAD_ADDRESS_DEFAULT;
     if (!upload->version || !upload->version[0] ||
-        strlen(upload->version) >= sizeof(release->version) ||
+        strlen(upload->version) >= STORAGE_ID_SIZE ||
         cellota_semver_parse(&semver, upload->version, strlen(upload->version)) != 0 ||
-        operator_security_version(upload->version, &info.version) != HOST_EXIT_OK) {
+        operator_security_version(upload->version, security_version) != HOST_EXIT_OK) {
         api_error_set(error, 400, "BAD_VERSION",
                       "The version must be a semantic version (MAJOR.MINOR.PATCH, minor and "
                       "patch below 1000).");
         return -1;
     }
-    if (upload->load_address && !host_parse_unsigned(upload->load_address, UINT32_MAX, &address)) {
+    if (upload->load_address && !host_parse_unsigned(upload->load_address, UINT32_MAX, address)) {
         api_error_set(error, 400, "BAD_LOAD_ADDRESS",
                       "The load address must be a 32-bit number (decimal or 0x-hexadecimal).");
         return -1;
     }
-    if (upload->notes && strlen(upload->notes) >= sizeof(release->notes)) {
+    if (upload->notes && strlen(upload->notes) >= STORAGE_TEXT_SIZE) {
         api_error_set(error, 400, "BAD_NOTES", "The notes are longer than %zu characters.",
-                      sizeof(release->notes) - 1);
+                      (size_t)STORAGE_TEXT_SIZE - 1);
         return -1;
     }
     if (upload->size == 0) {
@@ -121,6 +116,22 @@ int release_create(server *self, const release_upload *upload, release_record *r
                       RELEASE_IMAGE_MAX);
         return -1;
     }
+    return 0;
+}
+
+int release_create(server *self, const release_upload *upload, release_record *release,
+                   api_error *error)
+{
+    cellota_fw_info info;
+    uint8_t *encrypted = NULL;
+    uint64_t address;
+    char name[80];
+    int status = -1;
+
+    memset(release, 0, sizeof(*release));
+    memset(&info, 0, sizeof(info));
+    if (release_check_upload(upload, &info.version, &address, error) != 0)
+        return -1;
     if (storage_release_get(self->store, upload->version, release) == 0) {
         storage_release_free(release);
         api_error_set(error, 409, "VERSION_EXISTS", "Release %s exists already.", upload->version);

@@ -32,6 +32,13 @@ typedef struct release_upload {
 int release_create(server *self, const release_upload *upload, release_record *release,
                    api_error *error);
 
+/* The checks of an upload that need no storage, release_create's first: the version (with its
+ * security version out), the load address (OPERATOR_LOAD_ADDRESS_DEFAULT when not given), the
+ * notes' length and the image's size. 0, or -1 with *error (400 BAD_VERSION, BAD_LOAD_ADDRESS,
+ * BAD_NOTES, EMPTY_IMAGE; 413 IMAGE_TOO_LARGE). */
+int release_check_upload(const release_upload *upload, uint32_t *security_version,
+                         uint64_t *address, api_error *error);
+
 /* The newest release by semantic-version precedence. 0, STORAGE_NOT_FOUND or -1. */
 int release_newest(server *self, release_record *release);
 
