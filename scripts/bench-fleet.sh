@@ -125,7 +125,7 @@ if [ -x "$bin/cellota-server" ] && [ -z "${FLEET_NO_SERVER:-}" ]; then
     curl -sf -H "Authorization: Bearer bench-fleet-token" -H "Content-Type: application/octet-stream" \
         --data-binary "@$scratch/firmware.bin" \
         "$server_url/api/releases?version=1.0.0&load_address=0" >"$scratch/release.json"
-    fleet_mode="--expect 1.0.0"
+    fleet_mode="--expect 1.0.0 --pub $scratch/store/server.pub.pem"
 else
     # --- without the server: nginx serves the image, the fleet publishes the request ------------
     mkdir -p "$scratch/www" "$scratch/nginx"
@@ -149,11 +149,12 @@ http {
 CONF
     nginx -e "$scratch/nginx/error.log" -p "$scratch/nginx" -c "$scratch/nginx/nginx.conf"
     server_url=http://127.0.0.1:$nginx_port
+    "$bin/cellota" keygen --out "$scratch/operator.pem" >/dev/null
     "$bin/cellota" pack "$scratch/firmware.bin" --version 1.0.0 --load-addr 0 \
-        --url "$server_url/image.ebin" --out "$scratch/release" >/dev/null
+        --sign "$scratch/operator.pem" --url "$server_url/image.ebin" --out "$scratch/release" >/dev/null
     cp "$scratch/release/image.ebin" "$scratch/www/"
     chmod -R o+rX "$scratch/www"
-    fleet_mode="--request $scratch/release/ota.json"
+    fleet_mode="--request $scratch/release/ota.json --pub $scratch/operator.pub.pem"
 fi
 
 # --- the fleet ------------------------------------------------------------------------------

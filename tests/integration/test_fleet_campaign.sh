@@ -25,6 +25,7 @@ lib_api POST "/api/releases?version=1.0.0&load_address=0" --data-binary @"$w/fir
 
 lib_background fleet "$CELLOTA_BIN/cellota-fleet" --devices "$devices" --faults "$faults" \
     --seed 11 --server "$server_url" --mqtt "127.0.0.1:$mosquitto_port" --expect 1.0.0 \
+    --pub "$server_store/server.pub.pem" \
     --timeout 600 --server-pid "$server_pid" --quiet
 fleet_pid=$background_pid
 

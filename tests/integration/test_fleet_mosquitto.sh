@@ -21,7 +21,9 @@ lib_start_nginx "$work/www"
 mosquitto_extra="max_queued_messages 1000000
 max_inflight_messages 1000"
 lib_start_mosquitto
-"$CELLOTA_BIN/cellota" pack "$work/firmware.bin" --version 1.0.0 \
+# Devices install only signed requests (the agent's default): the operator's key signs it.
+"$CELLOTA_BIN/cellota" keygen --out "$work/operator.pem" >/dev/null
+"$CELLOTA_BIN/cellota" pack "$work/firmware.bin" --version 1.0.0 --sign "$work/operator.pem" \
     --url "http://127.0.0.1:$nginx_port/image.ebin" --load-addr 0 --out "$work/release" >/dev/null
 cp "$work/release/image.ebin" "$work/www/"
 chmod o+r "$work/www/image.ebin"
@@ -34,7 +36,7 @@ sleep 0.3
 status=0
 "$CELLOTA_BIN/cellota-fleet" --devices "$devices" --faults "$faults" --seed 7 \
     --server "http://127.0.0.1:$nginx_port" --mqtt "127.0.0.1:$mosquitto_port" \
-    --request "$work/release/ota.json" --timeout 600 --quiet >"$work/summary.txt" || status=$?
+    --request "$work/release/ota.json" --pub "$work/operator.pub.pem" --timeout 600 --quiet >"$work/summary.txt" || status=$?
 cat "$work/summary.txt"
 [ "$status" -eq 0 ] || { echo "FAIL: cellota-fleet exited $status"; exit 1; }
 grep -q "^fleet: devices=$devices confirmed=$devices failed=0 " "$work/summary.txt" ||
