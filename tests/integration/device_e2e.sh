@@ -16,29 +16,17 @@
 # with which a SIM7600 pushes its data -- test_device_sim7600_pushed.sh).
 LINK_OPTIONS=${LINK_OPTIONS:-}
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
+lib_label=$MODEL
 
 cellota=$CELLOTA_BIN/cellota
 device_bin=$CELLOTA_BIN/cellota-device
 w=$lib_scratch/work
 mkdir -p "$w/www"
-failures=0
-checks=0
 PAGE=4096
 SLOT1=$((0x210000)) # esp32-4mb ota_1
 
-fail() {
-    echo "FAIL ($MODEL): $*" >&2
-    failures=$((failures + 1))
-}
 
-check() {
-    description=$1
-    shift
-    checks=$((checks + 1))
-    if ! "$@"; then fail "$description"; fi
-}
 
-contains() { grep -qF -- "$2" "$1"; }
 
 # The device's output with its progress line broken into lines.
 output_of() { tr '\r' '\n' <"$w/$1.out"; }

@@ -11,13 +11,7 @@
 browser_folder=$CELLOTA_SOURCE/tests/browser
 w=$lib_scratch/work
 mkdir -p "$w"
-failures=0
 started=$(date +%s)
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
 
 for tool in node npm /usr/bin/chromium; do
     command -v "$tool" >/dev/null 2>&1 || { echo "test_dashboard: $tool is missing (scripts/install-deps.sh)" >&2; exit 1; }

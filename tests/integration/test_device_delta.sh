@@ -7,28 +7,16 @@
 # image installs too.
 set -eu
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
+lib_label=delta
 
 cellota=$CELLOTA_BIN/cellota
 device_bin=$CELLOTA_BIN/cellota-device
 w=$lib_scratch/work
 mkdir -p "$w/www"
-failures=0
-checks=0
 PAGE=4096
 
-fail() {
-    echo "FAIL (delta): $*" >&2
-    failures=$((failures + 1))
-}
 
-check() {
-    description=$1
-    shift
-    checks=$((checks + 1))
-    if ! "$@"; then fail "$description"; fi
-}
 
-contains() { grep -qF -- "$2" "$1"; }
 
 # Does flash file $1 hold firmware $2 at page $3?
 holds() {

@@ -14,18 +14,13 @@
 #   4. the broker saw each device under its certificate's name, and refused none of them.
 MODEL=sim7600
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
+lib_label=tls
 
 cellota=$CELLOTA_BIN/cellota
 device_bin=$CELLOTA_BIN/cellota-device
 w=$lib_scratch/work
 mkdir -p "$w/www"
-failures=0
 
-fail() {
-    echo "FAIL (tls): $*" >&2
-    failures=$((failures + 1))
-}
-contains() { grep -qF -- "$2" "$1"; }
 
 # --- the project's certificates, the broker, the HTTPS server ---------------------------------
 "$cellota" certs init --dir "$w/pki" --hosts localhost,127.0.0.1 >/dev/null

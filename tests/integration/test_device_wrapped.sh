@@ -9,16 +9,12 @@
 #   - the request wrapped for this device installs and is confirmed;
 #   - cellota-device refuses to start without --pub unless told to trust the channel.
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
+lib_label=wrapped
 
 cellota=$CELLOTA_BIN/cellota
 device_bin=$CELLOTA_BIN/cellota-device
 w=$lib_scratch/work
 mkdir -p "$w/www"
-failures=0
-fail() {
-    echo "FAIL (wrapped): $*" >&2
-    failures=$((failures + 1))
-}
 
 "$cellota" keygen --out "$w/operator.pem" >/dev/null
 "$cellota" certs init --dir "$w/pki" >/dev/null

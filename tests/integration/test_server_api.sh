@@ -9,12 +9,6 @@ server_bin=$CELLOTA_BIN/cellota-server
 cellota=$CELLOTA_BIN/cellota
 w=$lib_scratch/work
 mkdir -p "$w"
-failures=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
 
 # expect_status WHAT STATUS: the last lib_api call answered STATUS.
 expect_status() {
