@@ -1092,8 +1092,16 @@ static void check_power_key(modem_emulator *emulator)
 
 static void check_registration_loss(modem_emulator *emulator)
 {
-    if (emulator->loss_phase == 0 && emulator->options.lose_registration_at_ms >= 0 &&
-        emulator->now_us >= emulator->loss_start_us) {
+    if (emulator->loss_phase == 0 && emulator->options.lose_registration_after_bytes &&
+        emulator->bytes_since_boot >= emulator->options.lose_registration_after_bytes) {
+        emulator->loss_start_us = emulator->now_us;
+        emulator->loss_end_us =
+            emulator->now_us + (uint64_t)emulator->options.lose_registration_for_ms * 1000;
+    } else if (emulator->loss_phase == 0 && (emulator->options.lose_registration_at_ms < 0 ||
+                                             emulator->now_us < emulator->loss_start_us)) {
+        return;
+    }
+    if (emulator->loss_phase == 0) {
         emulator->loss_phase = 1;
         emulator->stats.registration_losses++;
         emulator_note(emulator, "fault: registration lost for %u ms",

@@ -58,6 +58,7 @@ static void usage(FILE *stream)
           "  --close-after N         every socket is closed by the server after N bytes\n"
           "  --reset-after N         the modem resets after N network bytes since boot\n"
           "  --lose-registration-at MS   lose the network MS after start ...\n"
+          "  --lose-registration-after BYTES  ... or once BYTES came from the network\n"
           "  --lose-registration-for MS  ... for MS milliseconds\n"
           "  --quirk-rate R          how often the optional real-modem quirks show (0.1)\n"
           "  --boot-ms MS            power-on to RDY (default: the model's, shortened)\n"
@@ -236,6 +237,7 @@ int main(int argc, char **argv)
         {"reset-after", required_argument, 0, 'R'},
         {"lose-registration-at", required_argument, 0, 'a'},
         {"lose-registration-for", required_argument, 0, 'f'},
+        {"lose-registration-after", required_argument, 0, 'G'},
         {"quirk-rate", required_argument, 0, 'q'},
         {"boot-ms", required_argument, 0, 'B'},
         {"roaming", no_argument, 0, 'o'},
@@ -318,12 +320,15 @@ int main(int argc, char **argv)
             break;
         case 'C':
         case 'R':
+        case 'G':
             if (!parse_number(optarg, 1, 1e15, &value))
                 return fail("bad byte count", optarg);
             if (option == 'C')
                 options.close_after_bytes = (uint64_t)value;
-            else
+            else if (option == 'R')
                 options.reset_after_bytes = (uint64_t)value;
+            else
+                options.lose_registration_after_bytes = (uint64_t)value;
             break;
         case 'a':
         case 'f':

@@ -79,6 +79,9 @@ typedef struct modem_emulator_options {
     int64_t lose_registration_at_ms; /* virtual time (since create) of a registration loss; <0 =
                                         never */
     uint32_t lose_registration_for_ms;
+    uint64_t lose_registration_after_bytes; /* or once the modem has carried this many bytes from
+                                               the network since it booted (a loss placed in a
+                                               download whatever the host's speed); 0 = never */
     double quirk_rate; /* probability of the optional quirks real modems show (extra
                           +CIPRXGET: 1 lines, a URC between a read header and its
                           data); 0 disables them. Default 0.1 */

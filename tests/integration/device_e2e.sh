@@ -161,7 +161,7 @@ fault() {
 fault corrupt "--parity" --parity --corrupt-rate 0.0002 --seed 7
 fault close "" --close-after 20000
 fault reset "" --reset-after 30000
-fault registration "" --lose-registration-at 9000 --lose-registration-for 4000
+fault registration "" --lose-registration-after 25000 --lose-registration-for 4000
 
 # A power cut: kill -9 in the middle of the download, then power on again.
 lib_start_modem "$MODEL" $LINK_OPTIONS
