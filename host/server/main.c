@@ -12,9 +12,12 @@
 #include "mqtt.h"
 #include "operator/keys.h"
 #include "releases.h"
+#include "revoked.h"
 #include "server.h"
 
 #include <cjson/cJSON.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -41,13 +44,22 @@ static const host_option options[] = {
      false},
     {"dashboard", "DIR", "the dashboard's files (default <bin>/../share/cellota/dashboard)", false},
     {"http-threads", "N", "HTTP threads (default: the number of cores)", false},
+    {"certs", "DIR",
+     "the project's certificates (cellota certs init): MQTT over TLS as DIR/server.crt, the "
+     "broker verified against DIR/ca.crt, revoked devices from DIR/crl.pem",
+     false},
+    {"mqtt-ca", "FILE", "the CA the broker's certificate must chain to (default DIR/ca.crt)",
+     false},
+    {"mqtt-cert", "FILE", "the server's client certificate (default DIR/server.crt)", false},
+    {"mqtt-key", "FILE", "its private key (default DIR/server.key)", false},
     {NULL, NULL, NULL, false},
 };
 
 static const host_command command = {
     NULL,
     "[--http HOST:PORT] [--mqtt HOST:PORT] [--db SPEC] [--store DIR] [--token TOKEN]\n"
-    "                      [--public-url URL] [--mirror URL] [--dashboard DIR] [--http-threads N]",
+    "                      [--public-url URL] [--mirror URL] [--dashboard DIR] [--http-threads N]\n"
+    "                      [--certs DIR] [--mqtt-ca FILE] [--mqtt-cert FILE] [--mqtt-key FILE]",
     "Hosts firmware images, answers polling devices, publishes update requests over MQTT, runs "
     "staged campaigns and serves the operator's API, the dashboard and /metrics.",
     options,
@@ -145,6 +157,73 @@ static int open_token(server *self, const char *given)
     return status;
 }
 
+/* --certs DIR and --mqtt-ca/-cert/-key: the files MQTT over TLS uses, checked now so a wrong
+ * path or a key that is not the certificate's fails at start with its name, not at every
+ * reconnection; and, with --certs, what is revoked (revoked.h). */
+static int open_certificates(server *self, const host_arguments *arguments)
+{
+    const char *folder = host_option_value(arguments, "certs");
+    const char *given[3] = {host_option_value(arguments, "mqtt-ca"),
+                            host_option_value(arguments, "mqtt-cert"),
+                            host_option_value(arguments, "mqtt-key")};
+    static const char *const names[3] = {"ca.crt", "server.crt", "server.key"};
+    char *paths[3] = {self->mqtt_ca, self->mqtt_certificate, self->mqtt_key};
+    mbedtls_x509_crt certificate;
+    mbedtls_pk_context key;
+    char error[600];
+    int result, status = HOST_EXIT_OK;
+
+    for (int i = 0; i < 3; i++) {
+        if (given[i])
+            snprintf(paths[i], sizeof(self->mqtt_ca), "%s", given[i]);
+        else if (folder)
+            snprintf(paths[i], sizeof(self->mqtt_ca), "%s/%s", folder, names[i]);
+    }
+    if (!self->mqtt_ca[0] && (self->mqtt_certificate[0] || self->mqtt_key[0]))
+        return host_usage_error(&command, "--mqtt-cert and --mqtt-key need --mqtt-ca (or --certs)");
+    if (!self->mqtt_certificate[0] != !self->mqtt_key[0])
+        return host_usage_error(&command, "--mqtt-cert and --mqtt-key go together");
+    mbedtls_x509_crt_init(&certificate);
+    mbedtls_pk_init(&key);
+    if (self->mqtt_ca[0] && (result = mbedtls_x509_crt_parse_file(&certificate, self->mqtt_ca))) {
+        status = host_error(HOST_EXIT_IO, "--mqtt-ca '%s' is not a readable PEM certificate "
+                            "(mbedTLS -0x%04x)", self->mqtt_ca, (unsigned)-result);
+        goto done;
+    }
+    mbedtls_x509_crt_free(&certificate);
+    mbedtls_x509_crt_init(&certificate);
+    if (self->mqtt_certificate[0]) {
+        if ((result = mbedtls_x509_crt_parse_file(&certificate, self->mqtt_certificate))) {
+            status = host_error(HOST_EXIT_IO, "--mqtt-cert '%s' is not a readable PEM "
+                                "certificate (mbedTLS -0x%04x)", self->mqtt_certificate,
+                                (unsigned)-result);
+            goto done;
+        }
+        if ((result = mbedtls_pk_parse_keyfile(&key, self->mqtt_key, NULL))) {
+            status = host_error(HOST_EXIT_IO, "--mqtt-key '%s' is not a readable PEM key "
+                                "(mbedTLS -0x%04x)", self->mqtt_key, (unsigned)-result);
+            goto done;
+        }
+        if (mbedtls_pk_check_pair(&certificate.pk, &key) != 0) {
+            status = host_error(HOST_EXIT_IO, "--mqtt-key '%s' is not the key of '%s'",
+                                self->mqtt_key, self->mqtt_certificate);
+            goto done;
+        }
+    }
+    if (folder) {
+        self->revocations = revocations_open(folder, error, sizeof(error));
+        if (!self->revocations) {
+            status = host_error(HOST_EXIT_IO, "--certs: %s", error);
+            goto done;
+        }
+        printf("certs: %s: %zu devices revoked\n", folder, revocations_count(self->revocations));
+    }
+done:
+    mbedtls_x509_crt_free(&certificate);
+    mbedtls_pk_free(&key);
+    return status;
+}
+
 /* <bin>/../share/cellota/dashboard */
 static void default_dashboard(char *folder, size_t size)
 {
@@ -219,6 +298,8 @@ static int run(server *self, const host_arguments *arguments)
         return status;
     if ((status = open_token(self, host_option_value(arguments, "token"))) != HOST_EXIT_OK)
         return status;
+    if ((status = open_certificates(self, arguments)) != HOST_EXIT_OK)
+        return status;
     if (database)
         snprintf(spec, sizeof(spec), "%s", database);
     else
@@ -233,8 +314,9 @@ static int run(server *self, const host_arguments *arguments)
         http_stop(front);
         return host_error(HOST_EXIT_INTERNAL, "mqtt: cannot start the client");
     }
-    printf("cellota-server: http on %s:%d (%u threads), mqtt %s:%d, database %s, store %s\n",
-           http_host, http_port, (unsigned)threads, mqtt_host, mqtt_port,
+    printf("cellota-server: http on %s:%d (%u threads), mqtt%s %s:%d, database %s, store %s\n",
+           http_host, http_port, (unsigned)threads, self->mqtt_ca[0] ? " over TLS" : "",
+           mqtt_host, mqtt_port,
            storage_backend(self->store), self->store_folder);
     fflush(stdout);
 
@@ -273,6 +355,7 @@ int main(int argc, char **argv)
     status = run(&self, &arguments);
     campaign_engine_close(&self);
     storage_close(self.store);
+    revocations_close(self.revocations);
     mbedtls_pk_free(&self.key);
     host_random_close(&self.random);
     pthread_mutex_destroy(&self.crypto_lock);

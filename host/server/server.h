@@ -17,6 +17,7 @@
 
 struct mqtt_link;
 struct campaign_engine;
+struct revocations;
 
 typedef struct server {
     storage *store;
@@ -31,6 +32,9 @@ typedef struct server {
     pthread_mutex_t crypto_lock;
     struct mqtt_link *mqtt;
     struct campaign_engine *engine;
+    /* The project's certificates (--certs): the broker's TLS and what is revoked. */
+    char mqtt_ca[512], mqtt_certificate[512], mqtt_key[512]; /* "" when MQTT is plain */
+    struct revocations *revocations;                           /* NULL without --certs */
     atomic_uint_fast64_t status_messages; /* since start */
 } server;
 
@@ -47,6 +51,11 @@ void api_error_set(api_error *error, int status, const char *name, const char *f
 /* A device id or a tag: 1 to 32 letters, digits, '-', '_' or '.' (safe in a topic, a URL, a
  * LIKE pattern and a log line). */
 bool server_valid_name(const char *text);
+
+/* True when device `id`'s certificate is revoked (revoked.h); false without --certs. A revoked
+ * device is sent no request, is not answered one when it polls, and campaigns skip it
+ * (reason REVOKED). */
+bool server_device_revoked(server *self, const char *id);
 
 /* Adds `name`: the RFC 3339 time, or null for 0. */
 struct cJSON;
