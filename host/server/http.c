@@ -24,6 +24,7 @@ typedef struct request_state {
     uint8_t *body;
     size_t size, capacity, limit;
     bool too_large;
+    unsigned refused; /* 401 or 403, decided before the body is read (and then dropped) */
     uint64_t image_bytes;
     int64_t image_campaign;
 } request_state;
@@ -185,21 +186,16 @@ bool http_paging(http_request *request, size_t *limit, size_t *offset, enum MHD_
     return true;
 }
 
-/* The bearer token, compared in constant time. */
-static bool authorised(server *self, struct MHD_Connection *connection)
+/* The scope of the request's bearer token. Only the Authorization header counts: a cookie or a
+ * query argument is never a credential, so a page on another site cannot make a browser send
+ * one (no CSRF), and a token never lands in a URL or an access log. */
+static token_scope presented_scope(server *self, struct MHD_Connection *connection)
 {
     const char *header =
         MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    size_t expected = strlen(self->token);
     if (!header || strncmp(header, "Bearer ", 7) != 0)
-        return false;
-    header += 7;
-    if (strlen(header) != expected)
-        return false;
-    unsigned char difference = 0;
-    for (size_t i = 0; i < expected; i++)
-        difference |= (unsigned char)(header[i] ^ self->token[i]);
-    return difference == 0;
+        return TOKEN_NONE;
+    return tokens_check(self->tokens, header + 7);
 }
 
 static enum MHD_Result on_request(void *context, struct MHD_Connection *connection, const char *url,
@@ -218,6 +214,11 @@ static enum MHD_Result on_request(void *context, struct MHD_Connection *connecti
         state->route = find_route(method, url, state, &path_known);
         state->limit =
             state->route && state->route->body_max ? state->route->body_max : HTTP_JSON_MAX;
+        if (state->route && state->route->scope != TOKEN_NONE) {
+            /* Before the body: nobody without the right token makes the server hold 16 MiB. */
+            token_scope scope = presented_scope(front->self, connection);
+            state->refused = scope == TOKEN_NONE ? 401 : scope < state->route->scope ? 403 : 0;
+        }
         (void)path_known;
         return MHD_YES;
     }
@@ -225,7 +226,7 @@ static enum MHD_Result on_request(void *context, struct MHD_Connection *connecti
         /* Keep reading a body that is too large (and drop it), then answer 413 once. */
         if (!state->too_large && state->size + *upload_size > state->limit)
             state->too_large = true;
-        if (!state->too_large) {
+        if (!state->too_large && !state->refused) {
             if (state->size + *upload_size > state->capacity) {
                 size_t capacity = state->capacity ? state->capacity : 4096;
                 while (capacity < state->size + *upload_size)
@@ -259,9 +260,13 @@ static enum MHD_Result on_request(void *context, struct MHD_Connection *connecti
                             "This path does not take that method.");
         return error_on(connection, 404, "NOT_FOUND", "There is nothing at this path.");
     }
-    if (state->route->needs_token && !authorised(front->self, connection))
+    if (state->refused == 401)
         return error_on(connection, 401, "UNAUTHORIZED",
                         "Send the operator's token: Authorization: Bearer <token>.");
+    if (state->refused == 403)
+        return error_on(connection, 403, "FORBIDDEN",
+                        "This token may only read; uploads, campaigns and changes need an "
+                        "operate token (cellota-server --new-token operate).");
     if (state->too_large)
         return error_on(connection, 413,
                         state->route->body_max > HTTP_JSON_MAX ? "IMAGE_TOO_LARGE"

@@ -1,6 +1,7 @@
 /* Revoked devices, from the certificates folder (revoked.h). */
 #include "revoked.h"
 
+#include "common/file.h"
 #include "common/hex.h"
 
 #include <mbedtls/md.h>
@@ -11,21 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #define LIST_LINE_MAX 256
 #define ID_MAX 64
 #define SERIAL_MAX 20
-
-/* What identifies a version of a file: a rewrite (rename over it) changes the inode. */
-typedef struct file_mark {
-    bool exists;
-    ino_t inode;
-    off_t size;
-    struct timespec modified;
-} file_mark;
 
 typedef struct known {
     mbedtls_x509_crl crl;
@@ -39,27 +31,9 @@ struct revocations {
     mbedtls_x509_crt ca;
     pthread_mutex_t lock;
     known now;
-    file_mark crl_mark, list_mark;
+    host_file_mark crl_mark, list_mark;
     struct timespec checked_at;
 };
-
-static void mark_of(const char *path, file_mark *mark)
-{
-    struct stat info;
-    memset(mark, 0, sizeof(*mark));
-    if (stat(path, &info) != 0)
-        return;
-    mark->exists = true;
-    mark->inode = info.st_ino;
-    mark->size = info.st_size;
-    mark->modified = info.st_mtim;
-}
-
-static bool same_mark(const file_mark *a, const file_mark *b)
-{
-    return a->exists == b->exists && a->inode == b->inode && a->size == b->size &&
-           a->modified.tv_sec == b->modified.tv_sec && a->modified.tv_nsec == b->modified.tv_nsec;
-}
 
 static void known_free(known *state)
 {
@@ -176,15 +150,6 @@ static int load(revocations *list, known *state, char *error, size_t error_size)
     return 0;
 }
 
-static char *join(const char *folder, const char *name)
-{
-    size_t length = strlen(folder) + strlen(name) + 2;
-    char *path = malloc(length);
-    if (path)
-        snprintf(path, length, "%s/%s", folder, name);
-    return path;
-}
-
 revocations *revocations_open(const char *folder, char *error, size_t error_size)
 {
     revocations *list = calloc(1, sizeof(*list));
@@ -194,9 +159,9 @@ revocations *revocations_open(const char *folder, char *error, size_t error_size
     }
     mbedtls_x509_crt_init(&list->ca);
     pthread_mutex_init(&list->lock, NULL);
-    list->ca_path = join(folder, "ca.crt");
-    list->crl_path = join(folder, "crl.pem");
-    list->list_path = join(folder, "revoked");
+    list->ca_path = host_path_join(folder, "ca.crt");
+    list->crl_path = host_path_join(folder, "crl.pem");
+    list->list_path = host_path_join(folder, "revoked");
     if (!list->ca_path || !list->crl_path || !list->list_path) {
         snprintf(error, error_size, "out of memory");
         revocations_close(list);
@@ -209,8 +174,8 @@ revocations *revocations_open(const char *folder, char *error, size_t error_size
         revocations_close(list);
         return NULL;
     }
-    mark_of(list->crl_path, &list->crl_mark);
-    mark_of(list->list_path, &list->list_mark);
+    host_file_mark_of(list->crl_path, &list->crl_mark);
+    host_file_mark_of(list->list_path, &list->list_mark);
     if (load(list, &list->now, error, error_size) != 0) {
         revocations_close(list);
         return NULL;
@@ -236,16 +201,16 @@ void revocations_close(revocations *list)
 static void refresh(revocations *list)
 {
     struct timespec now;
-    file_mark crl_mark, list_mark;
+    host_file_mark crl_mark, list_mark;
     char error[512];
     known fresh;
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (now.tv_sec - list->checked_at.tv_sec < 1)
         return;
     list->checked_at = now;
-    mark_of(list->crl_path, &crl_mark);
-    mark_of(list->list_path, &list_mark);
-    if (same_mark(&crl_mark, &list->crl_mark) && same_mark(&list_mark, &list->list_mark))
+    host_file_mark_of(list->crl_path, &crl_mark);
+    host_file_mark_of(list->list_path, &list_mark);
+    if (host_file_mark_same(&crl_mark, &list->crl_mark) && host_file_mark_same(&list_mark, &list->list_mark))
         return;
     /* Marked before the reading, so a file that is refused is not read again every second;
      * the next change to it is. */

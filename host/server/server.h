@@ -18,6 +18,7 @@
 struct mqtt_link;
 struct campaign_engine;
 struct revocations;
+struct token_book;
 
 typedef struct server {
     storage *store;
@@ -25,7 +26,7 @@ typedef struct server {
     char public_url[256]; /* no trailing slash */
     char mirror[256];     /* "" when none */
     char dashboard[512];
-    char token[128];
+    struct token_book *tokens; /* the API's tokens, as hashes (tokens.h) */
     /* The request-signing key and the random generator behind image keys; one user at a time. */
     mbedtls_pk_context key;
     host_random random;
