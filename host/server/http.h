@@ -47,6 +47,19 @@ typedef struct http_route {
 extern const http_route api_routes[];
 extern const http_route public_routes[];
 
+/* The route a request's method and path take. */
+typedef struct http_match {
+    const http_route *route; /* NULL: no route has this method and path */
+    bool path_known;         /* some route has the path (405 rather than 404) */
+    const char *segments[HTTP_SEGMENTS_MAX]; /* the route's "*"s, then NULL */
+    char *path_copy;                         /* what segments point into; NULL: out of memory */
+} http_match;
+
+/* Finds the route for `method` and `path` in the tables (the API's, then the public ones);
+ * free with http_match_free. */
+void http_route_find(const char *method, const char *path, http_match *found);
+void http_match_free(http_match *found);
+
 typedef struct http_front http_front;
 
 /* Listens on host:port with `threads` threads. 0, or -1 after printing why (a port in use). */

@@ -36,6 +36,7 @@ struct token_book {
     token_list stored, secrets;
     host_file_mark mark;
     struct timespec checked_at;
+    bool fixed; /* made from text: no file to read again */
 };
 
 const char *token_scope_name(token_scope scope)
@@ -90,12 +91,53 @@ static bool parse_line(char *line, token_entry *entry)
            strlen(name) <= TOKEN_NAME_MAX && server_valid_name(name);
 }
 
+/* The entries of a tokens file's text into `list`. */
+static int parse_tokens(const char *text, size_t length, const char *path, token_list *list,
+                        char *error, size_t error_size)
+{
+    size_t number = 0, at = 0;
+    memset(list, 0, sizeof(*list));
+    while (at < length) {
+        const char *end = memchr(text + at, '\n', length - at);
+        size_t line_length = end ? (size_t)(end - (text + at)) : length - at;
+        char line[256];
+        token_entry entry;
+        number++;
+        if (line_length > 0 && text[at + line_length - 1] == '\r')
+            line_length--;
+        if (line_length >= sizeof(line) || memchr(text + at, '\0', line_length)) {
+            snprintf(error, error_size, "'%s' line %zu is not '<sha256 hex> read|operate NAME'",
+                     path, number);
+            goto refused;
+        }
+        memcpy(line, text + at, line_length);
+        line[line_length] = '\0';
+        at += (end ? (size_t)(end - (text + at)) + 1 : length - at);
+        if (line[0] == '\0')
+            continue;
+        if (!parse_line(line, &entry)) {
+            snprintf(error, error_size, "'%s' line %zu is not '<sha256 hex> read|operate NAME'",
+                     path, number);
+            goto refused;
+        }
+        if (!list_add(list, &entry)) {
+            snprintf(error, error_size, "out of memory");
+            goto refused;
+        }
+    }
+    return 0;
+refused:
+    free(list->items);
+    memset(list, 0, sizeof(*list));
+    return -1;
+}
+
 /* The file's entries into `list` (empty when the file does not exist). */
 static int read_tokens(const char *path, token_list *list, char *error, size_t error_size)
 {
-    FILE *file = fopen(path, "r");
-    char line[256];
-    size_t number = 0;
+    FILE *file = fopen(path, "rb");
+    char *text = NULL;
+    size_t length = 0, capacity = 0, got;
     memset(list, 0, sizeof(*list));
     if (!file) {
         if (errno == ENOENT)
@@ -103,30 +145,43 @@ static int read_tokens(const char *path, token_list *list, char *error, size_t e
         snprintf(error, error_size, "cannot read '%s': %s", path, strerror(errno));
         return -1;
     }
-    while (fgets(line, sizeof(line), file)) {
-        token_entry entry;
-        number++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '\0')
-            continue;
-        if (!parse_line(line, &entry)) {
-            snprintf(error, error_size, "'%s' line %zu is not '<sha256 hex> read|operate NAME'",
-                     path, number);
-            fclose(file);
-            free(list->items);
-            memset(list, 0, sizeof(*list));
-            return -1;
+    do {
+        if (length == capacity) {
+            char *grown = capacity < TOKENS_FILE_MAX ? realloc(text, capacity ? capacity * 2 : 4096)
+                                                     : NULL;
+            if (!grown) {
+                snprintf(error, error_size, "'%s' is too large", path);
+                free(text);
+                fclose(file);
+                return -1;
+            }
+            text = grown;
+            capacity = capacity ? capacity * 2 : 4096;
         }
-        if (!list_add(list, &entry)) {
-            snprintf(error, error_size, "out of memory");
-            fclose(file);
-            free(list->items);
-            memset(list, 0, sizeof(*list));
-            return -1;
-        }
-    }
+        got = fread(text + length, 1, capacity - length, file);
+        length += got;
+    } while (got > 0);
     fclose(file);
-    return 0;
+    int status = parse_tokens(text, length, path, list, error, error_size);
+    free(text);
+    return status;
+}
+
+token_book *tokens_from_text(const char *text, size_t length, char *error, size_t error_size)
+{
+    token_book *book = calloc(1, sizeof(*book));
+    if (!book || !(book->path = strdup(""))) {
+        free(book);
+        snprintf(error, error_size, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&book->lock, NULL);
+    if (parse_tokens(text, length, "(text)", &book->stored, error, error_size) != 0) {
+        tokens_close(book);
+        return NULL;
+    }
+    book->fixed = true;
+    return book;
 }
 
 token_book *tokens_open(const char *path, char *error, size_t error_size)
@@ -178,6 +233,8 @@ static void refresh(token_book *book)
     host_file_mark mark;
     token_list fresh;
     char error[512];
+    if (book->fixed)
+        return;
     clock_gettime(CLOCK_MONOTONIC, &now);
     if (now.tv_sec - book->checked_at.tv_sec < 1)
         return;
@@ -220,6 +277,13 @@ token_scope tokens_check(token_book *book, const char *presented)
     token_scope scope = match(&book->secrets, hash, match(&book->stored, hash, TOKEN_NONE));
     pthread_mutex_unlock(&book->lock);
     return scope;
+}
+
+token_scope tokens_check_header(token_book *book, const char *authorization)
+{
+    if (!authorization || strncmp(authorization, "Bearer ", 7) != 0)
+        return TOKEN_NONE;
+    return tokens_check(book, authorization + 7);
 }
 
 size_t tokens_count(token_book *book)

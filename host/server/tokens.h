@@ -40,12 +40,20 @@ bool token_scope_parse(const char *text, token_scope *scope);
 token_book *tokens_open(const char *path, char *error, size_t error_size);
 void tokens_close(token_book *book);
 
+/* A book from a tokens file's text, never read again (the fuzz target and tests). */
+token_book *tokens_from_text(const char *text, size_t length, char *error, size_t error_size);
+
 /* Adds a token known only to this process (--token): its hash, in memory. */
 void tokens_add_secret(token_book *book, const char *token, token_scope scope);
 
 /* The scope of a presented token; TOKEN_NONE when it matches none. Every stored hash is
  * compared in full, in constant time. */
 token_scope tokens_check(token_book *book, const char *presented);
+
+/* The scope of an Authorization header's value: "Bearer <token>" (the scheme as RFC 6750
+ * writes it, one space); anything else, NULL included, is TOKEN_NONE. The only place a
+ * request's credential is read: cookies and query arguments never are (docs/security.md). */
+token_scope tokens_check_header(token_book *book, const char *authorization);
 
 /* How many tokens the book holds (file and memory). */
 size_t tokens_count(token_book *book);

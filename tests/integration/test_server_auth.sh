@@ -127,6 +127,7 @@ grep -qi "^x-frame-options: DENY" "$w/page.txt" || fail "the dashboard may be fr
 grep -qi "^content-security-policy:.*frame-ancestors 'none'" "$w/page.txt" ||
     fail "the dashboard has no Content-Security-Policy"
 # no campaign came of any of it
+code "$operate" GET /api/campaigns >/dev/null
 lib_json total <"$w/answer.json" | grep -qx 1 || fail "a forged request made a campaign: $(cat "$w/answer.json")"
 echo "auth: forged, truncated, cookie, query and Basic tokens refused (401); no CORS; no framing"
 
