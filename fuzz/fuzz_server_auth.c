@@ -94,7 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!error[0] || strnlen(error, sizeof(error)) == sizeof(error))
                 abort();
         } else {
-            if (tokens_count(other) > lines || tokens_check_header(other, "Bearer ") != TOKEN_NONE ||
+            if (tokens_count(other) > lines ||
+                tokens_check_header(other, "Bearer ") != TOKEN_NONE ||
                 tokens_check(other, "") != TOKEN_NONE)
                 abort();
             tokens_close(other);

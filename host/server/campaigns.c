@@ -179,7 +179,7 @@ static int create_work(storage *store, void *context)
         if (states[i] == TARGET_SKIPPED)
             snprintf(target.reason, sizeof(target.reason), "%s",
                      server_device_revoked(work->self, work->ids[i]) ? "REVOKED"
-                                                                      : "ALREADY_ON_RELEASE");
+                                                                     : "ALREADY_ON_RELEASE");
         target.updated_at = now;
         if (storage_target_insert(store, &target) != 0) {
             free(states);

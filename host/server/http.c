@@ -199,9 +199,9 @@ bool http_paging(http_request *request, size_t *limit, size_t *offset, enum MHD_
  * never a cookie or a query argument, so another site cannot make a browser send it). */
 static token_scope presented_scope(server *self, struct MHD_Connection *connection)
 {
-    return tokens_check_header(self->tokens, MHD_lookup_connection_value(
-                                                 connection, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_AUTHORIZATION));
+    return tokens_check_header(
+        self->tokens,
+        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 }
 
 static enum MHD_Result on_request(void *context, struct MHD_Connection *connection, const char *url,
@@ -271,8 +271,7 @@ static enum MHD_Result on_request(void *context, struct MHD_Connection *connecti
                         "operate token (cellota-server --new-token operate).");
     if (state->too_large)
         return error_on(connection, 413,
-                        route->body_max > HTTP_JSON_MAX ? "IMAGE_TOO_LARGE"
-                                                               : "BODY_TOO_LARGE",
+                        route->body_max > HTTP_JSON_MAX ? "IMAGE_TOO_LARGE" : "BODY_TOO_LARGE",
                         "The request body is larger than this path takes.");
     memcpy(request.segments, state->found.segments, sizeof(request.segments));
     request.body = state->body;

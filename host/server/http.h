@@ -40,7 +40,7 @@ typedef struct http_route {
     const char *pattern; /* "/api/campaigns/ * /pause" without the spaces */
     http_handler handler;
     token_scope scope; /* the token it needs: TOKEN_NONE (0), TOKEN_READ, TOKEN_OPERATE */
-    size_t body_max; /* 0: no body expected (anything sent is refused above HTTP_JSON_MAX) */
+    size_t body_max;   /* 0: no body expected (anything sent is refused above HTTP_JSON_MAX) */
 } http_route;
 
 /* The route tables (api.c: the operator's; public.c: devices, metrics, dashboard). */
@@ -49,8 +49,8 @@ extern const http_route public_routes[];
 
 /* The route a request's method and path take. */
 typedef struct http_match {
-    const http_route *route; /* NULL: no route has this method and path */
-    bool path_known;         /* some route has the path (405 rather than 404) */
+    const http_route *route;                 /* NULL: no route has this method and path */
+    bool path_known;                         /* some route has the path (405 rather than 404) */
     const char *segments[HTTP_SEGMENTS_MAX]; /* the route's "*"s, then NULL */
     char *path_copy;                         /* what segments point into; NULL: out of memory */
 } http_match;

@@ -39,8 +39,7 @@ static const host_option options[] = {
     {"db", "SPEC", "sqlite:PATH or postgres://... (default sqlite:<store>/cellota.db)", false},
     {"store", "DIR", "images, signing key and token (default ./cellota-store)", false},
     {"token", "TOKEN",
-     "an operate token (default CELLOTA_TOKEN, else <store>/token); others: <store>/tokens",
-     false},
+     "an operate token (default CELLOTA_TOKEN, else <store>/token); others: <store>/tokens", false},
     {"new-token", "SCOPE",
      "make a token (read or operate), print it, keep its hash in <store>/tokens, exit", false},
     {"token-name", "NAME", "the new token's name (default SCOPE-<time>)", false},
@@ -261,22 +260,27 @@ static int open_certificates(server *self, const host_arguments *arguments)
     mbedtls_x509_crt_init(&certificate);
     mbedtls_pk_init(&key);
     if (self->mqtt_ca[0] && (result = mbedtls_x509_crt_parse_file(&certificate, self->mqtt_ca))) {
-        status = host_error(HOST_EXIT_IO, "--mqtt-ca '%s' is not a readable PEM certificate "
-                            "(mbedTLS -0x%04x)", self->mqtt_ca, (unsigned)-result);
+        status = host_error(HOST_EXIT_IO,
+                            "--mqtt-ca '%s' is not a readable PEM certificate "
+                            "(mbedTLS -0x%04x)",
+                            self->mqtt_ca, (unsigned)-result);
         goto done;
     }
     mbedtls_x509_crt_free(&certificate);
     mbedtls_x509_crt_init(&certificate);
     if (self->mqtt_certificate[0]) {
         if ((result = mbedtls_x509_crt_parse_file(&certificate, self->mqtt_certificate))) {
-            status = host_error(HOST_EXIT_IO, "--mqtt-cert '%s' is not a readable PEM "
-                                "certificate (mbedTLS -0x%04x)", self->mqtt_certificate,
-                                (unsigned)-result);
+            status = host_error(HOST_EXIT_IO,
+                                "--mqtt-cert '%s' is not a readable PEM "
+                                "certificate (mbedTLS -0x%04x)",
+                                self->mqtt_certificate, (unsigned)-result);
             goto done;
         }
         if ((result = mbedtls_pk_parse_keyfile(&key, self->mqtt_key, NULL))) {
-            status = host_error(HOST_EXIT_IO, "--mqtt-key '%s' is not a readable PEM key "
-                                "(mbedTLS -0x%04x)", self->mqtt_key, (unsigned)-result);
+            status = host_error(HOST_EXIT_IO,
+                                "--mqtt-key '%s' is not a readable PEM key "
+                                "(mbedTLS -0x%04x)",
+                                self->mqtt_key, (unsigned)-result);
             goto done;
         }
         if (mbedtls_pk_check_pair(&certificate.pk, &key) != 0) {
@@ -392,9 +396,8 @@ static int run(server *self, const host_arguments *arguments)
         return host_error(HOST_EXIT_INTERNAL, "mqtt: cannot start the client");
     }
     printf("cellota-server: http on %s:%d (%u threads), mqtt%s %s:%d, database %s, store %s\n",
-           http_host, http_port, (unsigned)threads, self->mqtt_ca[0] ? " over TLS" : "",
-           mqtt_host, mqtt_port,
-           storage_backend(self->store), self->store_folder);
+           http_host, http_port, (unsigned)threads, self->mqtt_ca[0] ? " over TLS" : "", mqtt_host,
+           mqtt_port, storage_backend(self->store), self->store_folder);
     fflush(stdout);
 
     while (!stopping) {

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define LIST_LINE_MAX 256
@@ -31,8 +30,7 @@ struct revocations {
     mbedtls_x509_crt ca;
     pthread_mutex_t lock;
     known now;
-    host_file_mark crl_mark, list_mark;
-    struct timespec checked_at;
+    host_file_watch files;
 };
 
 static void known_free(known *state)
@@ -142,8 +140,8 @@ static int load(revocations *list, known *state, char *error, size_t error_size)
             return -1;
         }
     }
-    if (read_list(list->list_path, state->has_crl ? &state->crl : NULL, state, error,
-                  error_size) != 0) {
+    if (read_list(list->list_path, state->has_crl ? &state->crl : NULL, state, error, error_size) !=
+        0) {
         known_free(state);
         return -1;
     }
@@ -169,18 +167,16 @@ revocations *revocations_open(const char *folder, char *error, size_t error_size
     }
     int result = mbedtls_x509_crt_parse_file(&list->ca, list->ca_path);
     if (result != 0) {
-        snprintf(error, error_size, "'%s' is not a CA certificate (mbedTLS -0x%04x)",
-                 list->ca_path, (unsigned)-result);
+        snprintf(error, error_size, "'%s' is not a CA certificate (mbedTLS -0x%04x)", list->ca_path,
+                 (unsigned)-result);
         revocations_close(list);
         return NULL;
     }
-    host_file_mark_of(list->crl_path, &list->crl_mark);
-    host_file_mark_of(list->list_path, &list->list_mark);
+    host_file_watch_start(&list->files, list->crl_path, list->list_path);
     if (load(list, &list->now, error, error_size) != 0) {
         revocations_close(list);
         return NULL;
     }
-    clock_gettime(CLOCK_MONOTONIC, &list->checked_at);
     return list;
 }
 
@@ -197,25 +193,14 @@ void revocations_close(revocations *list)
     free(list);
 }
 
-/* Under the lock: read the files again when one changed (looked at once a second at most). */
+/* Under the lock: read the files again when one changed (looked at once a second at most). A
+ * file that is refused is not read again until it changes again. */
 static void refresh(revocations *list)
 {
-    struct timespec now;
-    host_file_mark crl_mark, list_mark;
     char error[512];
     known fresh;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec - list->checked_at.tv_sec < 1)
+    if (!host_file_watch_changed(&list->files))
         return;
-    list->checked_at = now;
-    host_file_mark_of(list->crl_path, &crl_mark);
-    host_file_mark_of(list->list_path, &list_mark);
-    if (host_file_mark_same(&crl_mark, &list->crl_mark) && host_file_mark_same(&list_mark, &list->list_mark))
-        return;
-    /* Marked before the reading, so a file that is refused is not read again every second;
-     * the next change to it is. */
-    list->crl_mark = crl_mark;
-    list->list_mark = list_mark;
     if (load(list, &fresh, error, sizeof(error)) != 0) {
         fprintf(stderr, "cellota-server: revocation: %s; keeping the %zu revoked devices known\n",
                 error, list->now.count);

@@ -35,8 +35,8 @@ typedef struct server {
     struct campaign_engine *engine;
     /* The project's certificates (--certs): the broker's TLS and what is revoked. */
     char mqtt_ca[512], mqtt_certificate[512], mqtt_key[512]; /* "" when MQTT is plain */
-    struct revocations *revocations;                           /* NULL without --certs */
-    atomic_uint_fast64_t status_messages; /* since start */
+    struct revocations *revocations;                         /* NULL without --certs */
+    atomic_uint_fast64_t status_messages;                    /* since start */
 } server;
 
 /* An answer that went wrong, for the HTTP layer: status, NAME and a sentence. */

@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define TOKENS_FILE_MAX (4u * 1024 * 1024)
@@ -34,8 +33,7 @@ struct token_book {
     char *path;
     pthread_mutex_t lock;
     token_list stored, secrets;
-    host_file_mark mark;
-    struct timespec checked_at;
+    host_file_watch file;
     bool fixed; /* made from text: no file to read again */
 };
 
@@ -147,8 +145,8 @@ static int read_tokens(const char *path, token_list *list, char *error, size_t e
     }
     do {
         if (length == capacity) {
-            char *grown = capacity < TOKENS_FILE_MAX ? realloc(text, capacity ? capacity * 2 : 4096)
-                                                     : NULL;
+            char *grown =
+                capacity < TOKENS_FILE_MAX ? realloc(text, capacity ? capacity * 2 : 4096) : NULL;
             if (!grown) {
                 snprintf(error, error_size, "'%s' is too large", path);
                 free(text);
@@ -193,12 +191,11 @@ token_book *tokens_open(const char *path, char *error, size_t error_size)
         return NULL;
     }
     pthread_mutex_init(&book->lock, NULL);
-    host_file_mark_of(path, &book->mark);
+    host_file_watch_start(&book->file, book->path, NULL);
     if (read_tokens(path, &book->stored, error, error_size) != 0) {
         tokens_close(book);
         return NULL;
     }
-    clock_gettime(CLOCK_MONOTONIC, &book->checked_at);
     return book;
 }
 
@@ -229,20 +226,10 @@ void tokens_add_secret(token_book *book, const char *token, token_scope scope)
  * turned bad keeps the tokens known before, and says so once. */
 static void refresh(token_book *book)
 {
-    struct timespec now;
-    host_file_mark mark;
     token_list fresh;
     char error[512];
-    if (book->fixed)
+    if (book->fixed || !host_file_watch_changed(&book->file))
         return;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec - book->checked_at.tv_sec < 1)
-        return;
-    book->checked_at = now;
-    host_file_mark_of(book->path, &mark);
-    if (host_file_mark_same(&mark, &book->mark))
-        return;
-    book->mark = mark;
     if (read_tokens(book->path, &fresh, error, sizeof(error)) != 0) {
         fprintf(stderr, "cellota-server: tokens: %s; keeping the tokens known before\n", error);
         return;
@@ -313,7 +300,8 @@ static int file_text(const char *path, char **text)
 static char *line_named(char *text, const char *name)
 {
     size_t name_length = strlen(name);
-    for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+    for (char *line = text; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
         size_t length = strcspn(line, "\n");
         char *last_space = NULL;
         for (char *c = line; c < line + length; c++)
@@ -342,8 +330,7 @@ int tokens_create(const char *path, token_scope scope, const char *name, host_ra
         return status;
     if (line_named(text, name)) {
         free(text);
-        return host_error(HOST_EXIT_USAGE, "a token named '%s' exists already in '%s'", name,
-                          path);
+        return host_error(HOST_EXIT_USAGE, "a token named '%s' exists already in '%s'", name, path);
     }
     if ((status = host_random_bytes(random, secret, sizeof(secret))) != HOST_EXIT_OK) {
         free(text);

@@ -26,8 +26,7 @@ static void let_a_second_pass(void)
     nanosleep(&pause, NULL);
 }
 
-static void issue(pki_authority *authority, host_random *random, const char *folder,
-                  const char *id)
+static void issue(pki_authority *authority, host_random *random, const char *folder, const char *id)
 {
     pki_subject subject = {id, NULL, false, 30};
     CHECK_EQ_INT(pki_issue_files(authority, random, &subject, folder, id), HOST_EXIT_OK);
