@@ -174,8 +174,7 @@ static enum MHD_Result file_answer(http_request *request, const char *path,
      * clicked-through pause or abort), load scripts into it, or have a file taken for another
      * type. */
     MHD_add_response_header(response, "Content-Security-Policy",
-                            "default-src 'self'; img-src 'self' data:; "
-                            "style-src 'self' 'unsafe-inline'; object-src 'none'; "
+                            "default-src 'self'; img-src 'self' data:; object-src 'none'; "
                             "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
     MHD_add_response_header(response, "X-Frame-Options", "DENY");
     MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
