@@ -148,9 +148,13 @@ static int create_work(storage *store, void *context)
     campaign_record *campaign = &work->campaign;
     int64_t now = server_now();
     target_state *states = calloc(work->count, sizeof(*states));
+    bool *revoked = calloc(work->count, sizeof(*revoked));
     char *request = NULL;
-    if (!states)
+    if (!states || !revoked) {
+        free(states);
+        free(revoked);
         return -1;
+    }
     for (size_t i = 0; i < work->count; i++) {
         device_record device;
         int order;
@@ -159,14 +163,17 @@ static int create_work(storage *store, void *context)
             storage_device_seen(store, work->ids[i], -1, now); /* named before it was heard of */
         else if (compare_versions(device.version, work->release.version, &order) && order >= 0)
             states[i] = TARGET_SKIPPED; /* on the release or newer: never sent an older one */
-        if (states[i] == TARGET_PENDING && server_device_revoked(work->self, work->ids[i]))
+        if (states[i] == TARGET_PENDING && server_device_revoked(work->self, work->ids[i])) {
             states[i] = TARGET_SKIPPED; /* out of the fleet: sent nothing, not a failure */
+            revoked[i] = true;
+        }
         campaign->counts[states[i]]++;
     }
     campaign->targeted = (int64_t)work->count;
     campaign->created_at = now;
     if (storage_campaign_insert(store, campaign) != 0) {
         free(states);
+        free(revoked);
         return -1;
     }
     for (size_t i = 0; i < work->count; i++) {
@@ -178,15 +185,16 @@ static int create_work(storage *store, void *context)
         target.state = states[i];
         if (states[i] == TARGET_SKIPPED)
             snprintf(target.reason, sizeof(target.reason), "%s",
-                     server_device_revoked(work->self, work->ids[i]) ? "REVOKED"
-                                                                     : "ALREADY_ON_RELEASE");
+                     revoked[i] ? "REVOKED" : "ALREADY_ON_RELEASE");
         target.updated_at = now;
         if (storage_target_insert(store, &target) != 0) {
             free(states);
+            free(revoked);
             return -1;
         }
     }
     free(states);
+    free(revoked);
     int busy = storage_target_busy(store, campaign->id, work->busy);
     if (busy == 0) {
         api_error_set(work->error, 409, "DEVICE_BUSY", "Device %s is in another active campaign.",
