@@ -53,7 +53,6 @@ say "server connected to the broker over TLS as cellota-server"
 
 # --- 1. a campaign over MQTT/TLS; tls-2 revoked before it -------------------------------------
 "$cellota" certs revoke tls-2 --dir "$w/pki" >/dev/null
-wait_json /api/devices/tls-2 revoked true 5 >/dev/null 2>&1 || true # not known yet: 404
 lib_launch_modem "$w/tls-1.modem" sim7600
 lib_background tls-1 "$device_bin" --port "$modem_pty" --modem sim7600 --flash "$w/tls-1.flash" \
     --server "$server_url/mqtt-only" --mqtt "localhost:$mosquitto_port" --mqtt-tls --id tls-1 \
