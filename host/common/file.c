@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int host_read_file(const char *path, size_t max_size, uint8_t **data, size_t *length)
@@ -163,4 +164,58 @@ char *host_path_join(const char *folder, const char *name)
         folder_length--;
     snprintf(path, size, "%.*s/%s", (int)folder_length, folder, name);
     return path;
+}
+
+static void mark_of(const char *path, host_file_mark *mark)
+{
+    struct stat info;
+    memset(mark, 0, sizeof(*mark));
+    if (!path || stat(path, &info) != 0)
+        return;
+    mark->exists = true;
+    mark->inode = (uint64_t)info.st_ino;
+    mark->size = (int64_t)info.st_size;
+    mark->modified_seconds = (int64_t)info.st_mtim.tv_sec;
+    mark->modified_nanoseconds = (int64_t)info.st_mtim.tv_nsec;
+}
+
+static bool same_mark(const host_file_mark *a, const host_file_mark *b)
+{
+    return a->exists == b->exists && a->inode == b->inode && a->size == b->size &&
+           a->modified_seconds == b->modified_seconds &&
+           a->modified_nanoseconds == b->modified_nanoseconds;
+}
+
+static int64_t monotonic_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec;
+}
+
+void host_file_watch_start(host_file_watch *watch, const char *first, const char *second)
+{
+    memset(watch, 0, sizeof(*watch));
+    watch->paths[0] = first;
+    watch->paths[1] = second;
+    mark_of(first, &watch->marks[0]);
+    mark_of(second, &watch->marks[1]);
+    watch->checked_at = monotonic_seconds();
+}
+
+bool host_file_watch_changed(host_file_watch *watch)
+{
+    int64_t now = monotonic_seconds();
+    bool changed = false;
+    if (now - watch->checked_at < 1)
+        return false;
+    watch->checked_at = now;
+    for (int i = 0; i < 2; i++) {
+        host_file_mark mark;
+        mark_of(watch->paths[i], &mark);
+        if (!same_mark(&mark, &watch->marks[i]))
+            changed = true;
+        watch->marks[i] = mark;
+    }
+    return changed;
 }

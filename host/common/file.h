@@ -6,6 +6,7 @@
 #ifndef CELLOTA_HOST_COMMON_FILE_H
 #define CELLOTA_HOST_COMMON_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,28 @@ int host_make_folder(const char *path);
 
 /* Joins folder and name with one '/' into a malloc'd string; NULL when out of memory. */
 char *host_path_join(const char *folder, const char *name);
+
+/*
+ * Files a long-running program reads again when they change (a CRL, a list of tokens): it asks
+ * host_file_watch_changed before each use, which looks at the files at most once a second
+ * (stat only) and is true when one appeared, went, or was rewritten since it last looked -- a
+ * rewrite by rename (host_write_file) changes the inode, an edit in place the size or the time.
+ * The paths are the caller's and must outlive the watch.
+ */
+typedef struct host_file_mark {
+    bool exists;
+    uint64_t inode;
+    int64_t size, modified_seconds, modified_nanoseconds;
+} host_file_mark;
+
+typedef struct host_file_watch {
+    const char *paths[2];
+    host_file_mark marks[2];
+    int64_t checked_at; /* monotonic seconds */
+} host_file_watch;
+
+/* Remembers the files as they are now; `second` may be NULL. */
+void host_file_watch_start(host_file_watch *watch, const char *first, const char *second);
+bool host_file_watch_changed(host_file_watch *watch);
 
 #endif

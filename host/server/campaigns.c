@@ -148,9 +148,13 @@ static int create_work(storage *store, void *context)
     campaign_record *campaign = &work->campaign;
     int64_t now = server_now();
     target_state *states = calloc(work->count, sizeof(*states));
+    bool *revoked = calloc(work->count, sizeof(*revoked));
     char *request = NULL;
-    if (!states)
+    if (!states || !revoked) {
+        free(states);
+        free(revoked);
         return -1;
+    }
     for (size_t i = 0; i < work->count; i++) {
         device_record device;
         int order;
@@ -159,12 +163,17 @@ static int create_work(storage *store, void *context)
             storage_device_seen(store, work->ids[i], -1, now); /* named before it was heard of */
         else if (compare_versions(device.version, work->release.version, &order) && order >= 0)
             states[i] = TARGET_SKIPPED; /* on the release or newer: never sent an older one */
+        if (states[i] == TARGET_PENDING && server_device_revoked(work->self, work->ids[i])) {
+            states[i] = TARGET_SKIPPED; /* out of the fleet: sent nothing, not a failure */
+            revoked[i] = true;
+        }
         campaign->counts[states[i]]++;
     }
     campaign->targeted = (int64_t)work->count;
     campaign->created_at = now;
     if (storage_campaign_insert(store, campaign) != 0) {
         free(states);
+        free(revoked);
         return -1;
     }
     for (size_t i = 0; i < work->count; i++) {
@@ -175,14 +184,17 @@ static int create_work(storage *store, void *context)
         target.position = (int64_t)i;
         target.state = states[i];
         if (states[i] == TARGET_SKIPPED)
-            snprintf(target.reason, sizeof(target.reason), "ALREADY_ON_RELEASE");
+            snprintf(target.reason, sizeof(target.reason), "%s",
+                     revoked[i] ? "REVOKED" : "ALREADY_ON_RELEASE");
         target.updated_at = now;
         if (storage_target_insert(store, &target) != 0) {
             free(states);
+            free(revoked);
             return -1;
         }
     }
     free(states);
+    free(revoked);
     int busy = storage_target_busy(store, campaign->id, work->busy);
     if (busy == 0) {
         api_error_set(work->error, 409, "DEVICE_BUSY", "Device %s is in another active campaign.",
@@ -559,7 +571,8 @@ static bool offered_target(server *self, const char *device, target_record *targ
     if (storage_campaign_get(self->store, target->campaign, campaign) != 0)
         return false;
     if (strcmp(campaign->state, "running") != 0 || target_state_final(target->state) ||
-        target->position >= stage_positions(campaign, campaign->stage)) {
+        target->position >= stage_positions(campaign, campaign->stage) ||
+        server_device_revoked(self, device)) {
         storage_campaign_free(campaign);
         return false;
     }
@@ -805,6 +818,24 @@ static void spend_tokens(campaign_engine *engine, int64_t campaign, size_t spent
     pthread_mutex_unlock(&engine->lock);
 }
 
+/* A target revoked after its campaign began: skipped, never sent a request. */
+static int skip_revoked_run(storage *store, void *context)
+{
+    target_record *target = context, next = *target;
+    next.state = TARGET_SKIPPED;
+    next.lease_until = 0;
+    snprintf(next.reason, sizeof(next.reason), "REVOKED");
+    int status = move(store, &next, target->state);
+    return status == STORAGE_CONFLICT ? 0 : status;
+}
+
+static void skip_revoked(server *self, target_record *target)
+{
+    if (storage_transaction(self->store, skip_revoked_run, target) != 0)
+        fprintf(stderr, "cellota-server: campaign %" PRId64 ": device %s: not recorded\n",
+                target->campaign, target->device);
+}
+
 static void publish_due(server *self, const campaign_record *campaign)
 {
     target_record *items;
@@ -815,8 +846,12 @@ static void publish_due(server *self, const campaign_record *campaign)
     if (storage_target_claim(self->store, campaign->id, stage_positions(campaign, campaign->stage),
                              now, now + CAMPAIGN_LEASE_S, allowed, &items, &count) != 0)
         return;
-    for (size_t i = 0; i < count; i++)
-        publish(self, campaign->id, items[i].device, campaign->request);
+    for (size_t i = 0; i < count; i++) {
+        if (server_device_revoked(self, items[i].device))
+            skip_revoked(self, &items[i]);
+        else
+            publish(self, campaign->id, items[i].device, campaign->request);
+    }
     spend_tokens(self->engine, campaign->id, count);
     free(items);
 }
