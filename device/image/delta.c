@@ -203,6 +203,27 @@ static uint32_t decode_distance(cellota_delta *decoder, uint32_t length)
     return decode_number(decoder, decoder->model.slot[length_state]);
 }
 
+/* A match's distance. In a patch, `is_from_base` 1 gives its source instead as an offset in
+ * the base from the output position (a sign and a magnitude): code that moved a little is a
+ * short number there, where its distance back from the new image is as long as the base. */
+static uint32_t decode_match_distance(cellota_delta *decoder, uint32_t length)
+{
+    uint32_t base_size = decoder->header.base_size, source;
+    unsigned negative;
+
+    if (decoder->header.kind != CELLOTA_DELTA_PATCH ||
+        !decode_bit(decoder, &decoder->model.is_from_base))
+        return decode_distance(decoder, length);
+    negative = (unsigned)decode_direct(decoder, 1);
+    source = decode_number(decoder, decoder->model.slot[CELLOTA_DELTA_SOURCE_SLOTS]);
+    source = negative ? decoder->output - source : decoder->output + source;
+    if (source >= base_size) {
+        decoder->error = CELLOTA_IMAGE_DELTA_CORRUPT;
+        return 0;
+    }
+    return base_size + decoder->output - source - 1;
+}
+
 /* Copies `length` bytes from `distance` + 1 bytes back in the dictionary into the output. */
 static int copy(cellota_delta *decoder, uint32_t distance, uint32_t length)
 {
@@ -314,7 +335,7 @@ static int decode_operation(cellota_delta *decoder)
         return decode_literal(decoder, position);
     if (!decode_bit(decoder, &model->is_rep[state])) {
         length = decode_length(decoder, &model->match_length);
-        distance = decode_distance(decoder, length);
+        distance = decode_match_distance(decoder, length);
         reps[3] = reps[2];
         reps[2] = reps[1];
         reps[1] = reps[0];

@@ -10,7 +10,7 @@
  * The dictionary is never held in RAM: the decoder reads it back through `io->read` (the old
  * image in the running slot, the new one from the slot it is being written to), so its state
  * is the model's probabilities, a 128-byte input buffer and a few counters --
- * sizeof(cellota_delta), 4,392 bytes on a Cortex-M4, whatever the image size.
+ * sizeof(cellota_delta), 4,576 bytes on a Cortex-M4, whatever the image size.
  *
  * Streaming and resuming. Input comes in chunks of any size. The new image is coded in
  * segments, each a whole number of units (2^unit_log2 bytes of output) prefixed with that
@@ -54,6 +54,7 @@
      CELLOTA_DELTA_LENGTH_HIGH - 1)
 #define CELLOTA_DELTA_LENGTH_STATES 4 /* distance slots depend on min(length - 2, 3) */
 #define CELLOTA_DELTA_SHIFT_SLOTS CELLOTA_DELTA_LENGTH_STATES /* slot row of a new shift */
+#define CELLOTA_DELTA_SOURCE_SLOTS (CELLOTA_DELTA_LENGTH_STATES + 1) /* of a match's base source */
 #define CELLOTA_DELTA_SHIFTS 8         /* the last shifts a word was relocated by */
 #define CELLOTA_DELTA_WORD_BYTES 4
 #define CELLOTA_DELTA_SLOTS 64
@@ -109,13 +110,14 @@ typedef struct cellota_delta_model {
     cellota_delta_probability is_rep2[CELLOTA_DELTA_STATES];
     cellota_delta_probability is_rep0_long[CELLOTA_DELTA_STATES][CELLOTA_DELTA_POSITIONS];
     cellota_delta_probability is_difference[CELLOTA_DELTA_STATES];
+    cellota_delta_probability is_from_base; /* a patch's match: its source given in the base */
     cellota_delta_probability is_word[2];  /* by the predicted word's kind: branch, word */
     cellota_delta_probability is_new_shift;
     cellota_delta_probability shift_index[CELLOTA_DELTA_SHIFTS];
     /* bit trees of a byte: a literal as it is, or its difference from the predicted byte */
     cellota_delta_probability literal[CELLOTA_DELTA_LITERAL_CONTEXTS][256];
     cellota_delta_probability difference[CELLOTA_DELTA_DIFFERENCE_CONTEXTS][256];
-    cellota_delta_probability slot[CELLOTA_DELTA_LENGTH_STATES + 1][CELLOTA_DELTA_SLOTS];
+    cellota_delta_probability slot[CELLOTA_DELTA_LENGTH_STATES + 2][CELLOTA_DELTA_SLOTS];
     cellota_delta_probability special[CELLOTA_DELTA_FULL_DISTANCES - CELLOTA_DELTA_END_SLOT];
     cellota_delta_probability align[1 << CELLOTA_DELTA_ALIGN_BITS];
     cellota_delta_lengths match_length, rep_length;

@@ -276,37 +276,6 @@ static uint32_t common_length(const uint8_t *a, const uint8_t *b, uint32_t limit
     return length;
 }
 
-/* The matches at `current` the hash chains find, each longer than the one before (and so
- * farther): returns how many, into matches_length / matches_distance. */
-static size_t find_matches(encoder_state *encoder, uint32_t current, uint32_t limit)
-{
-    const uint8_t *dictionary = encoder->dictionary;
-    int32_t candidate;
-    uint32_t tries = encoder->search_depth, best = HASH_MIN - 1;
-    size_t count = 0;
-
-    if (limit < HASH_MIN || current + HASH_MIN > encoder->total)
-        return 0;
-    insert_until(encoder, current);
-    candidate = encoder->head[hash_at(dictionary + current)];
-    while (candidate >= 0 && tries-- > 0 && count < MATCHES_MAX) {
-        /* Positions at or after `current` are in the chains when a unit is coded again. */
-        if ((uint32_t)candidate < current &&
-            dictionary[candidate + best] == dictionary[current + best]) {
-            uint32_t length = common_length(dictionary + candidate, dictionary + current, limit);
-            if (length > best) {
-                best = length;
-                encoder->matches_length[count] = length;
-                encoder->matches_distance[count] = current - (uint32_t)candidate - 1;
-                count++;
-                if (length == limit)
-                    break;
-            }
-        }
-        candidate = encoder->previous[candidate];
-    }
-    return count;
-}
 
 /* --- prices under the current model ------------------------------------------------------ */
 
@@ -357,6 +326,75 @@ static uint32_t price_number(const cellota_delta_model *model,
 static uint32_t price_distance(const cellota_delta_model *model, uint32_t distance, uint32_t length)
 {
     return price_number(model, model->slot[length_state(length)], distance);
+}
+
+/* In a patch, a match from the base may give its source as an offset from the output position
+ * instead of its distance (delta.h): that form's price, UINT32_MAX where it does not exist. */
+static uint32_t price_source(const encoder_state *encoder, uint32_t current, uint32_t distance)
+{
+    const cellota_delta_model *model = &encoder->model;
+    uint32_t source = current - distance - 1, output = current - encoder->base_size;
+    if (encoder->kind != CELLOTA_DELTA_PATCH || source >= encoder->base_size)
+        return UINT32_MAX;
+    return price_bit(model->is_from_base, 1) + (1 << PRICE_SHIFT) +
+           price_number(model, model->slot[CELLOTA_DELTA_SOURCE_SLOTS],
+                        source >= output ? source - output : output - source);
+}
+
+/* A match's distance in the cheaper form, given price_source's. */
+static uint32_t price_match_distance(const encoder_state *encoder, uint32_t distance,
+                                     uint32_t length, uint32_t source_price)
+{
+    uint32_t price = price_distance(&encoder->model, distance, length);
+    if (encoder->kind != CELLOTA_DELTA_PATCH)
+        return price;
+    price += price_bit(encoder->model.is_from_base, 0);
+    return price < source_price ? price : source_price;
+}
+
+/* The matches at `current` the hash chains find, each longer than the one before (and so
+ * farther): returns how many, into matches_length / matches_distance. */
+static size_t find_matches(encoder_state *encoder, uint32_t current, uint32_t limit)
+{
+    const uint8_t *dictionary = encoder->dictionary;
+    int32_t candidate;
+    uint32_t tries = encoder->search_depth, best = HASH_MIN - 1;
+    size_t count = 0;
+
+    if (limit < HASH_MIN || current + HASH_MIN > encoder->total)
+        return 0;
+    insert_until(encoder, current);
+    candidate = encoder->head[hash_at(dictionary + current)];
+    while (candidate >= 0 && tries-- > 0 && count < MATCHES_MAX) {
+        /* Positions at or after `current` are in the chains when a unit is coded again. */
+        /* In a patch a source in the base as long as the best so far may be cheaper: its
+         * offset from the output position is often short where the distance is not. */
+        bool tie = count > 0 && (uint32_t)candidate < encoder->base_size &&
+                   encoder->kind == CELLOTA_DELTA_PATCH;
+        if ((uint32_t)candidate < current &&
+            (tie || dictionary[candidate + best] == dictionary[current + best])) {
+            uint32_t length = common_length(dictionary + candidate, dictionary + current, limit);
+            uint32_t distance = current - (uint32_t)candidate - 1;
+            if (length > best) {
+                best = length;
+                encoder->matches_length[count] = length;
+                encoder->matches_distance[count] = distance;
+                count++;
+                if (length == limit)
+                    break;
+            } else if (length == best && tie &&
+                       price_match_distance(encoder, distance, length,
+                                            price_source(encoder, current, distance)) <
+                           price_match_distance(encoder, encoder->matches_distance[count - 1],
+                                                length,
+                                                price_source(encoder, current,
+                                                             encoder->matches_distance[count - 1]))) {
+                encoder->matches_distance[count - 1] = distance;
+            }
+        }
+        candidate = encoder->previous[candidate];
+    }
+    return count;
 }
 
 /* The word the decoder would predict at dictionary position `current` (delta.h): its kind
@@ -574,6 +612,31 @@ static void encode_distance(encoder_state *encoder, uint32_t distance, uint32_t 
     encode_number(encoder, encoder->model.slot[length_state(length)], distance);
 }
 
+/* A match's distance, in a patch in the cheaper of its two forms. */
+static void encode_match_distance(encoder_state *encoder, uint32_t distance, uint32_t length,
+                                  uint32_t current)
+{
+    cellota_delta_model *model = &encoder->model;
+    uint32_t source_price = price_source(encoder, current, distance), source, output;
+
+    if (encoder->kind != CELLOTA_DELTA_PATCH) {
+        encode_distance(encoder, distance, length);
+        return;
+    }
+    if (source_price >= price_bit(model->is_from_base, 0) +
+                            price_distance(model, distance, length)) {
+        encode_bit(&encoder->coder, &model->is_from_base, 0);
+        encode_distance(encoder, distance, length);
+        return;
+    }
+    source = current - distance - 1;
+    output = current - encoder->base_size;
+    encode_bit(&encoder->coder, &model->is_from_base, 1);
+    encode_direct(&encoder->coder, source < output, 1);
+    encode_number(encoder, model->slot[CELLOTA_DELTA_SOURCE_SLOTS],
+                  source >= output ? source - output : output - source);
+}
+
 /* A relocated word at `current`: the literal's bits, then its shift. */
 static void encode_word(encoder_state *encoder, const operation *op, uint32_t current)
 {
@@ -631,7 +694,7 @@ static void encode_operation(encoder_state *encoder, const operation *op, uint32
         encode_bit(coder, &model->is_match[state][position], 1);
         encode_bit(coder, &model->is_rep[state], 0);
         encode_length(encoder, &model->match_length, op->length);
-        encode_distance(encoder, op->distance, op->length);
+        encode_match_distance(encoder, op->distance, op->length, current);
     } else {
         encode_bit(coder, &model->is_match[state][position], 1);
         encode_bit(coder, &model->is_rep[state], 1);
@@ -731,10 +794,11 @@ static uint32_t encode_block(encoder_state *encoder, uint32_t current, uint32_t 
                          price_bit(encoder->model.is_rep[node->context.state], 0);
             for (match = 0; match < matches; match++) {
                 uint32_t distance = encoder->matches_distance[match];
+                uint32_t source_price = price_source(encoder, position, distance);
                 for (length = from_length; length <= encoder->matches_length[match]; length++)
                     relax(nodes, index, index + length,
                           base_price + encoder->match_length_price[length] +
-                              price_distance(&encoder->model, distance, length),
+                              price_match_distance(encoder, distance, length, source_price),
                           (operation){length, distance, -1});
                 from_length = encoder->matches_length[match] + 1;
                 if (encoder->matches_length[match] >= NICE_LENGTH && match + 1 == matches)
