@@ -314,9 +314,12 @@ static int decode_literal(cellota_delta *decoder, unsigned position)
     }
     if (difference)
         byte = (uint8_t)(predicted[0] +
-                         decode_tree(decoder, model->difference[position % CELLOTA_DELTA_DIFFERENCE_CONTEXTS], 8));
+                         decode_tree(
+                             decoder,
+                             model->difference[position % CELLOTA_DELTA_DIFFERENCE_CONTEXTS], 8));
     else
-        byte = (uint8_t)decode_tree(decoder, model->literal[position % CELLOTA_DELTA_LITERAL_CONTEXTS], 8);
+        byte = (uint8_t)decode_tree(decoder,
+                                    model->literal[position % CELLOTA_DELTA_LITERAL_CONTEXTS], 8);
     decoder->state = cellota_delta_after_literal(decoder->state);
     if (decoder->error != CELLOTA_OK) /* read past the segment */
         return decoder->error;

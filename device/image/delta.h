@@ -53,9 +53,9 @@
     (CELLOTA_DELTA_MATCH_MIN + CELLOTA_DELTA_LENGTH_LOW + CELLOTA_DELTA_LENGTH_MID +               \
      CELLOTA_DELTA_LENGTH_HIGH - 1)
 #define CELLOTA_DELTA_LENGTH_STATES 4 /* distance slots depend on min(length - 2, 3) */
-#define CELLOTA_DELTA_SHIFT_SLOTS CELLOTA_DELTA_LENGTH_STATES /* slot row of a new shift */
-#define CELLOTA_DELTA_SOURCE_SLOTS (CELLOTA_DELTA_LENGTH_STATES + 1) /* of a match's base source */
-#define CELLOTA_DELTA_SHIFTS 8         /* the last shifts a word was relocated by */
+#define CELLOTA_DELTA_SHIFT_SLOTS CELLOTA_DELTA_LENGTH_STATES        /* slot row of a new shift */
+#define CELLOTA_DELTA_SOURCE_SLOTS (CELLOTA_DELTA_LENGTH_STATES + 1) /* a base source */
+#define CELLOTA_DELTA_SHIFTS 8 /* the last shifts a word was relocated by */
 #define CELLOTA_DELTA_WORD_BYTES 4
 #define CELLOTA_DELTA_SLOTS 64
 #define CELLOTA_DELTA_END_SLOT 14      /* slots from here code their low 4 bits with `align` */
@@ -111,7 +111,7 @@ typedef struct cellota_delta_model {
     cellota_delta_probability is_rep0_long[CELLOTA_DELTA_STATES][CELLOTA_DELTA_POSITIONS];
     cellota_delta_probability is_difference[CELLOTA_DELTA_STATES];
     cellota_delta_probability is_from_base; /* a patch's match: its source given in the base */
-    cellota_delta_probability is_word[2];  /* by the predicted word's kind: branch, word */
+    cellota_delta_probability is_word[2];   /* by the predicted word's kind: branch, word */
     cellota_delta_probability is_new_shift;
     cellota_delta_probability shift_index[CELLOTA_DELTA_SHIFTS];
     /* bit trees of a byte: a literal as it is, or its difference from the predicted byte */
@@ -184,6 +184,13 @@ static inline unsigned cellota_delta_word_kind(const uint8_t predicted[CELLOTA_D
     return (output & 3) == 0 ? CELLOTA_DELTA_WORD_VALUE : CELLOTA_DELTA_WORD_NONE;
 }
 
+/* A BL's 22-bit offset in halfwords: S:imm10 from the first halfword's low bits, imm11 from
+ * the second's (bits 21..19 from byte 1, 18..11 byte 0, 10..8 byte 3, 7..0 byte 2). */
+static inline uint32_t cellota_delta_branch_offset(const uint8_t bytes[CELLOTA_DELTA_WORD_BYTES])
+{
+    return (bytes[1] & 7u) << 19 | (uint32_t)bytes[0] << 11 | (bytes[3] & 7u) << 8 | bytes[2];
+}
+
 /* The predicted word relocated by `shift` bytes. `moved` is how far the word itself moved: the
  * output position less the source's position in its own image (a BL's offset is relative to
  * where it is, so its target moves by shift while the offset changes by shift - moved). */
@@ -193,10 +200,7 @@ static inline void cellota_delta_relocate(const uint8_t predicted[CELLOTA_DELTA_
 {
     uint32_t value;
     if (kind == CELLOTA_DELTA_WORD_BRANCH) {
-        /* The 22-bit offset in halfwords: S:imm10 of the first halfword, imm11 of the second. */
-        value = (predicted[1] & 7u) << 19 | (uint32_t)predicted[0] << 11 |
-                (predicted[3] & 7u) << 8 | predicted[2];
-        value += (shift - moved) >> 1;
+        value = cellota_delta_branch_offset(predicted) + ((shift - moved) >> 1);
         word[0] = (uint8_t)(value >> 11);
         word[1] = (uint8_t)(0xF0 | ((value >> 19) & 7));
         word[2] = (uint8_t)value;
@@ -204,7 +208,8 @@ static inline void cellota_delta_relocate(const uint8_t predicted[CELLOTA_DELTA_
         return;
     }
     value = ((uint32_t)predicted[0] | (uint32_t)predicted[1] << 8 | (uint32_t)predicted[2] << 16 |
-             (uint32_t)predicted[3] << 24) + shift;
+             (uint32_t)predicted[3] << 24) +
+            shift;
     word[0] = (uint8_t)value;
     word[1] = (uint8_t)(value >> 8);
     word[2] = (uint8_t)(value >> 16);

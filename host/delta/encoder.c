@@ -4,11 +4,14 @@
  * (device/image/delta.h) under an adaptive binary range coder.
  *
  * Parsing is optimal within blocks of OPTIMUM_SIZE bytes, under the prices the adapted model
- * gives at the start of the block (in 1/16 bits): every literal, every length of every repeat
- * distance, the one-byte repeat and every length of the matches the hash chains find is a
- * step, and the cheapest path through the block wins. A literal is coded as itself or as its
- * difference from the byte at the last distance, whichever the model prices lower -- the
- * difference is what carries a patch through code whose pointers all moved by the same amount.
+ * gives at the start of the block (in 1/16 bits): every literal, every relocated word, every
+ * length of every repeat distance, the one-byte repeat and every length of the matches the hash
+ * chains find is a step, and the cheapest path through the block wins. A literal is coded as
+ * itself or as its difference from the byte at the last distance, whichever the model prices
+ * lower; a word whose source is a BL or a pointer in code that moved, as the predicted word
+ * relocated by a shift (one of the last 8: the sections a release moved are few), and a match
+ * from the base by its offset from the output position where that is cheaper than its
+ * distance. Format: docs/image-format.md.
  */
 #include "delta/delta.h"
 
@@ -26,10 +29,10 @@
 #define HASH_BITS 20
 #define HASH_MIN 4 /* the match finder's shortest match; repeats go down to 2 */
 #define PRICE_SHIFT 4 /* prices in 1/16 bits */
-#define OPTIMUM_SIZE 2048 /* positions one optimal parse looks at */
-#define NICE_LENGTH 64    /* a copy this long is taken without weighing the alternatives */
+#define OPTIMUM_SIZE 512  /* positions one optimal parse looks at (fresh prices each) */
+#define NICE_LENGTH 128   /* a copy this long is taken without weighing the alternatives */
 #define MATCHES_MAX 64    /* ever longer matches the chains report at one position */
-#define STATE_AFTER_COPY 7 /* states from here follow a copy (delta.h's state rules) */
+#define STATE_AFTER_COPY 7     /* states from here follow a copy (delta.h's state rules) */
 #define SHIFT_PLAIN_MAX 65536u /* a plain word's new shift is tried below this (see word_shift) */
 #define DEFAULT_UNIT_LOG2 12        /* 4 KiB: the erase page of the ESP32 and the nRF52840 */
 #define DEFAULT_SEGMENT_BYTES 4096  /* what a resume may fetch again */
@@ -276,7 +279,6 @@ static uint32_t common_length(const uint8_t *a, const uint8_t *b, uint32_t limit
     return length;
 }
 
-
 /* --- prices under the current model ------------------------------------------------------ */
 
 static uint32_t price_length(const cellota_delta_lengths *lengths, uint32_t length)
@@ -371,8 +373,9 @@ static size_t find_matches(encoder_state *encoder, uint32_t current, uint32_t li
          * offset from the output position is often short where the distance is not. */
         bool tie = count > 0 && (uint32_t)candidate < encoder->base_size &&
                    encoder->kind == CELLOTA_DELTA_PATCH;
+        uint32_t probe = tie ? best - 1 : best; /* where a long enough match must agree */
         if ((uint32_t)candidate < current &&
-            (tie || dictionary[candidate + best] == dictionary[current + best])) {
+            dictionary[candidate + probe] == dictionary[current + probe]) {
             uint32_t length = common_length(dictionary + candidate, dictionary + current, limit);
             uint32_t distance = current - (uint32_t)candidate - 1;
             if (length > best) {
@@ -382,14 +385,13 @@ static size_t find_matches(encoder_state *encoder, uint32_t current, uint32_t li
                 count++;
                 if (length == limit)
                     break;
-            } else if (length == best && tie &&
-                       price_match_distance(encoder, distance, length,
-                                            price_source(encoder, current, distance)) <
-                           price_match_distance(encoder, encoder->matches_distance[count - 1],
-                                                length,
-                                                price_source(encoder, current,
-                                                             encoder->matches_distance[count - 1]))) {
-                encoder->matches_distance[count - 1] = distance;
+            } else if (length == best && tie) {
+                uint32_t *kept = &encoder->matches_distance[count - 1];
+                if (price_match_distance(encoder, distance, length,
+                                         price_source(encoder, current, distance)) <
+                    price_match_distance(encoder, *kept, length,
+                                         price_source(encoder, current, *kept)))
+                    *kept = distance;
             }
         }
         candidate = encoder->previous[candidate];
@@ -428,11 +430,9 @@ static bool word_shift(const encoder_state *encoder, const coding_context *conte
     source = current - context->reps[0] - 1;
     moved = current - (source < encoder->base_size ? source + encoder->base_size : source);
     if (kind == CELLOTA_DELTA_WORD_BRANCH) {
-        uint32_t old_offset = (predicted[1] & 7u) << 19 | (uint32_t)predicted[0] << 11 |
-                              (predicted[3] & 7u) << 8 | predicted[2];
-        uint32_t new_offset = (actual[1] & 7u) << 19 | (uint32_t)actual[0] << 11 |
-                              (actual[3] & 7u) << 8 | actual[2];
-        uint32_t change = (new_offset - old_offset) & 0x3FFFFFu;
+        uint32_t change =
+            (cellota_delta_branch_offset(actual) - cellota_delta_branch_offset(predicted)) &
+            0x3FFFFFu;
         if (change & 0x200000u) /* negative: sign-extend the 22 bits */
             change |= 0xFFC00000u;
         *shift = 2 * change + moved;
@@ -623,8 +623,8 @@ static void encode_match_distance(encoder_state *encoder, uint32_t distance, uin
         encode_distance(encoder, distance, length);
         return;
     }
-    if (source_price >= price_bit(model->is_from_base, 0) +
-                            price_distance(model, distance, length)) {
+    if (source_price >=
+        price_bit(model->is_from_base, 0) + price_distance(model, distance, length)) {
         encode_bit(&encoder->coder, &model->is_from_base, 0);
         encode_distance(encoder, distance, length);
         return;
@@ -683,8 +683,8 @@ static void encode_operation(encoder_state *encoder, const operation *op, uint32
                 encode_bit(coder, &model->is_word[kind - 1], 0);
             encode_bit(coder, &model->is_difference[state], difference);
             if (difference)
-                encode_tree(coder, model->difference[position % CELLOTA_DELTA_DIFFERENCE_CONTEXTS], 8,
-                            (uint8_t)(byte - predicted[0]));
+                encode_tree(coder, model->difference[position % CELLOTA_DELTA_DIFFERENCE_CONTEXTS],
+                            8, (uint8_t)(byte - predicted[0]));
         }
         if (!difference)
             encode_tree(coder, model->literal[position % CELLOTA_DELTA_LITERAL_CONTEXTS], 8, byte);
