@@ -176,8 +176,8 @@ static uint32_t decode_length(cellota_delta *decoder, cellota_delta_lengths *len
            decode_tree(decoder, lengths->high, 8);
 }
 
-/* A number coded as a slot (through `slot`, 64 entries) and the bits below its top one:
- * distances, and the size of a new shift. */
+/* A number coded as a slot (through the 64-entry `slot_tree`) and the bits below its top one:
+ * distances, a new shift's size, a match's offset in the base. */
 static uint32_t decode_number(cellota_delta *decoder, cellota_delta_probability *slot_tree)
 {
     cellota_delta_model *model = &decoder->model;

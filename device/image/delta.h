@@ -10,7 +10,7 @@
  * The dictionary is never held in RAM: the decoder reads it back through `io->read` (the old
  * image in the running slot, the new one from the slot it is being written to), so its state
  * is the model's probabilities, a 128-byte input buffer and a few counters --
- * sizeof(cellota_delta), 4,576 bytes on a Cortex-M4, whatever the image size.
+ * sizeof(cellota_delta), 4,704 bytes on a Cortex-M4, whatever the image size.
  *
  * Streaming and resuming. Input comes in chunks of any size. The new image is coded in
  * segments, each a whole number of units (2^unit_log2 bytes of output) prefixed with that
@@ -69,9 +69,15 @@
 
 typedef uint16_t cellota_delta_probability;
 
-#ifndef CELLOTA_DELTA_ADAPT_LIMIT
-#define CELLOTA_DELTA_ADAPT_LIMIT 5
-#endif
+/*
+ * A probability's low 11 bits are the probability of a 0; its top 5 count the bits it has coded
+ * (to 31). It adapts by 1/2 of the distance to 0 or 1 after its first bit, 1/4 after the next
+ * two, 1/8 after the next four, then by 1/2^CELLOTA_DELTA_ADAPT_LIMIT: a model that starts
+ * afresh every segment learns about as fast as counting would, then settles. (On the Pybricks
+ * releases a fixed 1/16 made the one-release patch 4.5 % larger, a limit of 1/32 2.3 %:
+ * docs/performance.md.)
+ */
+#define CELLOTA_DELTA_ADAPT_LIMIT 4
 #define CELLOTA_DELTA_PROBABILITY_MASK ((1u << CELLOTA_DELTA_PROBABILITY_BITS) - 1)
 #define CELLOTA_DELTA_SEEN_MAX 31u
 
@@ -79,6 +85,8 @@ static inline uint32_t cellota_delta_probability_of(cellota_delta_probability pr
 {
     return probability & CELLOTA_DELTA_PROBABILITY_MASK;
 }
+
+/* The probability after coding `bit` with it. */
 
 static inline cellota_delta_probability cellota_delta_update(cellota_delta_probability probability,
                                                              unsigned bit)
