@@ -16,6 +16,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t index;
     for (index = 0; index < BASE_SIZE; index++)
         base[index] = (uint8_t)((index * 7 + 3) ^ (index >> 8));
+    for (index = 32; index + 4 <= BASE_SIZE; index += 64) { /* Thumb BLs, for relocated words */
+        base[index] = (uint8_t)(index >> 3);
+        base[index + 1] = 0xF0;
+        base[index + 2] = (uint8_t)index;
+        base[index + 3] = 0xF8;
+    }
     harness_run(data, size, CELLOTA_DELTA_PATCH, base, BASE_SIZE);
     return 0;
 }

@@ -12,10 +12,14 @@ trap 'rm -rf "$work"' EXIT
 python3 - "$work" <<'PY'
 import sys, random
 work = sys.argv[1]
-base = bytes(((i * 7 + 3) ^ (i >> 8)) & 0xFF for i in range(6144))
+base = bytearray(((i * 7 + 3) ^ (i >> 8)) & 0xFF for i in range(6144))
+for at in range(32, 6144 - 4, 64):                            # Thumb BLs (fuzz_delta_patch.c)
+    base[at:at + 4] = bytes([at >> 3 & 0xFF, 0xF0, at & 0xFF, 0xF8])
 open(f"{work}/base", "wb").write(base)
 rng = random.Random(11)
 new = bytearray(base)
+for at in range(3008 + 32, 6144 - 4, 64):                     # calls whose target moved
+    new[at + 2] = (new[at + 2] + 6) & 0xFF
 new[100:100] = bytes(rng.randrange(256) for _ in range(40))    # an insertion
 for at in range(600, 6000, 97):                               # pointers that moved
     new[at] = (new[at] + 8) & 0xFF

@@ -100,21 +100,16 @@ static uint8_t next_byte(cellota_delta *decoder)
 
 static unsigned decode_bit(cellota_delta *decoder, cellota_delta_probability *probability)
 {
-    uint32_t bound = (decoder->range >> CELLOTA_DELTA_PROBABILITY_BITS) * *probability;
-    unsigned bit;
-    if (decoder->code < bound) {
+    uint32_t bound = (decoder->range >> CELLOTA_DELTA_PROBABILITY_BITS) *
+                     cellota_delta_probability_of(*probability);
+    unsigned bit = decoder->code >= bound;
+    if (!bit) {
         decoder->range = bound;
-        *probability = (cellota_delta_probability)(*probability +
-                                                   ((PROBABILITY_ONE - *probability) >>
-                                                    CELLOTA_DELTA_MOVE_BITS));
-        bit = 0;
     } else {
         decoder->range -= bound;
         decoder->code -= bound;
-        *probability = (cellota_delta_probability)(*probability -
-                                                   (*probability >> CELLOTA_DELTA_MOVE_BITS));
-        bit = 1;
     }
+    *probability = cellota_delta_update(*probability, bit);
     if (decoder->range < TOP_VALUE) {
         decoder->range <<= 8;
         decoder->code = decoder->code << 8 | next_byte(decoder);
@@ -181,25 +176,52 @@ static uint32_t decode_length(cellota_delta *decoder, cellota_delta_lengths *len
            decode_tree(decoder, lengths->high, 8);
 }
 
-static uint32_t decode_distance(cellota_delta *decoder, uint32_t length)
+/* A number coded as a slot (through the 64-entry `slot_tree`) and the bits below its top one:
+ * distances, a new shift's size, a match's offset in the base. */
+static uint32_t decode_number(cellota_delta *decoder, cellota_delta_probability *slot_tree)
 {
     cellota_delta_model *model = &decoder->model;
-    uint32_t length_state = length - CELLOTA_DELTA_MATCH_MIN, slot, footer, distance;
+    uint32_t slot = decode_tree(decoder, slot_tree, 6), footer, value;
 
-    if (length_state > CELLOTA_DELTA_LENGTH_STATES - 1)
-        length_state = CELLOTA_DELTA_LENGTH_STATES - 1;
-    slot = decode_tree(decoder, model->slot[length_state], 6);
     if (slot < 4)
         return slot;
     footer = (slot >> 1) - 1;
-    distance = (2u | (slot & 1)) << footer;
+    value = (2u | (slot & 1)) << footer;
     if (slot < CELLOTA_DELTA_END_SLOT) {
-        /* Slots 4..13 share `special`: each one's footer tree starts at distance - slot. */
-        return distance + decode_reverse_tree(decoder, model->special, distance - slot, footer);
+        /* Slots 4..13 share `special`: each one's footer tree starts at value - slot. */
+        return value + decode_reverse_tree(decoder, model->special, value - slot, footer);
     }
-    distance += decode_direct(decoder, footer - CELLOTA_DELTA_ALIGN_BITS)
-                << CELLOTA_DELTA_ALIGN_BITS;
-    return distance + decode_reverse_tree(decoder, model->align, 1, CELLOTA_DELTA_ALIGN_BITS);
+    value += decode_direct(decoder, footer - CELLOTA_DELTA_ALIGN_BITS) << CELLOTA_DELTA_ALIGN_BITS;
+    return value + decode_reverse_tree(decoder, model->align, 1, CELLOTA_DELTA_ALIGN_BITS);
+}
+
+static uint32_t decode_distance(cellota_delta *decoder, uint32_t length)
+{
+    uint32_t length_state = length - CELLOTA_DELTA_MATCH_MIN;
+    if (length_state > CELLOTA_DELTA_LENGTH_STATES - 1)
+        length_state = CELLOTA_DELTA_LENGTH_STATES - 1;
+    return decode_number(decoder, decoder->model.slot[length_state]);
+}
+
+/* A match's distance. In a patch, `is_from_base` 1 gives its source instead as an offset in
+ * the base from the output position (a sign and a magnitude): code that moved a little is a
+ * short number there, where its distance back from the new image is as long as the base. */
+static uint32_t decode_match_distance(cellota_delta *decoder, uint32_t length)
+{
+    uint32_t base_size = decoder->header.base_size, source;
+    unsigned negative;
+
+    if (decoder->header.kind != CELLOTA_DELTA_PATCH ||
+        !decode_bit(decoder, &decoder->model.is_from_base))
+        return decode_distance(decoder, length);
+    negative = (unsigned)decode_direct(decoder, 1);
+    source = decode_number(decoder, decoder->model.slot[CELLOTA_DELTA_SOURCE_SLOTS]);
+    source = negative ? decoder->output - source : decoder->output + source;
+    if (source >= base_size) {
+        decoder->error = CELLOTA_IMAGE_DELTA_CORRUPT;
+        return 0;
+    }
+    return base_size + decoder->output - source - 1;
 }
 
 /* Copies `length` bytes from `distance` + 1 bytes back in the dictionary into the output. */
@@ -228,22 +250,76 @@ static int copy(cellota_delta *decoder, uint32_t distance, uint32_t length)
     return CELLOTA_OK;
 }
 
+/* A relocated word (delta.h): which shift, then the word written. */
+static int decode_word(cellota_delta *decoder, const uint8_t *predicted, unsigned kind,
+                       uint32_t source)
+{
+    cellota_delta_model *model = &decoder->model;
+    uint32_t *shifts = decoder->shifts, shift, index;
+    uint8_t word[CELLOTA_DELTA_WORD_BYTES];
+
+    if (decode_bit(decoder, &model->is_new_shift)) {
+        uint32_t negative = decode_direct(decoder, 1);
+        shift = decode_number(decoder, model->slot[CELLOTA_DELTA_SHIFT_SLOTS]);
+        if (negative)
+            shift = 0u - shift;
+        index = CELLOTA_DELTA_SHIFTS - 1;
+    } else {
+        index = decode_tree(decoder, model->shift_index, 3);
+        shift = shifts[index];
+    }
+    for (; index > 0; index--) /* the shift moves to the front */
+        shifts[index] = shifts[index - 1];
+    shifts[0] = shift;
+    decoder->state = cellota_delta_after_short_rep(decoder->state);
+    if (decoder->error != CELLOTA_OK) /* read past the segment */
+        return decoder->error;
+    if (source >= decoder->header.base_size)
+        source -= decoder->header.base_size;
+    cellota_delta_relocate(predicted, kind, shift, decoder->output - source, word);
+    decoder->output += CELLOTA_DELTA_WORD_BYTES;
+    return decoder->io->write(decoder->io->context, word, CELLOTA_DELTA_WORD_BYTES);
+}
+
 static int decode_literal(cellota_delta *decoder, unsigned position)
 {
     cellota_delta_model *model = &decoder->model;
     const cellota_delta_io *io = decoder->io;
-    uint32_t current = decoder->header.base_size + decoder->output;
-    uint8_t byte, predicted;
+    uint32_t current = decoder->header.base_size + decoder->output, source;
+    uint32_t unit = 1u << decoder->header.unit_log2;
+    uint8_t byte, predicted[CELLOTA_DELTA_WORD_BYTES];
+    unsigned difference = 0;
     int result;
 
-    if (decoder->reps[0] < current && decode_bit(decoder, &model->is_difference[decoder->state])) {
-        result = io->read(io->context, current - decoder->reps[0] - 1, &predicted, 1);
+    if (decoder->reps[0] < current) {
+        /* The byte the last copy would have continued with, or its whole word. */
+        size_t length = 1;
+        unsigned kind;
+        source = current - decoder->reps[0] - 1;
+        /* A word may start where it stays within the unit (so within the segment) and the
+         * image. */
+        if (decoder->header.kind == CELLOTA_DELTA_PATCH &&
+            decoder->reps[0] >= CELLOTA_DELTA_WORD_BYTES - 1 &&
+            (decoder->output & (unit - 1)) + CELLOTA_DELTA_WORD_BYTES <= unit &&
+            decoder->segment_end - decoder->output >= CELLOTA_DELTA_WORD_BYTES)
+            length = CELLOTA_DELTA_WORD_BYTES;
+        result = io->read(io->context, source, predicted, length);
         if (result != CELLOTA_OK)
             return result;
-        byte = (uint8_t)(predicted + decode_tree(decoder, model->difference[position % CELLOTA_DELTA_DIFFERENCE_CONTEXTS], 8));
-    } else {
-        byte = (uint8_t)decode_tree(decoder, model->literal[position % CELLOTA_DELTA_LITERAL_CONTEXTS], 8);
+        kind = length > 1 ? cellota_delta_word_kind(predicted, decoder->output)
+                          : CELLOTA_DELTA_WORD_NONE;
+        if (kind != CELLOTA_DELTA_WORD_NONE && decode_bit(decoder, &model->is_word[kind - 1]))
+            return decode_word(decoder, predicted, kind, source);
+        difference = decode_bit(decoder, &model->is_difference[decoder->state]);
     }
+    if (difference)
+        byte = (uint8_t)(predicted[0] +
+                         decode_tree(
+                             decoder,
+                             model->difference[position % CELLOTA_DELTA_DIFFERENCE_CONTEXTS], 8));
+    else
+        byte = (uint8_t)decode_tree(decoder,
+                                    model->literal[position % CELLOTA_DELTA_LITERAL_CONTEXTS], 8);
     decoder->state = cellota_delta_after_literal(decoder->state);
     if (decoder->error != CELLOTA_OK) /* read past the segment */
         return decoder->error;
@@ -262,7 +338,7 @@ static int decode_operation(cellota_delta *decoder)
         return decode_literal(decoder, position);
     if (!decode_bit(decoder, &model->is_rep[state])) {
         length = decode_length(decoder, &model->match_length);
-        distance = decode_distance(decoder, length);
+        distance = decode_match_distance(decoder, length);
         reps[3] = reps[2];
         reps[2] = reps[1];
         reps[1] = reps[0];
@@ -303,6 +379,7 @@ static void start_segment(cellota_delta *decoder)
 {
     uint32_t rep = cellota_delta_initial_rep(decoder->header.kind, decoder->header.base_size);
     decoder->reps[0] = decoder->reps[1] = decoder->reps[2] = decoder->reps[3] = rep;
+    memset(decoder->shifts, 0, sizeof(decoder->shifts));
     decoder->state = 0;
     cellota_delta_model_reset(&decoder->model);
     decoder->phase = PHASE_LENGTH;

@@ -10,7 +10,7 @@
  * The dictionary is never held in RAM: the decoder reads it back through `io->read` (the old
  * image in the running slot, the new one from the slot it is being written to), so its state
  * is the model's probabilities, a 128-byte input buffer and a few counters --
- * sizeof(cellota_delta), 4,392 bytes on a Cortex-M4, whatever the image size.
+ * sizeof(cellota_delta), 4,704 bytes on a Cortex-M4, whatever the image size.
  *
  * Streaming and resuming. Input comes in chunks of any size. The new image is coded in
  * segments, each a whole number of units (2^unit_log2 bytes of output) prefixed with that
@@ -53,18 +53,56 @@
     (CELLOTA_DELTA_MATCH_MIN + CELLOTA_DELTA_LENGTH_LOW + CELLOTA_DELTA_LENGTH_MID +               \
      CELLOTA_DELTA_LENGTH_HIGH - 1)
 #define CELLOTA_DELTA_LENGTH_STATES 4 /* distance slots depend on min(length - 2, 3) */
+#define CELLOTA_DELTA_SHIFT_SLOTS CELLOTA_DELTA_LENGTH_STATES        /* slot row of a new shift */
+#define CELLOTA_DELTA_SOURCE_SLOTS (CELLOTA_DELTA_LENGTH_STATES + 1) /* a base source */
+#define CELLOTA_DELTA_SHIFTS 8 /* the last shifts a word was relocated by */
+#define CELLOTA_DELTA_WORD_BYTES 4
 #define CELLOTA_DELTA_SLOTS 64
 #define CELLOTA_DELTA_END_SLOT 14      /* slots from here code their low 4 bits with `align` */
 #define CELLOTA_DELTA_FULL_DISTANCES 128
 #define CELLOTA_DELTA_ALIGN_BITS 4
 #define CELLOTA_DELTA_PROBABILITY_BITS 11
-#define CELLOTA_DELTA_MOVE_BITS 4 /* fast adaptation: a segment starts from scratch */
 
 /* The most coded bytes one operation can take: 48 coded bits, each renormalising at most once. */
 #define CELLOTA_DELTA_OPERATION_BYTES_MAX 64
 #define CELLOTA_DELTA_INPUT_SIZE 128
 
 typedef uint16_t cellota_delta_probability;
+
+/*
+ * A probability's low 11 bits are the probability of a 0; its top 5 count the bits it has coded
+ * (to 31). It adapts by 1/2 of the distance to 0 or 1 after its first bit, 1/4 after the next
+ * two, 1/8 after the next four, then by 1/2^CELLOTA_DELTA_ADAPT_LIMIT: a model that starts
+ * afresh every segment learns about as fast as counting would, then settles. (On the Pybricks
+ * releases a fixed 1/16 made the one-release patch 4.5 % larger, a limit of 1/32 2.3 %:
+ * docs/performance.md.)
+ */
+#define CELLOTA_DELTA_ADAPT_LIMIT 4
+#define CELLOTA_DELTA_PROBABILITY_MASK ((1u << CELLOTA_DELTA_PROBABILITY_BITS) - 1)
+#define CELLOTA_DELTA_SEEN_MAX 31u
+
+static inline uint32_t cellota_delta_probability_of(cellota_delta_probability probability)
+{
+    return probability & CELLOTA_DELTA_PROBABILITY_MASK;
+}
+
+/* The probability after coding `bit` with it. */
+
+static inline cellota_delta_probability cellota_delta_update(cellota_delta_probability probability,
+                                                             unsigned bit)
+{
+    uint32_t seen = (uint32_t)probability >> CELLOTA_DELTA_PROBABILITY_BITS;
+    uint32_t value = probability & CELLOTA_DELTA_PROBABILITY_MASK, shift = 1;
+    while (shift < CELLOTA_DELTA_ADAPT_LIMIT && (seen + 1) >> shift)
+        shift++;
+    if (bit)
+        value -= value >> shift;
+    else
+        value += ((1u << CELLOTA_DELTA_PROBABILITY_BITS) - value) >> shift;
+    if (seen < CELLOTA_DELTA_SEEN_MAX)
+        seen++;
+    return (cellota_delta_probability)(seen << CELLOTA_DELTA_PROBABILITY_BITS | value);
+}
 
 typedef struct cellota_delta_lengths {
     cellota_delta_probability choice, choice2;
@@ -80,10 +118,14 @@ typedef struct cellota_delta_model {
     cellota_delta_probability is_rep2[CELLOTA_DELTA_STATES];
     cellota_delta_probability is_rep0_long[CELLOTA_DELTA_STATES][CELLOTA_DELTA_POSITIONS];
     cellota_delta_probability is_difference[CELLOTA_DELTA_STATES];
+    cellota_delta_probability is_from_base; /* a patch's match: its source given in the base */
+    cellota_delta_probability is_word[2];   /* by the predicted word's kind: branch, word */
+    cellota_delta_probability is_new_shift;
+    cellota_delta_probability shift_index[CELLOTA_DELTA_SHIFTS];
     /* bit trees of a byte: a literal as it is, or its difference from the predicted byte */
     cellota_delta_probability literal[CELLOTA_DELTA_LITERAL_CONTEXTS][256];
     cellota_delta_probability difference[CELLOTA_DELTA_DIFFERENCE_CONTEXTS][256];
-    cellota_delta_probability slot[CELLOTA_DELTA_LENGTH_STATES][CELLOTA_DELTA_SLOTS];
+    cellota_delta_probability slot[CELLOTA_DELTA_LENGTH_STATES + 2][CELLOTA_DELTA_SLOTS];
     cellota_delta_probability special[CELLOTA_DELTA_FULL_DISTANCES - CELLOTA_DELTA_END_SLOT];
     cellota_delta_probability align[1 << CELLOTA_DELTA_ALIGN_BITS];
     cellota_delta_lengths match_length, rep_length;
@@ -129,6 +171,59 @@ static inline uint32_t cellota_delta_initial_rep(uint8_t kind, uint32_t base_siz
     return kind == CELLOTA_DELTA_PATCH && base_size > 0 ? base_size - 1 : 0;
 }
 
+/* --- relocated words -------------------------------------------------------------------
+ * Where a new build moved code, every branch into it and every pointer to it changed by the
+ * distance it moved, while the bytes around them are the old ones. So where the last copy's
+ * source continues with a word, a literal can instead be that whole word relocated by a shift
+ * (one of the last CELLOTA_DELTA_SHIFTS, or a new one): a Thumb-2 BL (first halfword 11110...,
+ * second 11111..., at an even output position) gets its target moved by the shift, any other
+ * word at a multiple of 4 its value. */
+#define CELLOTA_DELTA_WORD_NONE 0
+#define CELLOTA_DELTA_WORD_BRANCH 1
+#define CELLOTA_DELTA_WORD_VALUE 2
+
+static inline unsigned cellota_delta_word_kind(const uint8_t predicted[CELLOTA_DELTA_WORD_BYTES],
+                                               uint32_t output)
+{
+    if (output & 1)
+        return CELLOTA_DELTA_WORD_NONE;
+    if ((predicted[1] & 0xF8) == 0xF0 && (predicted[3] & 0xF8) == 0xF8)
+        return CELLOTA_DELTA_WORD_BRANCH;
+    return (output & 3) == 0 ? CELLOTA_DELTA_WORD_VALUE : CELLOTA_DELTA_WORD_NONE;
+}
+
+/* A BL's 22-bit offset in halfwords: S:imm10 from the first halfword's low bits, imm11 from
+ * the second's (bits 21..19 from byte 1, 18..11 byte 0, 10..8 byte 3, 7..0 byte 2). */
+static inline uint32_t cellota_delta_branch_offset(const uint8_t bytes[CELLOTA_DELTA_WORD_BYTES])
+{
+    return (bytes[1] & 7u) << 19 | (uint32_t)bytes[0] << 11 | (bytes[3] & 7u) << 8 | bytes[2];
+}
+
+/* The predicted word relocated by `shift` bytes. `moved` is how far the word itself moved: the
+ * output position less the source's position in its own image (a BL's offset is relative to
+ * where it is, so its target moves by shift while the offset changes by shift - moved). */
+static inline void cellota_delta_relocate(const uint8_t predicted[CELLOTA_DELTA_WORD_BYTES],
+                                          unsigned kind, uint32_t shift, uint32_t moved,
+                                          uint8_t word[CELLOTA_DELTA_WORD_BYTES])
+{
+    uint32_t value;
+    if (kind == CELLOTA_DELTA_WORD_BRANCH) {
+        value = cellota_delta_branch_offset(predicted) + ((shift - moved) >> 1);
+        word[0] = (uint8_t)(value >> 11);
+        word[1] = (uint8_t)(0xF0 | ((value >> 19) & 7));
+        word[2] = (uint8_t)value;
+        word[3] = (uint8_t)((predicted[3] & 0xF8) | ((value >> 8) & 7));
+        return;
+    }
+    value = ((uint32_t)predicted[0] | (uint32_t)predicted[1] << 8 | (uint32_t)predicted[2] << 16 |
+             (uint32_t)predicted[3] << 24) +
+            shift;
+    word[0] = (uint8_t)value;
+    word[1] = (uint8_t)(value >> 8);
+    word[2] = (uint8_t)(value >> 16);
+    word[3] = (uint8_t)(value >> 24);
+}
+
 /* --- the header ------------------------------------------------------------------------- */
 
 typedef struct cellota_delta_header {
@@ -171,6 +266,7 @@ typedef struct cellota_delta {
     int error;                        /* sticky */
     uint32_t range, code;             /* the range decoder */
     uint32_t reps[4];                 /* the last four distances */
+    uint32_t shifts[CELLOTA_DELTA_SHIFTS]; /* the last shifts words were relocated by */
     uint32_t output;                  /* bytes of the new image written */
     uint32_t segment_end;             /* where the current segment's output ends */
     uint32_t segment_left;            /* coded bytes of the current segment not read yet */

@@ -4,11 +4,14 @@
  * (device/image/delta.h) under an adaptive binary range coder.
  *
  * Parsing is optimal within blocks of OPTIMUM_SIZE bytes, under the prices the adapted model
- * gives at the start of the block (in 1/16 bits): every literal, every length of every repeat
- * distance, the one-byte repeat and every length of the matches the hash chains find is a
- * step, and the cheapest path through the block wins. A literal is coded as itself or as its
- * difference from the byte at the last distance, whichever the model prices lower -- the
- * difference is what carries a patch through code whose pointers all moved by the same amount.
+ * gives at the start of the block (in 1/16 bits): every literal, every relocated word, every
+ * length of every repeat distance, the one-byte repeat and every length of the matches the hash
+ * chains find is a step, and the cheapest path through the block wins. A literal is coded as
+ * itself or as its difference from the byte at the last distance, whichever the model prices
+ * lower; a word whose source is a BL or a pointer in code that moved, as the predicted word
+ * relocated by a shift (one of the last 8: the sections a release moved are few), and a match
+ * from the base by its offset from the output position where that is cheaper than its
+ * distance. Format: docs/image-format.md.
  */
 #include "delta/delta.h"
 
@@ -26,9 +29,11 @@
 #define HASH_BITS 20
 #define HASH_MIN 4 /* the match finder's shortest match; repeats go down to 2 */
 #define PRICE_SHIFT 4 /* prices in 1/16 bits */
-#define OPTIMUM_SIZE 2048 /* positions one optimal parse looks at */
-#define NICE_LENGTH 64    /* a copy this long is taken without weighing the alternatives */
+#define OPTIMUM_SIZE 512  /* positions one optimal parse looks at (fresh prices each) */
+#define NICE_LENGTH 128   /* a copy this long is taken without weighing the alternatives */
 #define MATCHES_MAX 64    /* ever longer matches the chains report at one position */
+#define STATE_AFTER_COPY 7     /* states from here follow a copy (delta.h's state rules) */
+#define SHIFT_PLAIN_MAX 65536u /* a plain word's new shift is tried below this (see word_shift) */
 #define DEFAULT_UNIT_LOG2 12        /* 4 KiB: the erase page of the ESP32 and the nRF52840 */
 #define DEFAULT_SEGMENT_BYTES 4096  /* what a resume may fetch again */
 #define DEFAULT_SEARCH_DEPTH 256
@@ -100,17 +105,15 @@ static void shift_low(range_encoder *encoder)
 
 static void encode_bit(range_encoder *encoder, cellota_delta_probability *probability, unsigned bit)
 {
-    uint32_t bound = (encoder->range >> CELLOTA_DELTA_PROBABILITY_BITS) * *probability;
+    uint32_t bound = (encoder->range >> CELLOTA_DELTA_PROBABILITY_BITS) *
+                     cellota_delta_probability_of(*probability);
     if (!bit) {
         encoder->range = bound;
-        *probability = (cellota_delta_probability)(*probability + ((PROBABILITY_ONE - *probability) >>
-                                                                   CELLOTA_DELTA_MOVE_BITS));
     } else {
         encoder->low += bound;
         encoder->range -= bound;
-        *probability = (cellota_delta_probability)(*probability -
-                                                   (*probability >> CELLOTA_DELTA_MOVE_BITS));
     }
+    *probability = cellota_delta_update(*probability, bit);
     if (encoder->range < (1u << 24)) {
         encoder->range <<= 8;
         shift_low(encoder);
@@ -177,7 +180,8 @@ static void prices_init(void)
 
 static uint32_t price_bit(cellota_delta_probability probability, unsigned bit)
 {
-    return price_table[(bit ? PROBABILITY_ONE - probability : probability) >> 4];
+    uint32_t value = cellota_delta_probability_of(probability);
+    return price_table[(bit ? PROBABILITY_ONE - value : value) >> 4];
 }
 
 static uint32_t price_tree(const cellota_delta_probability *probabilities, unsigned bits,
@@ -211,10 +215,13 @@ static uint32_t price_reverse_tree(const cellota_delta_probability *probabilitie
 typedef struct coding_context {
     uint8_t state;
     uint32_t reps[4];
+    uint32_t shifts[CELLOTA_DELTA_SHIFTS];
 } coding_context;
 
 /* An operation: length 0 is a literal; rep 0..3 a repeat distance (length 1 with rep 0: the
- * one-byte repeat); rep -1 a match at `distance`. */
+ * one-byte repeat); rep -1 a match at `distance`; rep -2 (length 4) a relocated word, with the
+ * shift in `distance`. */
+#define OPERATION_WORD (-2)
 typedef struct operation {
     uint32_t length, distance;
     int rep;
@@ -230,6 +237,7 @@ typedef struct parse_node {
 typedef struct encoder_state {
     const uint8_t *dictionary; /* base || image */
     uint32_t base_size, total;
+    uint32_t image_size, unit;
     uint8_t kind;
     unsigned search_depth;
     int32_t *head, *previous; /* hash chains over the dictionary */
@@ -271,38 +279,6 @@ static uint32_t common_length(const uint8_t *a, const uint8_t *b, uint32_t limit
     return length;
 }
 
-/* The matches at `current` the hash chains find, each longer than the one before (and so
- * farther): returns how many, into matches_length / matches_distance. */
-static size_t find_matches(encoder_state *encoder, uint32_t current, uint32_t limit)
-{
-    const uint8_t *dictionary = encoder->dictionary;
-    int32_t candidate;
-    uint32_t tries = encoder->search_depth, best = HASH_MIN - 1;
-    size_t count = 0;
-
-    if (limit < HASH_MIN || current + HASH_MIN > encoder->total)
-        return 0;
-    insert_until(encoder, current);
-    candidate = encoder->head[hash_at(dictionary + current)];
-    while (candidate >= 0 && tries-- > 0 && count < MATCHES_MAX) {
-        /* Positions at or after `current` are in the chains when a unit is coded again. */
-        if ((uint32_t)candidate < current &&
-            dictionary[candidate + best] == dictionary[current + best]) {
-            uint32_t length = common_length(dictionary + candidate, dictionary + current, limit);
-            if (length > best) {
-                best = length;
-                encoder->matches_length[count] = length;
-                encoder->matches_distance[count] = current - (uint32_t)candidate - 1;
-                count++;
-                if (length == limit)
-                    break;
-            }
-        }
-        candidate = encoder->previous[candidate];
-    }
-    return count;
-}
-
 /* --- prices under the current model ------------------------------------------------------ */
 
 static uint32_t price_length(const cellota_delta_lengths *lengths, uint32_t length)
@@ -333,19 +309,167 @@ static uint32_t length_state(uint32_t length)
     return state < CELLOTA_DELTA_LENGTH_STATES ? state : CELLOTA_DELTA_LENGTH_STATES - 1;
 }
 
-static uint32_t price_distance(const cellota_delta_model *model, uint32_t distance, uint32_t length)
+static uint32_t price_number(const cellota_delta_model *model,
+                             const cellota_delta_probability *slot_tree, uint32_t value)
 {
-    uint32_t slot = cellota_delta_slot(distance), footer, base;
-    uint32_t price = price_tree(model->slot[length_state(length)], 6, slot);
+    uint32_t slot = cellota_delta_slot(value), footer, base;
+    uint32_t price = price_tree(slot_tree, 6, slot);
     if (slot < 4)
         return price;
     footer = (slot >> 1) - 1;
     base = (2u | (slot & 1)) << footer;
     if (slot < CELLOTA_DELTA_END_SLOT)
-        return price + price_reverse_tree(model->special, base - slot, footer, distance - base);
+        return price + price_reverse_tree(model->special, base - slot, footer, value - base);
     return price + ((footer - CELLOTA_DELTA_ALIGN_BITS) << PRICE_SHIFT) +
            price_reverse_tree(model->align, 1, CELLOTA_DELTA_ALIGN_BITS,
-                              (distance - base) & ((1u << CELLOTA_DELTA_ALIGN_BITS) - 1));
+                              (value - base) & ((1u << CELLOTA_DELTA_ALIGN_BITS) - 1));
+}
+
+static uint32_t price_distance(const cellota_delta_model *model, uint32_t distance, uint32_t length)
+{
+    return price_number(model, model->slot[length_state(length)], distance);
+}
+
+/* In a patch, a match from the base may give its source as an offset from the output position
+ * instead of its distance (delta.h): that form's price, UINT32_MAX where it does not exist. */
+static uint32_t price_source(const encoder_state *encoder, uint32_t current, uint32_t distance)
+{
+    const cellota_delta_model *model = &encoder->model;
+    uint32_t source = current - distance - 1, output = current - encoder->base_size;
+    if (encoder->kind != CELLOTA_DELTA_PATCH || source >= encoder->base_size)
+        return UINT32_MAX;
+    return price_bit(model->is_from_base, 1) + (1 << PRICE_SHIFT) +
+           price_number(model, model->slot[CELLOTA_DELTA_SOURCE_SLOTS],
+                        source >= output ? source - output : output - source);
+}
+
+/* A match's distance in the cheaper form, given price_source's. */
+static uint32_t price_match_distance(const encoder_state *encoder, uint32_t distance,
+                                     uint32_t length, uint32_t source_price)
+{
+    uint32_t price = price_distance(&encoder->model, distance, length);
+    if (encoder->kind != CELLOTA_DELTA_PATCH)
+        return price;
+    price += price_bit(encoder->model.is_from_base, 0);
+    return price < source_price ? price : source_price;
+}
+
+/* The matches at `current` the hash chains find, each longer than the one before (and so
+ * farther): returns how many, into matches_length / matches_distance. */
+static size_t find_matches(encoder_state *encoder, uint32_t current, uint32_t limit)
+{
+    const uint8_t *dictionary = encoder->dictionary;
+    int32_t candidate;
+    uint32_t tries = encoder->search_depth, best = HASH_MIN - 1;
+    size_t count = 0;
+
+    if (limit < HASH_MIN || current + HASH_MIN > encoder->total)
+        return 0;
+    insert_until(encoder, current);
+    candidate = encoder->head[hash_at(dictionary + current)];
+    while (candidate >= 0 && tries-- > 0 && count < MATCHES_MAX) {
+        /* Positions at or after `current` are in the chains when a unit is coded again. */
+        /* In a patch a source in the base as long as the best so far may be cheaper: its
+         * offset from the output position is often short where the distance is not. */
+        bool tie = count > 0 && (uint32_t)candidate < encoder->base_size &&
+                   encoder->kind == CELLOTA_DELTA_PATCH;
+        uint32_t probe = tie ? best - 1 : best; /* where a long enough match must agree */
+        if ((uint32_t)candidate < current &&
+            dictionary[candidate + probe] == dictionary[current + probe]) {
+            uint32_t length = common_length(dictionary + candidate, dictionary + current, limit);
+            uint32_t distance = current - (uint32_t)candidate - 1;
+            if (length > best) {
+                best = length;
+                encoder->matches_length[count] = length;
+                encoder->matches_distance[count] = distance;
+                count++;
+                if (length == limit)
+                    break;
+            } else if (length == best && tie) {
+                uint32_t *kept = &encoder->matches_distance[count - 1];
+                if (price_match_distance(encoder, distance, length,
+                                         price_source(encoder, current, distance)) <
+                    price_match_distance(encoder, *kept, length,
+                                         price_source(encoder, current, *kept)))
+                    *kept = distance;
+            }
+        }
+        candidate = encoder->previous[candidate];
+    }
+    return count;
+}
+
+/* The word the decoder would predict at dictionary position `current` (delta.h): its kind
+ * (CELLOTA_DELTA_WORD_NONE where it reads a single byte) and, in `predicted`, its bytes. */
+static unsigned predicted_word(const encoder_state *encoder, const coding_context *context,
+                               uint32_t current, const uint8_t **predicted)
+{
+    uint32_t output = current - encoder->base_size;
+    *predicted = encoder->dictionary + current - context->reps[0] - 1;
+    if (encoder->kind != CELLOTA_DELTA_PATCH || context->reps[0] < CELLOTA_DELTA_WORD_BYTES - 1 ||
+        (output & (encoder->unit - 1)) + CELLOTA_DELTA_WORD_BYTES > encoder->unit ||
+        encoder->image_size - output < CELLOTA_DELTA_WORD_BYTES)
+        return CELLOTA_DELTA_WORD_NONE;
+    return cellota_delta_word_kind(*predicted, output);
+}
+
+/* The shift that relocates the predicted word at `current` into the new image's word there,
+ * if one does: true with it in *shift. */
+static bool word_shift(const encoder_state *encoder, const coding_context *context,
+                       uint32_t current, uint32_t *shift)
+{
+    const uint8_t *predicted, *actual = encoder->dictionary + current;
+    unsigned kind = context->reps[0] < current
+                        ? predicted_word(encoder, context, current, &predicted)
+                        : CELLOTA_DELTA_WORD_NONE;
+    uint32_t source, moved;
+    uint8_t word[CELLOTA_DELTA_WORD_BYTES];
+
+    if (kind == CELLOTA_DELTA_WORD_NONE)
+        return false;
+    source = current - context->reps[0] - 1;
+    moved = current - (source < encoder->base_size ? source + encoder->base_size : source);
+    if (kind == CELLOTA_DELTA_WORD_BRANCH) {
+        uint32_t change =
+            (cellota_delta_branch_offset(actual) - cellota_delta_branch_offset(predicted)) &
+            0x3FFFFFu;
+        if (change & 0x200000u) /* negative: sign-extend the 22 bits */
+            change |= 0xFFC00000u;
+        *shift = 2 * change + moved;
+    } else {
+        *shift = ((uint32_t)actual[0] | (uint32_t)actual[1] << 8 | (uint32_t)actual[2] << 16 |
+                  (uint32_t)actual[3] << 24) -
+                 ((uint32_t)predicted[0] | (uint32_t)predicted[1] << 8 |
+                  (uint32_t)predicted[2] << 16 | (uint32_t)predicted[3] << 24);
+    }
+    cellota_delta_relocate(predicted, kind, *shift, moved, word);
+    if (memcmp(word, actual, CELLOTA_DELTA_WORD_BYTES) != 0)
+        return false;
+    /* A new shift for a plain word only where the word follows a copy and moved by less than
+     * 64 KiB: elsewhere (new code and data) a word is as often just different, and coding it
+     * as a shift would take the literals' model the bytes it learns from. */
+    if (kind == CELLOTA_DELTA_WORD_VALUE &&
+        (context->state < STATE_AFTER_COPY || *shift + SHIFT_PLAIN_MAX > 2 * SHIFT_PLAIN_MAX)) {
+        unsigned index;
+        for (index = 0; index < CELLOTA_DELTA_SHIFTS; index++)
+            if (context->shifts[index] == *shift)
+                return true;
+        return false;
+    }
+    return true;
+}
+
+/* A relocated word's price after its literal bits, the shift's choice. */
+static uint32_t price_shift(const cellota_delta_model *model, const coding_context *context,
+                            uint32_t shift)
+{
+    uint32_t index, magnitude;
+    for (index = 0; index < CELLOTA_DELTA_SHIFTS; index++)
+        if (context->shifts[index] == shift)
+            return price_bit(model->is_new_shift, 0) + price_tree(model->shift_index, 3, index);
+    magnitude = shift & 0x80000000u ? 0u - shift : shift;
+    return price_bit(model->is_new_shift, 1) + (1 << PRICE_SHIFT) +
+           price_number(model, model->slot[CELLOTA_DELTA_SHIFT_SLOTS], magnitude);
 }
 
 /* A literal at dictionary position `current` in `context`, is_match bit included, in the
@@ -361,11 +485,14 @@ static uint32_t price_literal(const encoder_state *encoder, const coding_context
 
     *difference = false;
     if (context->reps[0] < current) {
-        uint8_t predicted = encoder->dictionary[current - context->reps[0] - 1];
+        const uint8_t *predicted;
+        unsigned kind = predicted_word(encoder, context, current, &predicted);
         uint32_t as_difference =
             price_bit(model->is_difference[context->state], 1) +
             price_tree(model->difference[position % CELLOTA_DELTA_DIFFERENCE_CONTEXTS], 8,
-                       (uint8_t)(byte - predicted));
+                       (uint8_t)(byte - predicted[0]));
+        if (kind != CELLOTA_DELTA_WORD_NONE)
+            price += price_bit(model->is_word[kind - 1], 0);
         plain += price_bit(model->is_difference[context->state], 0);
         if (as_difference < plain) {
             *difference = true;
@@ -373,6 +500,18 @@ static uint32_t price_literal(const encoder_state *encoder, const coding_context
         }
     }
     return price + plain;
+}
+
+/* A relocated word at `current` with `shift`, is_match bit included. */
+static uint32_t price_word(const encoder_state *encoder, const coding_context *context,
+                           uint32_t current, uint32_t shift)
+{
+    const cellota_delta_model *model = &encoder->model;
+    unsigned position = (current - encoder->base_size) & (CELLOTA_DELTA_POSITIONS - 1);
+    const uint8_t *predicted;
+    unsigned kind = predicted_word(encoder, context, current, &predicted);
+    return price_bit(model->is_match[context->state][position], 0) +
+           price_bit(model->is_word[kind - 1], 1) + price_shift(model, context, shift);
 }
 
 /* A repeat's price without its length (the one-byte repeat: complete). */
@@ -398,6 +537,14 @@ static void context_after(coding_context *context, const operation *op)
     uint32_t *reps = context->reps;
     if (op->length == 0) {
         context->state = cellota_delta_after_literal(context->state);
+    } else if (op->rep == OPERATION_WORD) {
+        uint32_t index = 0, *shifts = context->shifts;
+        while (index < CELLOTA_DELTA_SHIFTS - 1 && shifts[index] != op->distance)
+            index++;
+        for (; index > 0; index--) /* the shift moves to the front */
+            shifts[index] = shifts[index - 1];
+        shifts[0] = op->distance;
+        context->state = cellota_delta_after_short_rep(context->state);
     } else if (op->rep < 0) {
         reps[3] = reps[2];
         reps[2] = reps[1];
@@ -438,25 +585,82 @@ static void encode_length(encoder_state *encoder, cellota_delta_lengths *lengths
     encode_tree(coder, lengths->high, 8, length - CELLOTA_DELTA_LENGTH_MID);
 }
 
-static void encode_distance(encoder_state *encoder, uint32_t distance, uint32_t length)
+static void encode_number(encoder_state *encoder, cellota_delta_probability *slot_tree,
+                          uint32_t value)
 {
     cellota_delta_model *model = &encoder->model;
     range_encoder *coder = &encoder->coder;
-    uint32_t slot = cellota_delta_slot(distance), footer, base;
+    uint32_t slot = cellota_delta_slot(value), footer, base;
 
-    encode_tree(coder, model->slot[length_state(length)], 6, slot);
+    encode_tree(coder, slot_tree, 6, slot);
     if (slot < 4)
         return;
     footer = (slot >> 1) - 1;
     base = (2u | (slot & 1)) << footer;
     if (slot < CELLOTA_DELTA_END_SLOT) {
-        encode_reverse_tree(coder, model->special, base - slot, footer, distance - base);
+        encode_reverse_tree(coder, model->special, base - slot, footer, value - base);
         return;
     }
-    encode_direct(coder, (distance - base) >> CELLOTA_DELTA_ALIGN_BITS,
+    encode_direct(coder, (value - base) >> CELLOTA_DELTA_ALIGN_BITS,
                   footer - CELLOTA_DELTA_ALIGN_BITS);
     encode_reverse_tree(coder, model->align, 1, CELLOTA_DELTA_ALIGN_BITS,
-                        (distance - base) & ((1u << CELLOTA_DELTA_ALIGN_BITS) - 1));
+                        (value - base) & ((1u << CELLOTA_DELTA_ALIGN_BITS) - 1));
+}
+
+static void encode_distance(encoder_state *encoder, uint32_t distance, uint32_t length)
+{
+    encode_number(encoder, encoder->model.slot[length_state(length)], distance);
+}
+
+/* A match's distance, in a patch in the cheaper of its two forms. */
+static void encode_match_distance(encoder_state *encoder, uint32_t distance, uint32_t length,
+                                  uint32_t current)
+{
+    cellota_delta_model *model = &encoder->model;
+    uint32_t source_price = price_source(encoder, current, distance), source, output;
+
+    if (encoder->kind != CELLOTA_DELTA_PATCH) {
+        encode_distance(encoder, distance, length);
+        return;
+    }
+    if (source_price >=
+        price_bit(model->is_from_base, 0) + price_distance(model, distance, length)) {
+        encode_bit(&encoder->coder, &model->is_from_base, 0);
+        encode_distance(encoder, distance, length);
+        return;
+    }
+    source = current - distance - 1;
+    output = current - encoder->base_size;
+    encode_bit(&encoder->coder, &model->is_from_base, 1);
+    encode_direct(&encoder->coder, source < output, 1);
+    encode_number(encoder, model->slot[CELLOTA_DELTA_SOURCE_SLOTS],
+                  source >= output ? source - output : output - source);
+}
+
+/* A relocated word at `current`: the literal's bits, then its shift. */
+static void encode_word(encoder_state *encoder, const operation *op, uint32_t current)
+{
+    cellota_delta_model *model = &encoder->model;
+    range_encoder *coder = &encoder->coder;
+    const coding_context *context = &encoder->context;
+    unsigned position = (current - encoder->base_size) & (CELLOTA_DELTA_POSITIONS - 1);
+    const uint8_t *predicted;
+    unsigned kind = predicted_word(encoder, context, current, &predicted);
+    uint32_t index;
+
+    encode_bit(coder, &model->is_match[context->state][position], 0);
+    encode_bit(coder, &model->is_word[kind - 1], 1);
+    for (index = 0; index < CELLOTA_DELTA_SHIFTS; index++)
+        if (context->shifts[index] == op->distance)
+            break;
+    encode_bit(coder, &model->is_new_shift, index == CELLOTA_DELTA_SHIFTS);
+    if (index < CELLOTA_DELTA_SHIFTS) {
+        encode_tree(coder, model->shift_index, 3, index);
+        return;
+    }
+    encode_direct(coder, op->distance >> 31, 1);
+    encode_number(encoder, model->slot[CELLOTA_DELTA_SHIFT_SLOTS],
+                  op->distance & 0x80000000u ? 0u - op->distance : op->distance);
 }
 
 static void encode_operation(encoder_state *encoder, const operation *op, uint32_t current)
@@ -473,20 +677,24 @@ static void encode_operation(encoder_state *encoder, const operation *op, uint32
         price_literal(encoder, context, current, &difference);
         encode_bit(coder, &model->is_match[state][position], 0);
         if (context->reps[0] < current) {
+            const uint8_t *predicted;
+            unsigned kind = predicted_word(encoder, context, current, &predicted);
+            if (kind != CELLOTA_DELTA_WORD_NONE)
+                encode_bit(coder, &model->is_word[kind - 1], 0);
             encode_bit(coder, &model->is_difference[state], difference);
-            if (difference) {
-                uint8_t predicted = encoder->dictionary[current - context->reps[0] - 1];
-                encode_tree(coder, model->difference[position % CELLOTA_DELTA_DIFFERENCE_CONTEXTS], 8,
-                            (uint8_t)(byte - predicted));
-            }
+            if (difference)
+                encode_tree(coder, model->difference[position % CELLOTA_DELTA_DIFFERENCE_CONTEXTS],
+                            8, (uint8_t)(byte - predicted[0]));
         }
         if (!difference)
             encode_tree(coder, model->literal[position % CELLOTA_DELTA_LITERAL_CONTEXTS], 8, byte);
+    } else if (op->rep == OPERATION_WORD) {
+        encode_word(encoder, op, current);
     } else if (op->rep < 0) {
         encode_bit(coder, &model->is_match[state][position], 1);
         encode_bit(coder, &model->is_rep[state], 0);
         encode_length(encoder, &model->match_length, op->length);
-        encode_distance(encoder, op->distance, op->length);
+        encode_match_distance(encoder, op->distance, op->length, current);
     } else {
         encode_bit(coder, &model->is_match[state][position], 1);
         encode_bit(coder, &model->is_rep[state], 1);
@@ -540,6 +748,7 @@ static uint32_t encode_block(encoder_state *encoder, uint32_t current, uint32_t 
         unsigned parity = (position - encoder->base_size) & (CELLOTA_DELTA_POSITIONS - 1);
         size_t matches, match;
         bool difference;
+        uint32_t shift;
         int rep;
 
         if (node->price == UINT32_MAX)
@@ -554,6 +763,11 @@ static uint32_t encode_block(encoder_state *encoder, uint32_t current, uint32_t 
         relax(nodes, index, index + 1,
               node->price + price_literal(encoder, &node->context, position, &difference),
               (operation){0, 0, 0});
+        if (index + CELLOTA_DELTA_WORD_BYTES <= size &&
+            word_shift(encoder, &node->context, position, &shift))
+            relax(nodes, index, index + CELLOTA_DELTA_WORD_BYTES,
+                  node->price + price_word(encoder, &node->context, position, shift),
+                  (operation){CELLOTA_DELTA_WORD_BYTES, shift, OPERATION_WORD});
 
         for (rep = 0; rep < 4; rep++) {
             uint32_t distance = node->context.reps[rep];
@@ -580,10 +794,11 @@ static uint32_t encode_block(encoder_state *encoder, uint32_t current, uint32_t 
                          price_bit(encoder->model.is_rep[node->context.state], 0);
             for (match = 0; match < matches; match++) {
                 uint32_t distance = encoder->matches_distance[match];
+                uint32_t source_price = price_source(encoder, position, distance);
                 for (length = from_length; length <= encoder->matches_length[match]; length++)
                     relax(nodes, index, index + length,
                           base_price + encoder->match_length_price[length] +
-                              price_distance(&encoder->model, distance, length),
+                              price_match_distance(encoder, distance, length, source_price),
                           (operation){length, distance, -1});
                 from_length = encoder->matches_length[match] + 1;
                 if (encoder->matches_length[match] >= NICE_LENGTH && match + 1 == matches)
@@ -659,6 +874,7 @@ static uint32_t encode_segment(encoder_state *encoder, byte_buffer *out, uint32_
     encoder->context.state = 0;
     for (index = 0; index < 4; index++)
         encoder->context.reps[index] = rep;
+    memset(encoder->context.shifts, 0, sizeof(encoder->context.shifts));
     encoder_start(&encoder->coder, out);
     while (end < image_size && units < 0xFFFF) {
         uint32_t current = encoder->base_size + end;
@@ -755,6 +971,8 @@ int delta_encode(const uint8_t *base, size_t base_size, const uint8_t *image, si
     encoder->dictionary = dictionary;
     encoder->base_size = (uint32_t)base_size;
     encoder->total = (uint32_t)(base_size + image_size);
+    encoder->image_size = (uint32_t)image_size;
+    encoder->unit = 1u << header.unit_log2;
     encoder->kind = header.kind;
     encoder->search_depth = options->search_depth ? options->search_depth : DEFAULT_SEARCH_DEPTH;
 
