@@ -651,7 +651,13 @@ void campaign_record_batch(server *self, campaign_event *events, size_t count)
             continue;
         /* An online message keeps its place: the events before it first. */
         record_batch(self, events + first, i - first);
-        campaign_online(self, events[i].device, events[i].online);
+        /* A retained "online" says the device connected some time ago, not that it came back
+         * now: no request is sent again for it (a resync delivers every device's). */
+        if (events[i].retained)
+            storage_device_seen(self->store, events[i].device, events[i].online ? 1 : 0,
+                                server_now());
+        else
+            campaign_online(self, events[i].device, events[i].online);
         first = i + 1;
     }
     record_batch(self, events + first, count - first);
@@ -929,7 +935,7 @@ static void publish_due(server *self, const campaign_record *campaign)
 
 /*
  * Once a second: the registry of servers, and the leases of this server's requests in flight
- * renewed when they have half a lease (at least two seconds) left, for at most
+ * renewed every two seconds, for at most
  * CAMPAIGN_IN_FLIGHT_MAX_S after the claim. A slow broker or a long queue of acknowledgements
  * then never lets another claim (and a second publish) in while the first is in flight.
  */
@@ -948,7 +954,9 @@ static void keep_leases(server *self)
         if (resync)
             resync(context);
     }
-    int64_t margin = engine->lease_s / 2 > 2 ? engine->lease_s / 2 : 2;
+    /* Renewed two seconds into the lease: a main loop held up for most of a lease (a long
+     * transaction of the recorder holds the storage) must not let a claim lapse. */
+    int64_t margin = engine->lease_s - 2 > 1 ? engine->lease_s - 2 : 1;
     storage_target_renew(self->store, engine->id, now, now + engine->lease_s, now + margin,
                          now - CAMPAIGN_IN_FLIGHT_MAX_S);
 }

@@ -40,7 +40,7 @@
 #define CAMPAIGN_IN_FLIGHT_MAX_S 300
 /* Servers on one database mark themselves alive every second; one not seen for this long is
  * gone, and the others share its devices' messages. */
-#define CAMPAIGN_SERVER_GONE_S 3
+#define CAMPAIGN_SERVER_GONE_S 10
 
 typedef struct campaign_spec {
     const char *release, *name;
@@ -94,6 +94,7 @@ typedef struct campaign_event {
     campaign_event_kind kind;
     char device[STORAGE_ID_SIZE];
     bool online;          /* ONLINE: "online" (else "offline") */
+    bool retained;        /* ONLINE: a retained message sent again by a resync */
     int64_t campaign;     /* PUBLISHED: the request's campaign */
     device_status status; /* STATUS */
     char *raw;            /* STATUS: the message as received (malloc'd; the caller frees it) */

@@ -33,6 +33,7 @@ struct mqtt_link {
     bool connected;
     pending_publish pending[65536];
     size_t in_flight;
+    atomic_bool resynced; /* subscribed again on this connection (resync) */
     pthread_mutex_t events_lock;
     pthread_cond_t events_ready, events_room;
     campaign_event *events;
@@ -171,6 +172,10 @@ static void on_message(struct mosquitto *client, void *context,
         event.raw = payload; /* the recorder frees it */
     } else if (mqtt_topic_device(message->topic, "online", device)) {
         event.kind = CAMPAIGN_EVENT_ONLINE;
+        /* After a resync the retained "online" of every device comes again: only a live one, or
+         * one on a new connection (the broker may have lost requests with its sessions), sends
+         * a notified device its request again. */
+        event.retained = message->retain && atomic_load(&link->resynced);
         event.online = strcmp(payload, "online") == 0;
         free(payload);
     } else {
@@ -188,6 +193,7 @@ static char *const topics[] = {"cellota/+/status", "cellota/+/online"};
 static void resync(void *context)
 {
     mqtt_link *link = context;
+    atomic_store(&link->resynced, true);
     if (mosquitto_subscribe_multiple(link->client, NULL, 2, topics, 1, 0, NULL) == MOSQ_ERR_SUCCESS)
         printf("mqtt: subscribed again: every device's retained status read again\n");
     fflush(stdout);
@@ -203,6 +209,7 @@ static void on_connect(struct mosquitto *client, void *context, int result)
     }
     pthread_mutex_lock(&link->lock);
     link->connected = true;
+    atomic_store(&link->resynced, false);
     pthread_mutex_unlock(&link->lock);
     if (mosquitto_subscribe_multiple(client, NULL, 2, (char *const *)topics, 1, 0, NULL) !=
         MOSQ_ERR_SUCCESS)

@@ -184,7 +184,8 @@ int storage_campaign_ids(storage *store, const char *state, int64_t **ids, size_
  * write, STORAGE_CONFLICT when the state had changed.
  */
 int storage_campaign_update(storage *store, const campaign_record *campaign, const char *expected);
-/* One more request handed to the broker or to a polling device. */
+/* One more request handed to the broker or to a polling device (inside a transaction: written
+ * when it commits, with the counters). */
 int storage_campaign_count_request(storage *store, int64_t id);
 int storage_campaign_add_bytes(storage *store, int64_t id, uint64_t bytes);
 int storage_campaign_failures(storage *store, int64_t id, failure_group **items, size_t *count);
@@ -200,8 +201,9 @@ int storage_target_get(storage *store, int64_t campaign, const char *device, tar
 int storage_target_active(storage *store, const char *device, target_record *target);
 /*
  * Writes the target (state, reason, message, attempts, times) if its state is still `from`,
- * and moves the campaign's counters from `from` to target->state in the same statement pair.
- * 0, or STORAGE_CONFLICT when the
+ * and moves the campaign's counters from `from` to target->state in the same transaction
+ * (inside storage_transaction the counters of all its moves are written once, just before it
+ * commits; campaign reads inside it see them unchanged). 0, or STORAGE_CONFLICT when the
  * target was no longer in `from` (nothing written). Call it inside storage_transaction.
  */
 int storage_target_move(storage *store, const target_record *target, target_state from);
