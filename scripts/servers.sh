@@ -95,6 +95,9 @@ start_mosquitto() {
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
         mosquitto_port=$(random_port "m$attempt")
         mosquitto_log=$state/mosquitto.log
+        # A port taken on the last attempt left "Error" in the log, which mosquitto_listening
+        # would hold against every later attempt.
+        [ ! -f "$mosquitto_log" ] || : >"$mosquitto_log"
         cat >"$state/mosquitto.conf" <<CONF
 listener $mosquitto_port 127.0.0.1
 allow_anonymous true

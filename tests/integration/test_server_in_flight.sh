@@ -44,11 +44,7 @@ until [ "$(lib_api GET "/api/campaigns/$campaign" | lib_json counts.notified)" =
 done
 sleep 2 # anything published twice would be acknowledged by now
 lib_api GET "/api/campaigns/$campaign" >"$w/final.json"
-for check in "targeted $devices" "counts.notified $devices" "requests_published $devices"; do
-    set -- $check
-    [ "$(lib_json "$1" <"$w/final.json")" = "$2" ] ||
-        fail "campaign $1 is $(lib_json "$1" <"$w/final.json"), not $2"
-done
+lib_check_json "$w/final.json" "targeted $devices" "counts.notified $devices" "requests_published $devices"
 # The broker's own count of requests received (log_type all logs each PUBLISH it receives).
 sent=$(grep -c "Received PUBLISH from cellota-server.*cellota/in-flight-[0-9]*/update" "$mosquitto_log" || true)
 [ "$sent" = "$devices" ] || fail "the broker received $sent requests, not $devices"

@@ -114,11 +114,7 @@ until [ "$(lib_api GET "/api/campaigns/$campaign" | lib_json state)" = completed
     sleep 0.5
 done
 lib_api GET "/api/campaigns/$campaign" >"$w/final.json"
-for check in "targeted $devices" "counts.confirmed $devices" "counts.failed 0"; do
-    set -- $check
-    [ "$(lib_json "$1" <"$w/final.json")" = "$2" ] ||
-        fail "campaign $1 is $(lib_json "$1" <"$w/final.json"), not $2"
-done
+lib_check_json "$w/final.json" "targeted $devices" "counts.confirmed $devices" "counts.failed 0"
 # A device that polls after the campaign began fetches its request (/ota.json): one more request
 # counted, besides the one published to it over MQTT.
 handed_out=$(awk '$1 == 200 && $3 == "/ota.json" { n++ } END { print n + 0 }' "$w/upstream.log")
