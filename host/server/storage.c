@@ -474,23 +474,36 @@ int storage_device_seen(storage *store, const char *id, int online, int64_t now)
                3, id, NUMBER(online), NUMBER(now));
 }
 
-int storage_device_status(storage *store, const char *id, const device_status *status,
-                          const char *raw, int64_t now, bool *fresh)
+/* The device's row takes the status unless it is the very message last recorded (the
+ * deduplication), and is marked heard from and online; false in *fresh when no row changed. */
+static int take_status(storage *store, const char *id, const device_status *status,
+                       const char *raw, int64_t now, bool *fresh)
 {
     db_result result;
-    *fresh = false;
-    if (storage_device_seen(store, id, 1, now) != 0)
-        return -1;
-    /* The conditional update is the deduplication: it writes only a message not seen last. */
     if (run(store, &result,
             "UPDATE devices SET state = $2, version = $3, error = $4, error_name = $5, "
             "message = $6, progress = $7, model = CASE WHEN $8 = '' THEN model ELSE $8 END, "
-            "last_status = $9 WHERE id = $1 AND last_status <> $9 RETURNING id",
-            9, id, status->state, status->version, NUMBER(status->error), status->error_name,
-            status->message, NUMBER(status->progress), status->model, raw) != 0)
+            "last_status = $9, last_seen = $10, online = 1 "
+            "WHERE id = $1 AND last_status <> $9 RETURNING id",
+            10, id, status->state, status->version, NUMBER(status->error), status->error_name,
+            status->message, NUMBER(status->progress), status->model, raw, NUMBER(now)) != 0)
         return -1;
     *fresh = result.rows == 1;
     db_result_free(&result);
+    return 0;
+}
+
+int storage_device_status(storage *store, const char *id, const device_status *status,
+                          const char *raw, int64_t now, bool *fresh)
+{
+    *fresh = false;
+    /* One statement for the usual case, a known device with a new status (on PostgreSQL a
+     * status costs its round trips); a new device or a repeated message takes two more. */
+    if (take_status(store, id, status, raw, now, fresh) != 0)
+        return -1;
+    if (!*fresh && (storage_device_seen(store, id, 1, now) != 0 ||
+                    take_status(store, id, status, raw, now, fresh) != 0))
+        return -1;
     if (!*fresh)
         return 0;
     return run(store, NULL,
