@@ -476,8 +476,8 @@ int storage_device_seen(storage *store, const char *id, int online, int64_t now)
 
 /* The device's row takes the status unless it is the very message last recorded (the
  * deduplication), and is marked heard from and online; false in *fresh when no row changed. */
-static int take_status(storage *store, const char *id, const device_status *status,
-                       const char *raw, int64_t now, bool *fresh)
+static int take_status(storage *store, const char *id, const device_status *status, const char *raw,
+                       int64_t now, bool *fresh)
 {
     db_result result;
     if (run(store, &result,
