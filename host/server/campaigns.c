@@ -93,11 +93,6 @@ void campaign_set_publisher(server *self, campaign_publisher publish, campaign_r
     pthread_mutex_unlock(&self->engine->lock);
 }
 
-const char *campaign_server_id(server *self)
-{
-    return self->engine->id;
-}
-
 /* FNV-1a: the same on every server, so they agree on who records a device. */
 static uint32_t device_hash(const char *device)
 {
@@ -636,7 +631,11 @@ static void record_batch(server *self, campaign_event *events, size_t count)
         return;
     for (size_t i = 0; i < count; i++) {
         batch_work single = {self, &events[i], 1};
-        if (storage_transaction(self->store, single_work_run, &single) != 0)
+        /* Twice more: on PostgreSQL a transaction can lose a deadlock to another server's. */
+        int attempts = 0;
+        while (storage_transaction(self->store, single_work_run, &single) != 0 && ++attempts < 3)
+            ;
+        if (attempts == 3)
             fprintf(stderr, "cellota-server: device %s: the %s could not be recorded\n",
                     events[i].device,
                     events[i].kind == CAMPAIGN_EVENT_STATUS ? "status" : "acknowledgement");

@@ -66,8 +66,6 @@ void campaign_engine_close(server *self);
 /* Where requests go (the MQTT link); without one nothing is published. */
 void campaign_set_publisher(server *self, campaign_publisher publish, campaign_resync resync,
                             void *context);
-/* This server's id among the servers sharing the database (host, process, start time). */
-const char *campaign_server_id(server *self);
 /*
  * Whether this server records the device's messages. Every server subscribes to every device;
  * the live servers (storage_server_ids) share the devices by a hash of the id, so each message
