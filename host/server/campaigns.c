@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #define BUCKETS_MAX 64
+/* At most this many targets claimed per campaign and tick (20,480/s at 5 ticks a second): a
+ * burst stays below the MQTT link's requests in flight (32,768) and one claim statement short. */
+#define CLAIMS_PER_TICK 4096
 
 /* Requests a running campaign may still publish: rate_per_minute refills it, a few seconds'
  * worth at most, so a paused or idle campaign does not save up a burst. */
@@ -916,6 +919,8 @@ static void publish_due(server *self, const campaign_record *campaign)
 {
     target_record *items;
     size_t count, allowed = take_tokens(self->engine, campaign);
+    if (allowed > CLAIMS_PER_TICK)
+        allowed = CLAIMS_PER_TICK;
     if (allowed == 0 || !campaign->request || !campaign->request[0] || !self->engine->publish)
         return;
     int64_t now = server_now();
