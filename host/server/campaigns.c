@@ -9,7 +9,9 @@
 #include "operator/cost.h"
 #include "releases.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,21 +119,50 @@ bool campaign_records_device(server *self, const char *device)
  * a message (the conditional writes keep the counts exact; see docs/operations.md) or neither;
  * the resync that follows a change reads every device's retained status again.
  */
+/*
+ * A server of this host whose process is gone (an id is "<host>-<pid>-<start>"): a server
+ * restarted after a kill -9 need not wait CAMPAIGN_SERVER_GONE_S sharing the devices with its
+ * own dead predecessor. A pid in use by another process counts as alive (the timeout decides).
+ */
+static bool dead_here(const campaign_engine *engine, const char *id)
+{
+    const char *start = strrchr(id, '-'), *pid_at;
+    const char *own = strrchr(engine->id, '-');
+    if (!start || !own || strcmp(id, engine->id) == 0)
+        return false;
+    for (pid_at = start - 1; pid_at > id && *pid_at != '-'; pid_at--)
+        ;
+    const char *own_pid = own - 1;
+    while (own_pid > engine->id && *own_pid != '-')
+        own_pid--;
+    if (pid_at == id || own_pid == engine->id || pid_at - id != own_pid - engine->id ||
+        strncmp(id, engine->id, (size_t)(pid_at - id)) != 0)
+        return false; /* another host's */
+    long pid = strtol(pid_at + 1, NULL, 10);
+    return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 static bool keep_registry(server *self)
 {
     campaign_engine *engine = self->engine;
     int64_t now = server_now();
     char **ids;
-    size_t count;
+    size_t count, live = 0;
     unsigned rank = 0;
     if (storage_server_beat(self->store, engine->id, now) != 0 ||
         storage_server_ids(self->store, now - CAMPAIGN_SERVER_GONE_S, &ids, &count) != 0)
         return false;
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < count; i++) {
+        if (dead_here(engine, ids[i])) {
+            storage_server_leave(self->store, ids[i]);
+            continue;
+        }
         if (strcmp(ids[i], engine->id) == 0)
-            rank = (unsigned)i;
+            rank = (unsigned)live;
+        live++;
+    }
     storage_free_ids(ids, count);
-    unsigned members = count ? (unsigned)count : 1;
+    unsigned members = live ? (unsigned)live : 1;
     bool changed = members != atomic_load(&engine->members) || rank != atomic_load(&engine->rank);
     atomic_store(&engine->members, members);
     atomic_store(&engine->rank, rank);
