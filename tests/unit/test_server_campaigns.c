@@ -12,6 +12,7 @@
 #include "test.h"
 
 #include <string.h>
+#include <time.h>
 
 #define PUBLISHED_MAX 64
 
@@ -289,6 +290,49 @@ static void test_halt_and_resume(void)
     CHECK_EQ_INT(error.status, 404);
 }
 
+static int resyncs;
+static void count_resync(void *context)
+{
+    (void)context;
+    resyncs++;
+}
+
+/* Ticks (the registry is kept once a second) until the resync count reaches `count`. */
+static bool tick_until_resyncs(int count)
+{
+    for (int i = 0; i < 40 && resyncs < count; i++) {
+        struct timespec pause = {0, 100000000L};
+        campaign_tick(&self);
+        nanosleep(&pause, NULL);
+    }
+    return resyncs == count;
+}
+
+/* Servers on one database share the devices' messages by a hash of the id; a change of the live
+ * servers has each read the retained statuses again. */
+static void test_servers_share_devices(void)
+{
+    char device[16];
+    int recorded = 0;
+    resyncs = 0;
+    campaign_set_publisher(&self, record, count_resync, NULL);
+    CHECK(campaign_records_device(&self, "any-device")); /* alone: every device */
+    /* A peer (its id sorts after this server's "<host>-<pid>-<start>"). */
+    CHECK_EQ_INT(storage_server_beat(self.store, "~peer", server_now() + 1), 0);
+    CHECK(tick_until_resyncs(1));
+    for (int i = 0; i < 200; i++) {
+        snprintf(device, sizeof(device), "share-%d", i);
+        recorded += campaign_records_device(&self, device) ? 1 : 0;
+    }
+    CHECK(recorded > 60 && recorded < 140); /* about half */
+    /* The peer left: every device again, after another resync. */
+    CHECK_EQ_INT(storage_server_leave(self.store, "~peer"), 0);
+    CHECK(tick_until_resyncs(2));
+    CHECK(campaign_records_device(&self, "share-0") && campaign_records_device(&self, "share-1") &&
+          campaign_records_device(&self, "share-2") && campaign_records_device(&self, "share-3"));
+    campaign_set_publisher(&self, record, NULL, NULL);
+}
+
 int main(void)
 {
     setup();
@@ -297,6 +341,7 @@ int main(void)
     RUN(test_skips_and_busy);
     RUN(test_halt_and_resume);
     RUN(test_running_the_release);
+    RUN(test_servers_share_devices);
     campaign_engine_close(&self);
     storage_close(self.store);
     mbedtls_pk_free(&self.key);
