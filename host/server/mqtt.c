@@ -211,8 +211,7 @@ static void on_connect(struct mosquitto *client, void *context, int result)
     link->connected = true;
     atomic_store(&link->resynced, false);
     pthread_mutex_unlock(&link->lock);
-    if (mosquitto_subscribe_multiple(client, NULL, 2, (char *const *)topics, 1, 0, NULL) !=
-        MOSQ_ERR_SUCCESS)
+    if (mosquitto_subscribe_multiple(client, NULL, 2, topics, 1, 0, NULL) != MOSQ_ERR_SUCCESS)
         fprintf(stderr, "cellota-server: mqtt: cannot subscribe\n");
     printf("mqtt: connected, subscribed to cellota/+/status and cellota/+/online\n");
     fflush(stdout);
