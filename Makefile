@@ -16,7 +16,7 @@ FUZZ_SECONDS ?= 120
 BUILD := build
 TEST_BUILD := build/test
 
-.PHONY: all deps build test-build test demo bench bench-images bench-delta bench-fleet size fuzz format clean
+.PHONY: all deps build test-build test demo bench bench-images bench-ingest bench-delta bench-fleet size fuzz format clean
 
 all: build
 
@@ -44,6 +44,9 @@ bench: build
 
 bench-images: build
 	@CELLOTA_BIN=$(CURDIR)/$(BUILD)/bin CELLOTA_SOURCE=$(CURDIR) sh bench/images.sh
+
+bench-ingest: build
+	@CELLOTA_BIN=$(CURDIR)/$(BUILD)/bin CELLOTA_SOURCE=$(CURDIR) sh bench/ingest.sh
 
 bench-delta: build
 	@./scripts/bench-delta.sh $(BUILD)/bin

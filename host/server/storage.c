@@ -15,13 +15,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+
+/* A campaign's counter changes inside the open transaction, written just before it commits. */
+typedef struct counter_delta {
+    int64_t campaign;
+    int64_t states[TARGET_STATE_COUNT];
+    int64_t requests;
+    int64_t updated_at;
+} counter_delta;
 
 struct storage {
     db database;
     pthread_mutex_t lock; /* recursive: a transaction's work calls the public functions */
     int depth;            /* transactions open on the thread holding the lock */
     bool failed;          /* a statement failed inside the open transaction */
+    /*
+     * Counter changes of the open transaction. The campaign's row is every transaction's hot
+     * row: written last, in campaign order, it is locked for the commit only, and two servers'
+     * transactions never hold it while they wait for a target's row (a deadlock on
+     * PostgreSQL, seen with two servers, when it was written after each target's move).
+     */
+    counter_delta *deltas;
+    size_t delta_count, delta_capacity;
     char error[512];
 };
 
@@ -112,6 +128,57 @@ const char *storage_backend(const storage *store)
     return store->database.driver->name;
 }
 
+static counter_delta *delta_of(storage *store, int64_t campaign)
+{
+    for (size_t i = 0; i < store->delta_count; i++)
+        if (store->deltas[i].campaign == campaign)
+            return &store->deltas[i];
+    if (store->delta_count == store->delta_capacity) {
+        size_t capacity = store->delta_capacity ? store->delta_capacity * 2 : 8;
+        counter_delta *grown = realloc(store->deltas, capacity * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        store->deltas = grown;
+        store->delta_capacity = capacity;
+    }
+    counter_delta *delta = &store->deltas[store->delta_count++];
+    memset(delta, 0, sizeof(*delta));
+    delta->campaign = campaign;
+    return delta;
+}
+
+static int by_campaign(const void *a, const void *b)
+{
+    int64_t left = ((const counter_delta *)a)->campaign,
+            right = ((const counter_delta *)b)->campaign;
+    return left < right ? -1 : left > right;
+}
+
+/* The transaction's counter changes, one UPDATE per campaign, in campaign order. */
+static int write_deltas(storage *store)
+{
+    if (store->delta_count == 0)
+        return 0;
+    qsort(store->deltas, store->delta_count, sizeof(*store->deltas), by_campaign);
+    for (size_t i = 0; i < store->delta_count; i++) {
+        const counter_delta *delta = &store->deltas[i];
+        if (run(store, NULL,
+                "UPDATE campaigns SET pending = pending + $2, notified = notified + $3, "
+                "downloading = downloading + $4, installing = installing + $5, "
+                "confirmed = confirmed + $6, failed = failed + $7, skipped = skipped + $8, "
+                "requests_published = requests_published + $9, "
+                "updated_at = CASE WHEN $10 > updated_at THEN $10 ELSE updated_at END "
+                "WHERE id = $1",
+                10, NUMBER(delta->campaign), NUMBER(delta->states[TARGET_PENDING]),
+                NUMBER(delta->states[TARGET_NOTIFIED]), NUMBER(delta->states[TARGET_DOWNLOADING]),
+                NUMBER(delta->states[TARGET_INSTALLING]), NUMBER(delta->states[TARGET_CONFIRMED]),
+                NUMBER(delta->states[TARGET_FAILED]), NUMBER(delta->states[TARGET_SKIPPED]),
+                NUMBER(delta->requests), NUMBER(delta->updated_at)) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int storage_transaction(storage *store, int (*work)(storage *store, void *context), void *context)
 {
     int status;
@@ -129,10 +196,14 @@ int storage_transaction(storage *store, int (*work)(storage *store, void *contex
     }
     store->depth = 1;
     store->failed = false;
+    store->delta_count = 0;
     status = work(store, context);
+    if (status == 0 && !store->failed && write_deltas(store) != 0)
+        status = -1;
     if (status == 0 && store->failed)
         status = -1;
     store->depth = 0;
+    store->delta_count = 0;
     if (status == 0) {
         if (run(store, NULL, "COMMIT", 0) != 0) {
             run(store, NULL, "ROLLBACK", 0);
@@ -184,15 +255,23 @@ static const char schema[] =
     " message TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
     " next_at BIGINT NOT NULL DEFAULT 0, began_at BIGINT NOT NULL DEFAULT 0,"
     " notified_at BIGINT NOT NULL DEFAULT 0, lease_until BIGINT NOT NULL DEFAULT 0,"
-    " updated_at BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (campaign, device));"
+    " updated_at BIGINT NOT NULL DEFAULT 0, leased_by TEXT NOT NULL DEFAULT '',"
+    " claimed_at BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (campaign, device));"
     "CREATE INDEX IF NOT EXISTS targets_state ON targets (campaign, state, position);"
-    "CREATE INDEX IF NOT EXISTS targets_device ON targets (device);";
+    "CREATE INDEX IF NOT EXISTS targets_device ON targets (device);"
+    "CREATE TABLE IF NOT EXISTS servers (id TEXT PRIMARY KEY, seen_at BIGINT NOT NULL);";
+
+/* Version 2: who holds a target's lease, since when (renewed while its request is in flight). */
+#define LEASE_INDEX "CREATE INDEX IF NOT EXISTS targets_lease ON targets (leased_by, state);"
 
 /* Later schema versions add their steps here: { version, statements }. */
 static const struct migration {
     int version;
     const char *sql;
-} migrations[] = {{0, NULL}};
+} migrations[] = {
+    {2, "ALTER TABLE targets ADD COLUMN leased_by TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE targets ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0;"},
+};
 
 static int create_schema(storage *store)
 {
@@ -222,7 +301,7 @@ static int create_schema(storage *store)
              run(store, NULL, "UPDATE meta SET value = $1 WHERE name = 'schema'", 1,
                  NUMBER(migrations[i].version)) != 0))
             return -1;
-    return 0;
+    return run(store, NULL, LEASE_INDEX, 0);
 }
 
 int storage_open(const char *spec, storage **result, char *error, size_t error_size)
@@ -257,6 +336,7 @@ void storage_close(storage *store)
         return;
     db_close(&store->database);
     pthread_mutex_destroy(&store->lock);
+    free(store->deltas);
     free(store);
 }
 
@@ -394,23 +474,36 @@ int storage_device_seen(storage *store, const char *id, int online, int64_t now)
                3, id, NUMBER(online), NUMBER(now));
 }
 
-int storage_device_status(storage *store, const char *id, const device_status *status,
-                          const char *raw, int64_t now, bool *fresh)
+/* The device's row takes the status unless it is the very message last recorded (the
+ * deduplication), and is marked heard from and online; false in *fresh when no row changed. */
+static int take_status(storage *store, const char *id, const device_status *status, const char *raw,
+                       int64_t now, bool *fresh)
 {
     db_result result;
-    *fresh = false;
-    if (storage_device_seen(store, id, 1, now) != 0)
-        return -1;
-    /* The conditional update is the deduplication: it writes only a message not seen last. */
     if (run(store, &result,
             "UPDATE devices SET state = $2, version = $3, error = $4, error_name = $5, "
             "message = $6, progress = $7, model = CASE WHEN $8 = '' THEN model ELSE $8 END, "
-            "last_status = $9 WHERE id = $1 AND last_status <> $9 RETURNING id",
-            9, id, status->state, status->version, NUMBER(status->error), status->error_name,
-            status->message, NUMBER(status->progress), status->model, raw) != 0)
+            "last_status = $9, last_seen = $10, online = 1 "
+            "WHERE id = $1 AND last_status <> $9 RETURNING id",
+            10, id, status->state, status->version, NUMBER(status->error), status->error_name,
+            status->message, NUMBER(status->progress), status->model, raw, NUMBER(now)) != 0)
         return -1;
     *fresh = result.rows == 1;
     db_result_free(&result);
+    return 0;
+}
+
+int storage_device_status(storage *store, const char *id, const device_status *status,
+                          const char *raw, int64_t now, bool *fresh)
+{
+    *fresh = false;
+    /* One statement for the usual case, a known device with a new status (on PostgreSQL a
+     * status costs its round trips); a new device or a repeated message takes two more. */
+    if (take_status(store, id, status, raw, now, fresh) != 0)
+        return -1;
+    if (!*fresh && (storage_device_seen(store, id, 1, now) != 0 ||
+                    take_status(store, id, status, raw, now, fresh) != 0))
+        return -1;
     if (!*fresh)
         return 0;
     return run(store, NULL,
@@ -770,6 +863,13 @@ int storage_campaign_add_bytes(storage *store, int64_t id, uint64_t bytes)
 
 int storage_campaign_count_request(storage *store, int64_t id)
 {
+    lock(store);
+    counter_delta *delta = store->depth > 0 ? delta_of(store, id) : NULL;
+    if (delta)
+        delta->requests++;
+    unlock(store);
+    if (delta)
+        return 0; /* written when the transaction commits */
     return run(store, NULL,
                "UPDATE campaigns SET requests_published = requests_published + 1 WHERE id = $1", 1,
                NUMBER(id));
@@ -928,6 +1028,17 @@ int storage_target_move(storage *store, const target_record *target, target_stat
         return STORAGE_CONFLICT;
     if (from == target->state)
         return 0;
+    lock(store);
+    counter_delta *delta = store->depth > 0 ? delta_of(store, target->campaign) : NULL;
+    if (delta) {
+        delta->states[from]--;
+        delta->states[target->state]++;
+        if (target->updated_at > delta->updated_at)
+            delta->updated_at = target->updated_at;
+    }
+    unlock(store);
+    if (delta)
+        return 0; /* written when the transaction commits */
     /* Column names come from the fixed table of state names, never from input. */
     snprintf(sql, sizeof(sql),
              "UPDATE campaigns SET %s = %s - 1, %s = %s + 1, updated_at = $2 WHERE id = $1",
@@ -937,23 +1048,43 @@ int storage_target_move(storage *store, const target_record *target, target_stat
 }
 
 int storage_target_claim(storage *store, int64_t campaign, int64_t positions, int64_t now,
-                         int64_t lease_until, size_t limit, target_record **items, size_t *count)
+                         int64_t lease_until, const char *owner, size_t limit,
+                         target_record **items, size_t *count)
 {
     db_result result;
     char sql[1024];
     *items = NULL;
     *count = 0;
     snprintf(sql, sizeof(sql),
-             "UPDATE targets SET lease_until = $5 WHERE campaign = $1 AND device IN ("
+             "UPDATE targets SET lease_until = $5, leased_by = $6, claimed_at = $3 "
+             "WHERE campaign = $1 AND device IN ("
              "SELECT device FROM targets WHERE campaign = $1 AND state = 'pending' AND "
              "position < $2 AND next_at <= $3 AND lease_until < $3 ORDER BY position LIMIT $4%s) "
              "RETURNING campaign, device, position, state, reason, message, attempts, next_at, "
              "began_at, notified_at, lease_until, updated_at",
              store->database.driver->skip_locked);
-    if (run(store, &result, sql, 5, NUMBER(campaign), NUMBER(positions), NUMBER(now), NUMBER(limit),
-            NUMBER(lease_until)) != 0)
+    if (run(store, &result, sql, 6, NUMBER(campaign), NUMBER(positions), NUMBER(now), NUMBER(limit),
+            NUMBER(lease_until), owner) != 0)
         return -1;
     return read_targets(&result, items, count);
+}
+
+int storage_target_renew(storage *store, const char *owner, int64_t now, int64_t lease_until,
+                         int64_t renew_before, int64_t claimed_since)
+{
+    return run(store, NULL,
+               "UPDATE targets SET lease_until = $3 WHERE leased_by = $1 AND state = 'pending' "
+               "AND lease_until >= $2 AND lease_until < $4 AND claimed_at >= $5",
+               5, owner, NUMBER(now), NUMBER(lease_until), NUMBER(renew_before),
+               NUMBER(claimed_since));
+}
+
+int storage_target_unclaim(storage *store, int64_t campaign, const char *device, const char *owner)
+{
+    return run(store, NULL,
+               "UPDATE targets SET leased_by = '' WHERE campaign = $1 AND device = $2 AND "
+               "leased_by = $3",
+               3, NUMBER(campaign), device, owner);
 }
 
 int storage_target_overdue(storage *store, int64_t campaign, target_state state, int64_t before,
@@ -1006,4 +1137,45 @@ int storage_target_list(storage *store, int64_t campaign, const char *state, siz
             4, NUMBER(campaign), state ? state : "", NUMBER(limit), NUMBER(offset)) != 0)
         return -1;
     return read_targets(&result, items, count);
+}
+
+/* --- servers sharing the database ------------------------------------------------------- */
+
+int storage_server_beat(storage *store, const char *id, int64_t now)
+{
+    return run(store, NULL,
+               "INSERT INTO servers (id, seen_at) VALUES ($1, $2) "
+               "ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+               2, id, NUMBER(now));
+}
+
+int storage_server_leave(storage *store, const char *id)
+{
+    return run(store, NULL, "DELETE FROM servers WHERE id = $1", 1, id);
+}
+
+int storage_server_ids(storage *store, int64_t since, char ***ids, size_t *count)
+{
+    db_result result;
+    *ids = NULL;
+    *count = 0;
+    if (run(store, &result, "SELECT id FROM servers WHERE seen_at >= $1 ORDER BY id", 1,
+            NUMBER(since)) != 0)
+        return -1;
+    if (result.rows && !(*ids = calloc(result.rows, sizeof(char *)))) {
+        db_result_free(&result);
+        return -1;
+    }
+    for (size_t row = 0; row < result.rows; row++) {
+        const char *id = db_value(&result, row, 0);
+        if (!((*ids)[row] = strdup(id ? id : ""))) {
+            storage_free_ids(*ids, row);
+            *ids = NULL;
+            db_result_free(&result);
+            return -1;
+        }
+    }
+    *count = result.rows;
+    db_result_free(&result);
+    return 0;
 }

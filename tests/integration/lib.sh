@@ -225,3 +225,14 @@ lib_start_tls_mosquitto() {
     cat "$mosquitto_log" >&2
     return 1
 }
+
+# lib_check_json FILE "FIELD VALUE"...: each FIELD (as lib_json names it) of the JSON in FILE has
+# its VALUE, else `fail` (the caller's) says which does not.
+lib_check_json() {
+    file=$1
+    shift
+    for check in "$@"; do
+        set -- $check
+        [ "$(lib_json "$1" <"$file")" = "$2" ] || fail "$(basename "$file" .json) $1 is $(lib_json "$1" <"$file"), not $2"
+    done
+}

@@ -12,6 +12,7 @@
 #include "test.h"
 
 #include <string.h>
+#include <time.h>
 
 #define PUBLISHED_MAX 64
 
@@ -22,7 +23,7 @@ static struct {
 } published[PUBLISHED_MAX];
 static size_t published_count;
 
-static void record(void *context, int64_t campaign, const char *device, const char *request)
+static bool record(void *context, int64_t campaign, const char *device, const char *request)
 {
     (void)context;
     CHECK(strstr(request, "\"sig\"") != NULL); /* every request is signed */
@@ -31,6 +32,7 @@ static void record(void *context, int64_t campaign, const char *device, const ch
         snprintf(published[published_count].device, STORAGE_ID_SIZE, "%s", device);
         published_count++;
     }
+    return true;
 }
 
 static bool was_published(const char *device)
@@ -114,7 +116,7 @@ static void setup(void)
     snprintf(spec, sizeof(spec), "sqlite:%s/cellota.db", folder);
     CHECK_EQ_INT(storage_open(spec, &self.store, error, sizeof(error)), 0);
     CHECK_EQ_INT(campaign_engine_open(&self), 0);
-    campaign_set_publisher(&self, record, NULL);
+    campaign_set_publisher(&self, record, NULL, NULL);
     memset(image, 0x5A, sizeof(image));
     release_upload upload = {"1.1.0", NULL, NULL, false, image, sizeof(image)};
     CHECK_EQ_INT(release_create(&self, &upload, &release, &failure), 0);
@@ -133,7 +135,17 @@ static void test_stages_rate_and_success(void)
     /* Stage 1 is one device (the rate would allow two). */
     CHECK_EQ_INT(published_count, 1);
     CHECK(was_published("s1"));
-    campaign_published(&self, id, "s1"); /* the broker's PUBACK */
+    /* The broker's PUBACK, as the MQTT link queues it: in one batch with a status. */
+    campaign_event batch[2];
+    memset(batch, 0, sizeof(batch));
+    batch[0].kind = CAMPAIGN_EVENT_PUBLISHED;
+    batch[0].campaign = id;
+    snprintf(batch[0].device, sizeof(batch[0].device), "s1");
+    batch[1].kind = CAMPAIGN_EVENT_STATUS;
+    snprintf(batch[1].device, sizeof(batch[1].device), "s9");
+    snprintf(batch[1].status.state, sizeof(batch[1].status.state), "idle");
+    batch[1].raw = "{\"state\":\"idle\"}";
+    campaign_record_batch(&self, batch, 2);
     CHECK_EQ_INT(target_of(id, "s1"), TARGET_NOTIFIED);
     CHECK_EQ_INT(show(id).requests_published, 1);
 
@@ -278,6 +290,49 @@ static void test_halt_and_resume(void)
     CHECK_EQ_INT(error.status, 404);
 }
 
+static int resyncs;
+static void count_resync(void *context)
+{
+    (void)context;
+    resyncs++;
+}
+
+/* Ticks (the registry is kept once a second) until the resync count reaches `count`. */
+static bool tick_until_resyncs(int count)
+{
+    for (int i = 0; i < 40 && resyncs < count; i++) {
+        struct timespec pause = {0, 100000000L};
+        campaign_tick(&self);
+        nanosleep(&pause, NULL);
+    }
+    return resyncs == count;
+}
+
+/* Servers on one database share the devices' messages by a hash of the id; a change of the live
+ * servers has each read the retained statuses again. */
+static void test_servers_share_devices(void)
+{
+    char device[16];
+    int recorded = 0;
+    resyncs = 0;
+    campaign_set_publisher(&self, record, count_resync, NULL);
+    CHECK(campaign_records_device(&self, "any-device")); /* alone: every device */
+    /* A peer (its id sorts after this server's "<host>-<pid>-<start>"). */
+    CHECK_EQ_INT(storage_server_beat(self.store, "~peer", server_now() + 1), 0);
+    CHECK(tick_until_resyncs(1));
+    for (int i = 0; i < 200; i++) {
+        snprintf(device, sizeof(device), "share-%d", i);
+        recorded += campaign_records_device(&self, device) ? 1 : 0;
+    }
+    CHECK(recorded > 60 && recorded < 140); /* about half */
+    /* The peer left: every device again, after another resync. */
+    CHECK_EQ_INT(storage_server_leave(self.store, "~peer"), 0);
+    CHECK(tick_until_resyncs(2));
+    CHECK(campaign_records_device(&self, "share-0") && campaign_records_device(&self, "share-1") &&
+          campaign_records_device(&self, "share-2") && campaign_records_device(&self, "share-3"));
+    campaign_set_publisher(&self, record, NULL, NULL);
+}
+
 int main(void)
 {
     setup();
@@ -286,6 +341,7 @@ int main(void)
     RUN(test_skips_and_busy);
     RUN(test_halt_and_resume);
     RUN(test_running_the_release);
+    RUN(test_servers_share_devices);
     campaign_engine_close(&self);
     storage_close(self.store);
     mbedtls_pk_free(&self.key);
