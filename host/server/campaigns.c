@@ -8,6 +8,9 @@
 #include "image/semver.h"
 #include "operator/cost.h"
 #include "releases.h"
+#include "requests.h"
+
+#include <mbedtls/platform_util.h>
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -148,7 +151,6 @@ static int create_work(storage *store, void *context)
     campaign_record *campaign = &work->campaign;
     int64_t now = server_now();
     target_state *states = calloc(work->count, sizeof(*states));
-    char *request = NULL;
     if (!states)
         return -1;
     for (size_t i = 0; i < work->count; i++) {
@@ -189,14 +191,8 @@ static int create_work(storage *store, void *context)
                       work->busy);
         return STORAGE_CONFLICT;
     }
-    if (busy != STORAGE_NOT_FOUND)
-        return -1;
-    if (release_request(work->self, &work->release, campaign->id, &request) != 0)
-        return -1;
-    int status = storage_campaign_set_request(store, campaign->id, request);
-    memset(request, 0, strlen(request));
-    free(request);
-    return status;
+    /* No request is stored: each device's is built when it is sent (requests.h). */
+    return busy == STORAGE_NOT_FOUND ? 0 : -1;
 }
 
 int campaign_create(server *self, const campaign_spec *spec, int64_t *id, api_error *error)
@@ -210,6 +206,12 @@ int campaign_create(server *self, const campaign_spec *spec, int64_t *id, api_er
         api_error_set(error, 404, "UNKNOWN_RELEASE", "There is no release %s.",
                       spec->release ? spec->release : "(none given)");
         return -1;
+    }
+    if (work.release.retired_at != 0) {
+        api_error_set(error, 409, "RELEASE_RETIRED",
+                      "Release %s is retired: its keys are destroyed and it cannot be offered.",
+                      work.release.version);
+        goto fail;
     }
     if (spec->stage_count == 0 || spec->stage_count > STORAGE_STAGES_MAX) {
         api_error_set(error, 400, "BAD_STAGES", "Give 1 to %d stages.", STORAGE_STAGES_MAX);
@@ -576,6 +578,58 @@ static void publish(server *self, int64_t campaign, const char *device, const ch
         publisher(context, campaign, device, request);
 }
 
+typedef struct revocation_work {
+    int64_t campaign;
+    const char *device;
+} revocation_work;
+
+static int revocation_work_run(storage *store, void *context)
+{
+    revocation_work *work = context;
+    target_record target, next;
+    int status = storage_target_get(store, work->campaign, work->device, &target);
+    if (status != 0)
+        return status == STORAGE_NOT_FOUND ? 0 : -1;
+    if (target_state_final(target.state))
+        return 0;
+    next = target;
+    next.state = TARGET_FAILED;
+    next.lease_until = 0;
+    snprintf(next.reason, sizeof(next.reason), "DEVICE_REVOKED");
+    snprintf(next.message, sizeof(next.message),
+             "The device's certificate is revoked: no image key is sent to it.");
+    status = move(store, &next, target.state);
+    return status == STORAGE_CONFLICT ? 0 : status;
+}
+
+/* The request built for the device now (requests.h): *json malloc'd, NULL when nothing is to
+ * be sent -- a revoked device's target fails instead. */
+static char *device_request(server *self, const campaign_record *campaign, const char *device,
+                            request_sent *sent)
+{
+    char *json = NULL;
+    int status = request_for_device(self, campaign->release, campaign->id, device, &json, sent);
+    if (status == REQUEST_REVOKED) {
+        revocation_work work = {campaign->id, device};
+        storage_transaction(self->store, revocation_work_run, &work);
+        return NULL;
+    }
+    if (status != 0) {
+        fprintf(stderr, "cellota-server: campaign %" PRId64 ": no request for device %s\n",
+                campaign->id, device);
+        return NULL;
+    }
+    return json;
+}
+
+static void free_request(char *json)
+{
+    if (json) {
+        mbedtls_platform_zeroize(json, strlen(json)); /* it may carry the image key */
+        free(json);
+    }
+}
+
 void campaign_online(server *self, const char *device, bool online)
 {
     target_record target;
@@ -585,11 +639,16 @@ void campaign_online(server *self, const char *device, bool online)
         return;
     /* Offline when it was notified (and its broker session may not have kept the request):
      * send it again now it is back. A request it already has is answered "up to date". */
-    if (target.state == TARGET_NOTIFIED && campaign.request && campaign.request[0]) {
-        printf("campaign %" PRId64 ": device %s online again: request sent again\n", campaign.id,
-               device);
-        fflush(stdout);
-        publish(self, campaign.id, device, campaign.request);
+    if (target.state == TARGET_NOTIFIED) {
+        request_sent sent;
+        char *json = device_request(self, &campaign, device, &sent);
+        if (json) {
+            printf("campaign %" PRId64 ": device %s online again: request sent again\n",
+                   campaign.id, device);
+            fflush(stdout);
+            publish(self, campaign.id, device, json);
+        }
+        free_request(json);
     }
     storage_campaign_free(&campaign);
 }
@@ -638,12 +697,14 @@ bool campaign_poll(server *self, const char *device, char version[STORAGE_ID_SIZ
         return false;
     snprintf(version, STORAGE_ID_SIZE, "%s", campaign.release);
     if (request) {
-        *request = campaign.request;
-        campaign.request = NULL;
+        request_sent sent;
+        *request = device_request(self, &campaign, device, &sent);
         if (!*request) {
             storage_campaign_free(&campaign);
             return false;
         }
+        storage_target_set_encoding(self->store, campaign.id, device,
+                                    variant_encoding_name(sent.encoding));
         campaign_published(self, campaign.id, device);
     }
     storage_campaign_free(&campaign);
@@ -805,18 +866,54 @@ static void spend_tokens(campaign_engine *engine, int64_t campaign, size_t spent
     pthread_mutex_unlock(&engine->lock);
 }
 
+typedef struct sent_work {
+    int64_t campaign;
+    target_record *items;
+    char **requests;
+    request_sent *sent;
+    size_t count;
+} sent_work;
+
+/* What each claimed target is sent, in one transaction for the batch. */
+static int sent_work_run(storage *store, void *context)
+{
+    sent_work *work = context;
+    for (size_t i = 0; i < work->count; i++)
+        if (work->requests[i] &&
+            strcmp(work->items[i].encoding, variant_encoding_name(work->sent[i].encoding)) != 0 &&
+            storage_target_set_encoding(store, work->campaign, work->items[i].device,
+                                        variant_encoding_name(work->sent[i].encoding)) != 0)
+            return -1;
+    return 0;
+}
+
 static void publish_due(server *self, const campaign_record *campaign)
 {
     target_record *items;
     size_t count, allowed = take_tokens(self->engine, campaign);
-    if (allowed == 0 || !campaign->request || !campaign->request[0] || !self->engine->publish)
+    if (allowed == 0 || !self->engine->publish)
         return;
     int64_t now = server_now();
     if (storage_target_claim(self->store, campaign->id, stage_positions(campaign, campaign->stage),
                              now, now + CAMPAIGN_LEASE_S, allowed, &items, &count) != 0)
         return;
-    for (size_t i = 0; i < count; i++)
-        publish(self, campaign->id, items[i].device, campaign->request);
+    char **requests = calloc(count ? count : 1, sizeof(*requests));
+    request_sent *sent = calloc(count ? count : 1, sizeof(*sent));
+    if (requests && sent) {
+        /* Each device's own request: the smallest variant it can apply, its key wrapped to
+         * the device when its certificate is known. */
+        for (size_t i = 0; i < count; i++)
+            requests[i] = device_request(self, campaign, items[i].device, &sent[i]);
+        sent_work work = {campaign->id, items, requests, sent, count};
+        storage_transaction(self->store, sent_work_run, &work);
+        for (size_t i = 0; i < count; i++)
+            if (requests[i])
+                publish(self, campaign->id, items[i].device, requests[i]);
+    }
+    for (size_t i = 0; requests && i < count; i++)
+        free_request(requests[i]);
+    free(requests);
+    free(sent);
     spend_tokens(self->engine, campaign->id, count);
     free(items);
 }
@@ -861,9 +958,8 @@ static cJSON *cost_json(server *self, const campaign_record *campaign)
         storage_release_free(&release);
     }
     operator_prices_default("aws", &prices);
-    operator_cost_input input = {
-        (uint64_t)campaign->requests_published, image,
-        campaign->request ? strlen(campaign->request) : OPERATOR_SEED_REQUEST_BYTES, 1.0};
+    operator_cost_input input = {(uint64_t)campaign->requests_published, image,
+                                 OPERATOR_SEED_REQUEST_BYTES, 1.0};
     operator_cost_compute(&prices, &input, &spent);
     /* egress: the bytes served, not one whole image per request */
     spent.transfer_gb = (double)campaign->bytes_served / (1024.0 * 1024 * 1024);
@@ -929,6 +1025,15 @@ cJSON *campaign_json(server *self, const campaign_record *campaign)
     }
     cJSON_AddItemToObject(object, "failures", failures);
     cJSON_AddNumberToObject(object, "bytes_served", (double)campaign->bytes_served);
+    /* What was really sent: devices by the variant chosen for them, bytes by variant. */
+    cJSON *split = cJSON_CreateObject();
+    for (int i = 0; i < VARIANT_ENCODING_COUNT; i++) {
+        cJSON *part = cJSON_CreateObject();
+        cJSON_AddNumberToObject(part, "devices", (double)campaign->sent_by_encoding[i]);
+        cJSON_AddNumberToObject(part, "bytes", (double)campaign->bytes_by_encoding[i]);
+        cJSON_AddItemToObject(split, variant_encoding_name((variant_encoding)i), part);
+    }
+    cJSON_AddItemToObject(object, "sent", split);
     cJSON_AddNumberToObject(object, "requests_published", (double)campaign->requests_published);
     cJSON_AddItemToObject(object, "cost", cost_json(self, campaign));
     server_add_time(object, "created_at", campaign->created_at);
@@ -946,6 +1051,7 @@ cJSON *target_json(const target_record *target)
     cJSON_AddStringToObject(object, "message", target->message);
     cJSON_AddNumberToObject(object, "attempts", target->attempts);
     cJSON_AddNumberToObject(object, "position", (double)target->position);
+    cJSON_AddStringToObject(object, "sent", target->encoding);
     server_add_time(object, "updated_at", target->updated_at);
     return object;
 }

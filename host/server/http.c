@@ -26,6 +26,7 @@ typedef struct request_state {
     bool too_large;
     uint64_t image_bytes;
     int64_t image_campaign;
+    variant_encoding image_encoding;
 } request_state;
 
 static const http_route *const tables[] = {api_routes, public_routes};
@@ -273,6 +274,7 @@ static enum MHD_Result on_request(void *context, struct MHD_Connection *connecti
     enum MHD_Result result = state->route->handler(&request);
     state->image_bytes = request.image_bytes;
     state->image_campaign = request.image_campaign;
+    state->image_encoding = request.image_encoding;
     return result;
 }
 
@@ -286,7 +288,8 @@ static void on_completed(void *context, struct MHD_Connection *connection, void 
     if (!state)
         return;
     if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK && state->image_bytes > 0)
-        served_add(front->served, state->image_campaign, state->image_bytes);
+        served_add(front->served, state->image_campaign, state->image_encoding,
+                   state->image_bytes);
     free(state->body);
     free(state->path_copy);
     free(state);

@@ -41,13 +41,20 @@ static const host_option options[] = {
      false},
     {"dashboard", "DIR", "the dashboard's files (default <bin>/../share/cellota/dashboard)", false},
     {"http-threads", "N", "HTTP threads (default: the number of cores)", false},
+    {"master-key", "FILE", "the key image keys are sealed under (default <store>/master.key, made "
+                           "on first start, mode 0600)",
+     false},
+    {"device-certs", "DIR", "devices' certificates (ID.crt) and the CA's crl.pem: their requests' "
+                            "keys are wrapped to them",
+     false},
     {NULL, NULL, NULL, false},
 };
 
 static const host_command command = {
     NULL,
     "[--http HOST:PORT] [--mqtt HOST:PORT] [--db SPEC] [--store DIR] [--token TOKEN]\n"
-    "                      [--public-url URL] [--mirror URL] [--dashboard DIR] [--http-threads N]",
+    "                      [--public-url URL] [--mirror URL] [--dashboard DIR] [--http-threads N]\n"
+    "                      [--master-key FILE] [--device-certs DIR]",
     "Hosts firmware images, answers polling devices, publishes update requests over MQTT, runs "
     "staged campaigns and serves the operator's API, the dashboard and /metrics.",
     options,
@@ -102,6 +109,26 @@ static int open_key(server *self)
 done:
     free(private_path);
     free(public_path);
+    return status == HOST_EXIT_OK ? HOST_EXIT_OK : HOST_EXIT_IO;
+}
+
+/* The master key image keys are sealed under: --master-key, else <store>/master.key, made on
+ * first start. Outside the database, so a copy of the database holds no usable key. */
+static int open_master_key(server *self, const char *path_option)
+{
+    char *path = path_option ? strdup(path_option)
+                             : host_path_join(self->store_folder, "master.key");
+    int status = HOST_EXIT_INTERNAL;
+    if (!path)
+        return status;
+    if (access(path, F_OK) != 0) {
+        status = operator_master_key_create(path, &self->random);
+        if (status == HOST_EXIT_OK)
+            printf("store: made the master key %s (keep it with the database's backups)\n", path);
+    }
+    if (access(path, F_OK) == 0)
+        status = operator_master_key_load(path, self->master_key);
+    free(path);
     return status == HOST_EXIT_OK ? HOST_EXIT_OK : HOST_EXIT_IO;
 }
 
@@ -217,6 +244,12 @@ static int run(server *self, const host_arguments *arguments)
         return status;
     if ((status = open_key(self)) != HOST_EXIT_OK)
         return status;
+    if ((status = open_master_key(self, host_option_value(arguments, "master-key"))) !=
+        HOST_EXIT_OK)
+        return status;
+    text = host_option_value(arguments, "device-certs");
+    if (text)
+        snprintf(self->device_certs, sizeof(self->device_certs), "%s", text);
     if ((status = open_token(self, host_option_value(arguments, "token"))) != HOST_EXIT_OK)
         return status;
     if (database)
