@@ -605,10 +605,11 @@ static int revocation_work_run(storage *store, void *context)
 /* The request built for the device now (requests.h): *json malloc'd, NULL when nothing is to
  * be sent -- a revoked device's target fails instead. */
 static char *device_request(server *self, const campaign_record *campaign, const char *device,
-                            request_sent *sent)
+                            request_cache *cache, request_sent *sent)
 {
     char *json = NULL;
-    int status = request_for_device(self, campaign->release, campaign->id, device, &json, sent);
+    int status =
+        request_for_device(self, campaign->release, campaign->id, device, cache, &json, sent);
     if (status == REQUEST_REVOKED) {
         revocation_work work = {campaign->id, device};
         storage_transaction(self->store, revocation_work_run, &work);
@@ -641,7 +642,7 @@ void campaign_online(server *self, const char *device, bool online)
      * send it again now it is back. A request it already has is answered "up to date". */
     if (target.state == TARGET_NOTIFIED) {
         request_sent sent;
-        char *json = device_request(self, &campaign, device, &sent);
+        char *json = device_request(self, &campaign, device, NULL, &sent);
         if (json) {
             printf("campaign %" PRId64 ": device %s online again: request sent again\n",
                    campaign.id, device);
@@ -698,7 +699,7 @@ bool campaign_poll(server *self, const char *device, char version[STORAGE_ID_SIZ
     snprintf(version, STORAGE_ID_SIZE, "%s", campaign.release);
     if (request) {
         request_sent sent;
-        *request = device_request(self, &campaign, device, &sent);
+        *request = device_request(self, &campaign, device, NULL, &sent);
         if (!*request) {
             storage_campaign_free(&campaign);
             return false;
@@ -902,8 +903,10 @@ static void publish_due(server *self, const campaign_record *campaign)
     if (requests && sent) {
         /* Each device's own request: the smallest variant it can apply, its key wrapped to
          * the device when its certificate is known. */
+        request_cache cache = {.count = 0};
         for (size_t i = 0; i < count; i++)
-            requests[i] = device_request(self, campaign, items[i].device, &sent[i]);
+            requests[i] = device_request(self, campaign, items[i].device, &cache, &sent[i]);
+        request_cache_clear(&cache);
         sent_work work = {campaign->id, items, requests, sent, count};
         storage_transaction(self->store, sent_work_run, &work);
         for (size_t i = 0; i < count; i++)

@@ -221,8 +221,37 @@ static void clear_variants(release_variant *items, size_t count)
     free(items);
 }
 
+void request_cache_clear(request_cache *cache)
+{
+    for (size_t i = 0; i < cache->count; i++) {
+        mbedtls_platform_zeroize(cache->entries[i].json, strlen(cache->entries[i].json));
+        free(cache->entries[i].json);
+    }
+    cache->count = 0;
+}
+
+/* The variant's shared request from the cache, or built and kept there. */
+static int build_shared(server *self, const release_record *release,
+                        const release_variant *variant, int64_t campaign, request_cache *cache,
+                        char **json)
+{
+    for (size_t i = 0; cache && i < cache->count; i++)
+        if (strcmp(cache->entries[i].sha256, variant->sha256) == 0)
+            return (*json = strdup(cache->entries[i].json)) ? 0 : -1;
+    if (build(self, release, variant, campaign, NULL, NULL, json) != 0)
+        return -1;
+    if (cache && cache->count < REQUEST_CACHE_SIZE) {
+        char *copy = strdup(*json);
+        if (copy) {
+            snprintf(cache->entries[cache->count].sha256, 65, "%s", variant->sha256);
+            cache->entries[cache->count++].json = copy;
+        }
+    }
+    return 0;
+}
+
 int request_for_device(server *self, const char *version, int64_t campaign, const char *device,
-                       char **json, request_sent *sent)
+                       request_cache *cache, char **json, request_sent *sent)
 {
     release_record release;
     release_variant *items = NULL;
@@ -268,8 +297,8 @@ int request_for_device(server *self, const char *version, int64_t campaign, cons
     }
     if (key != 0 && key != STORAGE_NOT_FOUND)
         goto done;
-    if (build(self, &release, &items[chosen], campaign, device, key == 0 ? point : NULL, json) !=
-        0)
+    if ((key == 0 ? build(self, &release, &items[chosen], campaign, device, point, json)
+                  : build_shared(self, &release, &items[chosen], campaign, cache, json)) != 0)
         goto done;
     sent->encoding = items[chosen].encoding;
     sent->wrapped = key == 0;

@@ -28,12 +28,29 @@ typedef struct request_sent {
 } request_sent;
 
 /*
+ * Requests without a device (key in fw_info) are the same for every device sent one variant of
+ * a campaign: a batch of publishes builds each once (one signature instead of one per device).
+ * The cache lives for one batch only, so a clear key stays in memory no longer than that.
+ */
+#define REQUEST_CACHE_SIZE 8
+typedef struct request_cache {
+    struct {
+        char sha256[65];
+        char *json;
+    } entries[REQUEST_CACHE_SIZE];
+    size_t count;
+} request_cache;
+
+/* Zeroes and frees what the cache holds. */
+void request_cache_clear(request_cache *cache);
+
+/*
  * The request of `release` for `device` in `campaign` (> 0): *json malloc'd (zero it before
- * freeing when not wrapped), *sent says what was chosen. 0; REQUEST_REVOKED; -1 when the
- * release is retired, unknown or cannot be built (printed on stderr).
+ * freeing when not wrapped), *sent says what was chosen. `cache` may be NULL. 0;
+ * REQUEST_REVOKED; -1 when the release is retired, unknown or cannot be built (printed).
  */
 int request_for_device(server *self, const char *release, int64_t campaign, const char *device,
-                       char **json, request_sent *sent);
+                       request_cache *cache, char **json, request_sent *sent);
 
 /* The release's full image for anyone (seed 000's GET /ota.json without a device): the key in
  * fw_info, signed. 0 or -1. */
