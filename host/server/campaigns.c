@@ -213,6 +213,20 @@ int campaign_create(server *self, const campaign_spec *spec, int64_t *id, api_er
                       work.release.version);
         goto fail;
     }
+    release_variant *variants = NULL;
+    size_t variant_count = 0;
+    int listed = storage_variant_list(self->store, work.release.version, &variants, &variant_count);
+    if (variants)
+        mbedtls_platform_zeroize(variants, variant_count * sizeof(*variants));
+    free(variants);
+    if (listed == 0 && variant_count == 0) {
+        /* stored by a server before keys were sealed (schema 1): it has no variants */
+        api_error_set(error, 409, "RELEASE_NOT_SEALED",
+                      "Release %s was stored before image keys were sealed: upload it again "
+                      "under a new version.",
+                      work.release.version);
+        goto fail;
+    }
     if (spec->stage_count == 0 || spec->stage_count > STORAGE_STAGES_MAX) {
         api_error_set(error, 400, "BAD_STAGES", "Give 1 to %d stages.", STORAGE_STAGES_MAX);
         goto fail;
@@ -647,6 +661,8 @@ void campaign_online(server *self, const char *device, bool online)
             printf("campaign %" PRId64 ": device %s online again: request sent again\n",
                    campaign.id, device);
             fflush(stdout);
+            storage_target_set_encoding(self->store, campaign.id, device,
+                                        variant_encoding_name(sent.encoding));
             publish(self, campaign.id, device, json);
         }
         free_request(json);
