@@ -4,7 +4,8 @@
 # when a device asks (the keys learned here from those requests); the master key file is made
 # 0600 and a readable one is refused; `cellota release retire` destroys the sealed keys (refused
 # while an active campaign offers the release), after which the release is offered to nobody, a
-# campaign for it is refused and the newest release is the one before. No device agents: a
+# campaign for it is refused and the newest release is the one before; a certificate registered
+# through the API makes that device's request wrapped. No device agents: a
 # device's status (its running image, that it decodes) is published with mosquitto_pub.
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
 
@@ -65,6 +66,9 @@ EOF
 # key_of REQUEST: the clear key in a request's fw_info (bytes 16..31).
 key_of() { lib_json fw_info <"$1" | cut -c 33-64; }
 
+"$cellota" certs init --dir "$w/pki" >/dev/null
+"$cellota" certs device api-1 --dir "$w/pki" >/dev/null
+"$cellota" certs device other-1 --dir "$w/pki" >/dev/null
 lib_start_mosquitto
 
 # scenario NAME [--db SPEC]: everything above on one database.
@@ -136,6 +140,19 @@ scenario() {
             >"$w/verify.out" 2>&1 || fail "$name: verify $device's request: $(cat "$w/verify.out")"
         cmp -s "$w/$name-$device.out" "$w/fw-1.1.0.bin" || fail "$name: $device's image is 1.1.0"
     done
+    # A certificate registered through the API: that device's request is wrapped to it.
+    lib_api PUT /api/devices/api-1/certificate --data-binary "not a certificate" >/dev/null
+    expect_error "$name: a body that is no certificate" 400 BAD_CERTIFICATE
+    lib_api PUT /api/devices/api-1/certificate --data-binary @"$w/pki/other-1.crt" >/dev/null
+    expect_error "$name: another device's certificate" 400 BAD_CERTIFICATE
+    lib_api PUT /api/devices/api-1/certificate --data-binary @"$w/pki/api-1.crt" >/dev/null
+    [ "$api_status" = 200 ] || fail "$name: register api-1's certificate: $api_status"
+    lib_api POST /api/campaigns -d '{"release":"1.1.0","devices":["api-1"]}' >/dev/null
+    curl -s -o "$w/$name-api-1.json" "$server_url/ota.json?device=api-1"
+    [ "$(lib_json device <"$w/$name-api-1.json")" = api-1 ] &&
+        [ -n "$(lib_json wrapped_key <"$w/$name-api-1.json")" ] &&
+        [ "$(key_of "$w/$name-api-1.json")" = 00000000000000000000000000000000 ] ||
+        fail "$name: api-1's request is wrapped to its registered certificate: $(cat "$w/$name-api-1.json")"
     [ "$(sort -u "$w/keys.txt" | wc -l)" = 3 ] ||
         fail "$name: three variants under three keys: $(sort -u "$w/keys.txt" | tr '\n' ' ')"
     sleep 0.3 # the byte counters' batch
@@ -160,6 +177,7 @@ scenario() {
     lib_api POST /api/releases/1.1.0/retire >/dev/null
     expect_error "$name: retire during a campaign" 409 RELEASE_IN_USE
     lib_api POST "/api/campaigns/$campaign/abort" >/dev/null
+    lib_api POST "/api/campaigns/$((campaign + 1))/abort" >/dev/null
     "$cellota" release retire 1.1.0 --server "$server_url" >"$w/$name-retire.out" 2>&1 ||
         fail "$name: cellota release retire: $(cat "$w/$name-retire.out")"
     grep -q "retired" "$w/$name-retire.out" || fail "$name: retire shows the release retired"
