@@ -10,6 +10,10 @@
  * argument on this modem; the CSSLCFG/CASSLCFG keys are accepted in lower case; AT+CARECV
  * answers "+CARECV: <len>,<data>" (no connection number); the modem hangs when asked for more
  * bytes than it holds, so the driver only asks for what AT+CARECV? reported.
+ * TLS credentials (docs/security.md): files written with AT+CFSWFILE into the "customer" folder
+ * (3), AT+CSSLCFG="convert",2,<ca> and "convert",1,<cert>,<key>, then per connection
+ * AT+CASSLCFG=<cid>,"cacert",<ca> and "cert",<cert> -- the CA-application syntax the SIM7070
+ * manual gives and TinyGSM's SIM7000SSL client uses for this modem.
  */
 #include "at/modem.h"
 #include "at/simcom_ca.h"
@@ -65,7 +69,9 @@ static const cellota_at_step open_tls[] = {
     {"AT+CASSLCFG=%l,\"crindex\",%l", NULL, NULL, 50, 0, 0},
     {"AT+CASSLCFG=%l,\"protocol\",0", NULL, NULL, 50, 0, 0},
     {"AT+CASSLCFG=%l,\"cacert\",\"%k\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},
-    {"AT+CASSLCFG=%l,\"clientcert\",\"%x\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},
+    /* the client certificate by the name its convert gave it (with its key): "cert", as on
+     * the SIM7070 -- no SIMCom document or public code names a "clientcert" key here */
+    {"AT+CASSLCFG=%l,\"cert\",\"%x\"", NULL, NULL, 50, CELLOTA_AT_OPTIONAL, 0},
     {"AT+CAOPEN=%l,\"%h\",%p", NULL, NULL, 1200, 0, 0},
 };
 

@@ -250,7 +250,7 @@ static int refused(api_client *client, const char *url, const api_answer *answer
 {
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(answer->json, "error");
     const cJSON *message = cJSON_GetObjectItemCaseSensitive(answer->json, "message");
-    int code = answer->status == 401   ? API_EXIT_AUTH
+    int code = answer->status == 401 || answer->status == 403 ? API_EXIT_AUTH
                : answer->status >= 500 ? API_EXIT_UNREACHABLE
                : answer->status >= 400 ? HOST_EXIT_FAILED
                                        : API_EXIT_UNREACHABLE; /* 1xx, 3xx: not our API */

@@ -4,8 +4,8 @@
  * codes. Every failure is printed here, once, the way the rest of `cellota` prints it:
  *   cellota: http://127.0.0.1:8080/api/releases: version 1.1.0 exists [VERSION_EXISTS] (409)
  *
- * Exit codes (docs/cli.md): the server refused the request (4xx other than 401) -> 1; the token
- * is missing or refused (401) -> API_EXIT_AUTH; the server cannot be reached, times out, answers
+ * Exit codes (docs/cli.md): the server refused the request (4xx other than 401/403) -> 1; the
+ * token is missing or refused (401), or may not do this (403: a read token) -> API_EXIT_AUTH; the server cannot be reached, times out, answers
  * something that is not its API, or fails (5xx) -> API_EXIT_UNREACHABLE.
  */
 #ifndef CELLOTA_HOST_CLI_API_CLIENT_H

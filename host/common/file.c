@@ -164,3 +164,23 @@ char *host_path_join(const char *folder, const char *name)
     snprintf(path, size, "%.*s/%s", (int)folder_length, folder, name);
     return path;
 }
+
+void host_file_mark_of(const char *path, host_file_mark *mark)
+{
+    struct stat info;
+    memset(mark, 0, sizeof(*mark));
+    if (stat(path, &info) != 0)
+        return;
+    mark->exists = true;
+    mark->inode = (uint64_t)info.st_ino;
+    mark->size = (int64_t)info.st_size;
+    mark->modified_seconds = (int64_t)info.st_mtim.tv_sec;
+    mark->modified_nanoseconds = (int64_t)info.st_mtim.tv_nsec;
+}
+
+bool host_file_mark_same(const host_file_mark *a, const host_file_mark *b)
+{
+    return a->exists == b->exists && a->inode == b->inode && a->size == b->size &&
+           a->modified_seconds == b->modified_seconds &&
+           a->modified_nanoseconds == b->modified_nanoseconds;
+}

@@ -6,6 +6,7 @@
 #ifndef CELLOTA_HOST_COMMON_FILE_H
 #define CELLOTA_HOST_COMMON_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,17 @@ int host_make_folder(const char *path);
 
 /* Joins folder and name with one '/' into a malloc'd string; NULL when out of memory. */
 char *host_path_join(const char *folder, const char *name);
+
+/* What tells one version of a file from another, for a reader that reads it again only when it
+ * changed: a rewrite by rename (host_write_file) changes the inode, an edit in place the size
+ * or the time. All zero when the file does not exist. */
+typedef struct host_file_mark {
+    bool exists;
+    uint64_t inode;
+    int64_t size, modified_seconds, modified_nanoseconds;
+} host_file_mark;
+
+void host_file_mark_of(const char *path, host_file_mark *mark);
+bool host_file_mark_same(const host_file_mark *a, const host_file_mark *b);
 
 #endif

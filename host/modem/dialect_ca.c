@@ -159,10 +159,13 @@ static int command_casslcfg(modem_emulator *emulator, const at_command *command)
         if (!argument_int(command, 2, &value) || value < 0 || value > 1)
             return RESULT_ERROR;
         emulator->ca.ssl[cid] = value == 1;
-    } else if (strcasecmp(what, "CACERT") == 0 || strcasecmp(what, "CLIENTCERT") == 0 ||
-               strcasecmp(what, "CERT") == 0) {
-        /* a converted file of the store (AT+CFSWFILE, AT+CSSLCFG="convert"); the SIM7000
-         * calls the client's "clientcert", the SIM7070 "CERT" */
+    } else if (strcasecmp(what, "CLIENTCERT") == 0) {
+        /* not a key of AT+CASSLCFG in SIMCom's CA-application manuals (that is the SIM7600's
+         * AT+CSSLCFG): a driver that sends it would fail on a real modem */
+        return RESULT_ERROR;
+    } else if (strcasecmp(what, "CACERT") == 0 || strcasecmp(what, "CERT") == 0) {
+        /* a converted file of the store (AT+CFSWFILE, AT+CSSLCFG="convert"): "CACERT" the CA,
+         * "CERT" the client's certificate, presented with the key its convert paired it with */
         const char *name = argument_text(command, 2);
         char *slot = strcasecmp(what, "CACERT") == 0 ? emulator->ca.ssl_ca[cid]
                                                      : emulator->ca.ssl_certificate[cid];

@@ -329,7 +329,7 @@ typedef struct ca_state {
     int sending_link;
     int opening;     /* cid whose AT+CAOPEN waits for the connection, -1 none */
     int ssl_version; /* AT+CSSLCFG="sslversion": 3 TLS 1.2, 4 all */
-    /* AT+CASSLCFG=cid,"cacert" / "clientcert" (SIM7070 "CERT"),"name" */
+    /* AT+CASSLCFG=cid,"CACERT" / "CERT","name" (any case) */
     char ssl_ca[CA_LINKS][MODEM_CERTIFICATE_NAME];
     char ssl_certificate[CA_LINKS][MODEM_CERTIFICATE_NAME];
 } ca_state;

@@ -377,7 +377,7 @@ static cJSON *tags_json(const char *tags)
     return array;
 }
 
-static cJSON *device_json(const device_record *device)
+static cJSON *device_json(server *self, const device_record *device)
 {
     cJSON *object = cJSON_CreateObject();
     cJSON_AddStringToObject(object, "id", device->id);
@@ -385,6 +385,7 @@ static cJSON *device_json(const device_record *device)
     cJSON_AddStringToObject(object, "version", device->version);
     cJSON_AddStringToObject(object, "state", device->state);
     cJSON_AddBoolToObject(object, "online", device->online);
+    cJSON_AddBoolToObject(object, "revoked", server_device_revoked(self, device->id));
     server_add_time(object, "last_seen", device->last_seen);
     cJSON_AddNumberToObject(object, "error", device->error);
     cJSON_AddStringToObject(object, "error_name", device->error_name);
@@ -423,7 +424,7 @@ static enum MHD_Result devices_list(http_request *request)
         return storage_failed(request);
     cJSON *array = cJSON_CreateArray();
     for (size_t i = 0; i < count; i++)
-        cJSON_AddItemToArray(array, device_json(&items[i]));
+        cJSON_AddItemToArray(array, device_json(request->self, &items[i]));
     free(items);
     return http_json(request, 200, list_of(total, array));
 }
@@ -440,7 +441,7 @@ static enum MHD_Result devices_show(http_request *request)
     if (status != 0 ||
         storage_device_timeline(request->self->store, device.id, 200, &entries, &count) != 0)
         return storage_failed(request);
-    cJSON *body = device_json(&device), *timeline = cJSON_CreateArray();
+    cJSON *body = device_json(request->self, &device), *timeline = cJSON_CreateArray();
     for (size_t i = 0; i < count; i++) {
         cJSON *entry = cJSON_CreateObject();
         const device_status *s = &entries[i].status;
@@ -503,7 +504,7 @@ static enum MHD_Result devices_tags(http_request *request)
     device_record device;
     if (storage_device_get(request->self->store, request->segments[0], &device) != 0)
         return storage_failed(request);
-    return http_json(request, 200, device_json(&device));
+    return http_json(request, 200, device_json(request->self, &device));
 }
 
 /* PUT /api/devices/ID/certificate: requests for it are then wrapped to its key (requests.h). */
@@ -536,7 +537,7 @@ static enum MHD_Result devices_certificate(http_request *request)
         return storage_failed(request);
     printf("device %s: certificate registered; its requests are wrapped to it\n", device);
     fflush(stdout);
-    return http_json(request, 200, device_json(&record));
+    return http_json(request, 200, device_json(request->self, &record));
 }
 
 /* --- summary ------------------------------------------------------------------------------ */
@@ -578,21 +579,21 @@ static enum MHD_Result summary_show(http_request *request)
 }
 
 const http_route api_routes[] = {
-    {"POST", "/api/releases", releases_upload, true, 16u * 1024 * 1024},
-    {"GET", "/api/releases", releases_list, true, 0},
-    {"GET", "/api/releases/*", releases_show, true, 0},
-    {"POST", "/api/releases/*/retire", releases_retire, true, 0},
-    {"POST", "/api/campaigns", campaigns_create, true, HTTP_JSON_MAX},
-    {"GET", "/api/campaigns", campaigns_list, true, 0},
-    {"GET", "/api/campaigns/*", campaigns_show, true, 0},
-    {"GET", "/api/campaigns/*/devices", campaigns_devices, true, 0},
-    {"POST", "/api/campaigns/*/pause", campaigns_pause, true, 0},
-    {"POST", "/api/campaigns/*/resume", campaigns_resume, true, 0},
-    {"POST", "/api/campaigns/*/abort", campaigns_abort, true, 0},
-    {"GET", "/api/devices", devices_list, true, 0},
-    {"GET", "/api/devices/*", devices_show, true, 0},
-    {"PUT", "/api/devices/*/tags", devices_tags, true, HTTP_JSON_MAX},
-    {"PUT", "/api/devices/*/certificate", devices_certificate, true, HTTP_JSON_MAX},
-    {"GET", "/api/summary", summary_show, true, 0},
-    {NULL, NULL, NULL, false, 0},
+    {"POST", "/api/releases", releases_upload, TOKEN_OPERATE, 16u * 1024 * 1024},
+    {"GET", "/api/releases", releases_list, TOKEN_READ, 0},
+    {"GET", "/api/releases/*", releases_show, TOKEN_READ, 0},
+    {"POST", "/api/releases/*/retire", releases_retire, TOKEN_OPERATE, 0},
+    {"POST", "/api/campaigns", campaigns_create, TOKEN_OPERATE, HTTP_JSON_MAX},
+    {"GET", "/api/campaigns", campaigns_list, TOKEN_READ, 0},
+    {"GET", "/api/campaigns/*", campaigns_show, TOKEN_READ, 0},
+    {"GET", "/api/campaigns/*/devices", campaigns_devices, TOKEN_READ, 0},
+    {"POST", "/api/campaigns/*/pause", campaigns_pause, TOKEN_OPERATE, 0},
+    {"POST", "/api/campaigns/*/resume", campaigns_resume, TOKEN_OPERATE, 0},
+    {"POST", "/api/campaigns/*/abort", campaigns_abort, TOKEN_OPERATE, 0},
+    {"GET", "/api/devices", devices_list, TOKEN_READ, 0},
+    {"GET", "/api/devices/*", devices_show, TOKEN_READ, 0},
+    {"PUT", "/api/devices/*/tags", devices_tags, TOKEN_OPERATE, HTTP_JSON_MAX},
+    {"PUT", "/api/devices/*/certificate", devices_certificate, TOKEN_OPERATE, HTTP_JSON_MAX},
+    {"GET", "/api/summary", summary_show, TOKEN_READ, 0},
+    {NULL, NULL, NULL, TOKEN_NONE, 0},
 };

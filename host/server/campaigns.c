@@ -240,6 +240,8 @@ static int create_work(storage *store, void *context)
             storage_device_seen(store, work->ids[i], -1, now); /* named before it was heard of */
         else if (compare_versions(device.version, work->release.version, &order) && order >= 0)
             states[i] = TARGET_SKIPPED; /* on the release or newer: never sent an older one */
+        if (states[i] == TARGET_PENDING && server_device_revoked(work->self, work->ids[i]))
+            states[i] = TARGET_SKIPPED; /* out of the fleet: sent nothing, not a failure */
         campaign->counts[states[i]]++;
     }
     campaign->targeted = (int64_t)work->count;
@@ -256,7 +258,9 @@ static int create_work(storage *store, void *context)
         target.position = (int64_t)i;
         target.state = states[i];
         if (states[i] == TARGET_SKIPPED)
-            snprintf(target.reason, sizeof(target.reason), "ALREADY_ON_RELEASE");
+            snprintf(target.reason, sizeof(target.reason), "%s",
+                     server_device_revoked(work->self, work->ids[i]) ? "REVOKED"
+                                                                      : "ALREADY_ON_RELEASE");
         target.updated_at = now;
         if (storage_target_insert(store, &target) != 0) {
             free(states);
@@ -682,7 +686,8 @@ static bool offered_target(server *self, const char *device, target_record *targ
     if (storage_campaign_get(self->store, target->campaign, campaign) != 0)
         return false;
     if (strcmp(campaign->state, "running") != 0 || target_state_final(target->state) ||
-        target->position >= stage_positions(campaign, campaign->stage)) {
+        target->position >= stage_positions(campaign, campaign->stage) ||
+        server_device_revoked(self, device)) {
         storage_campaign_free(campaign);
         return false;
     }
@@ -713,24 +718,26 @@ static int revocation_work_run(storage *store, void *context)
         return status == STORAGE_NOT_FOUND ? 0 : -1;
     if (target_state_final(target.state))
         return 0;
+    /* As at creation (create_work): skipped, never sent a request. */
     next = target;
-    next.state = TARGET_FAILED;
+    next.state = TARGET_SKIPPED;
     next.lease_until = 0;
-    snprintf(next.reason, sizeof(next.reason), "DEVICE_REVOKED");
-    snprintf(next.message, sizeof(next.message),
-             "The device's certificate is revoked: no image key is sent to it.");
+    snprintf(next.reason, sizeof(next.reason), "REVOKED");
     status = move(store, &next, target.state);
     return status == STORAGE_CONFLICT ? 0 : status;
 }
 
 /* The request built for the device now (requests.h): *json malloc'd, NULL when nothing is to
- * be sent -- a revoked device's target fails instead. */
+ * be sent -- a revoked device's target (revoked.h, or its certificate in the CRL) is skipped
+ * instead. */
 static char *device_request(server *self, const campaign_record *campaign, const char *device,
                             request_cache *cache, request_sent *sent)
 {
     char *json = NULL;
-    int status =
-        request_for_device(self, campaign->release, campaign->id, device, cache, &json, sent);
+    int status = server_device_revoked(self, device)
+                     ? REQUEST_REVOKED
+                     : request_for_device(self, campaign->release, campaign->id, device, cache,
+                                          &json, sent);
     if (status == REQUEST_REVOKED) {
         revocation_work work = {campaign->id, device};
         storage_transaction(self->store, revocation_work_run, &work);
@@ -1021,7 +1028,7 @@ static void publish_due(server *self, const campaign_record *campaign)
     request_sent *sent = calloc(count ? count : 1, sizeof(*sent));
     if (requests && sent) {
         /* Each device's own request: the smallest variant it can apply, its key wrapped to
-         * the device when its certificate is known. */
+         * the device when its certificate is known; a revoked device is skipped instead. */
         request_cache cache = {.count = 0};
         for (size_t i = 0; i < count; i++)
             requests[i] = device_request(self, campaign, items[i].device, &cache, &sent[i]);
@@ -1030,8 +1037,8 @@ static void publish_due(server *self, const campaign_record *campaign)
         storage_transaction(self->store, sent_work_run, &work);
     }
     /* In flight: the lease is renewed until the PUBACK is recorded (keep_leases). Not sent
-     * (or no request could be built): no longer renewed, so it is claimed again when the lease
-     * ends. */
+     * (revoked, or no request could be built): no longer renewed, so it is claimed again when
+     * the lease ends (a revoked one is skipped by then). */
     for (size_t i = 0; i < count; i++)
         if (!requests || !sent || !requests[i] ||
             !publish(self, campaign->id, items[i].device, requests[i]))

@@ -18,12 +18,11 @@ struct http_front {
 
 /* What one request carries between libmicrohttpd's calls. */
 typedef struct request_state {
-    const http_route *route;
-    const char *segments[HTTP_SEGMENTS_MAX];
-    char *path_copy; /* the segments point into it */
+    http_match found;
     uint8_t *body;
     size_t size, capacity, limit;
     bool too_large;
+    unsigned refused; /* 401 or 403, decided before the body is read (and then dropped) */
     uint64_t image_bytes;
     int64_t image_campaign;
     variant_encoding image_encoding;
@@ -31,15 +30,15 @@ typedef struct request_state {
 
 static const http_route *const tables[] = {api_routes, public_routes};
 
-/* Matches `path` against `pattern`; segments into state. */
-static bool match(const char *pattern, const char *path, request_state *state)
+/* Matches `path` against `pattern`: true with the "*" segments in `segments` (pointing into
+ * `copy`, a copy of path the segments cut with NULs), and all other entries NULL. */
+static bool match(const char *pattern, const char *path, char *copy,
+                  const char *segments[HTTP_SEGMENTS_MAX])
 {
+    const char *found[HTTP_SEGMENTS_MAX] = {NULL};
     size_t count = 0;
-    free(state->path_copy);
-    state->path_copy = strdup(path);
-    if (!state->path_copy)
-        return false;
-    char *cursor = state->path_copy;
+    strcpy(copy, path);
+    char *cursor = copy;
     const char *p = pattern;
     while (*p && *cursor) {
         if (*p == '*') {
@@ -47,7 +46,7 @@ static bool match(const char *pattern, const char *path, request_state *state)
             size_t length = end ? (size_t)(end - cursor) : strlen(cursor);
             if (length == 0 || count >= HTTP_SEGMENTS_MAX)
                 return false;
-            state->segments[count++] = cursor;
+            found[count++] = cursor;
             cursor += length;
             if (*cursor == '/') {
                 *cursor = '\0';
@@ -65,24 +64,35 @@ static bool match(const char *pattern, const char *path, request_state *state)
         p++;
         cursor++;
     }
-    return *p == '\0' && *cursor == '\0';
+    if (*p != '\0' || *cursor != '\0')
+        return false;
+    memcpy(segments, found, sizeof(found));
+    return true;
 }
 
-/* The route for method and path; *path_known when some route has the path (405 vs 404). */
-static const http_route *find_route(const char *method, const char *path, request_state *state,
-                                    bool *path_known)
+void http_route_find(const char *method, const char *path, http_match *found)
 {
-    *path_known = false;
+    memset(found, 0, sizeof(*found));
+    if (!(found->path_copy = malloc(strlen(path) + 1)))
+        return;
     for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++)
         for (const http_route *route = tables[t]; route->pattern; route++) {
-            if (!match(route->pattern, path, state))
+            if (!match(route->pattern, path, found->path_copy, found->segments))
                 continue;
-            *path_known = true;
+            found->path_known = true;
             if (strcmp(route->method, method) == 0 ||
-                (strcmp(method, "HEAD") == 0 && strcmp(route->method, "GET") == 0))
-                return route;
+                (strcmp(method, "HEAD") == 0 && strcmp(route->method, "GET") == 0)) {
+                found->route = route;
+                return;
+            }
         }
-    return NULL;
+    memset(found->segments, 0, sizeof(found->segments));
+}
+
+void http_match_free(http_match *found)
+{
+    free(found->path_copy);
+    memset(found, 0, sizeof(*found));
 }
 
 static enum MHD_Result queue(struct MHD_Connection *connection, unsigned status,
@@ -186,21 +196,13 @@ bool http_paging(http_request *request, size_t *limit, size_t *offset, enum MHD_
     return true;
 }
 
-/* The bearer token, compared in constant time. */
-static bool authorised(server *self, struct MHD_Connection *connection)
+/* The scope of the request's bearer token (tokens_check_header: the Authorization header only,
+ * never a cookie or a query argument, so another site cannot make a browser send it). */
+static token_scope presented_scope(server *self, struct MHD_Connection *connection)
 {
-    const char *header =
-        MHD_lookup_connection_value(connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    size_t expected = strlen(self->token);
-    if (!header || strncmp(header, "Bearer ", 7) != 0)
-        return false;
-    header += 7;
-    if (strlen(header) != expected)
-        return false;
-    unsigned char difference = 0;
-    for (size_t i = 0; i < expected; i++)
-        difference |= (unsigned char)(header[i] ^ self->token[i]);
-    return difference == 0;
+    return tokens_check_header(self->tokens, MHD_lookup_connection_value(
+                                                 connection, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_AUTHORIZATION));
 }
 
 static enum MHD_Result on_request(void *context, struct MHD_Connection *connection, const char *url,
@@ -211,22 +213,27 @@ static enum MHD_Result on_request(void *context, struct MHD_Connection *connecti
     request_state *state = *slot;
     (void)version;
     if (!state) {
-        bool path_known;
         state = calloc(1, sizeof(*state));
         if (!state)
             return MHD_NO;
         *slot = state;
-        state->route = find_route(method, url, state, &path_known);
-        state->limit =
-            state->route && state->route->body_max ? state->route->body_max : HTTP_JSON_MAX;
-        (void)path_known;
+        http_route_find(method, url, &state->found);
+        if (!state->found.path_copy)
+            return MHD_NO;
+        const http_route *route = state->found.route;
+        state->limit = route && route->body_max ? route->body_max : HTTP_JSON_MAX;
+        if (route && route->scope != TOKEN_NONE) {
+            /* Before the body: nobody without the right token makes the server hold 16 MiB. */
+            token_scope scope = presented_scope(front->self, connection);
+            state->refused = scope == TOKEN_NONE ? 401 : scope < route->scope ? 403 : 0;
+        }
         return MHD_YES;
     }
     if (*upload_size > 0) {
         /* Keep reading a body that is too large (and drop it), then answer 413 once. */
         if (!state->too_large && state->size + *upload_size > state->limit)
             state->too_large = true;
-        if (!state->too_large) {
+        if (!state->too_large && !state->refused) {
             if (state->size + *upload_size > state->capacity) {
                 size_t capacity = state->capacity ? state->capacity : 4096;
                 while (capacity < state->size + *upload_size)
@@ -249,29 +256,29 @@ static enum MHD_Result on_request(void *context, struct MHD_Connection *connecti
     request.connection = connection;
     request.method = method;
     request.path = url;
-    if (!state->route) {
-        bool path_known;
-        request_state probe;
-        memset(&probe, 0, sizeof(probe));
-        find_route(method, url, &probe, &path_known);
-        free(probe.path_copy);
-        if (path_known)
+    const http_route *route = state->found.route;
+    if (!route) {
+        if (state->found.path_known)
             return error_on(connection, 405, "METHOD_NOT_ALLOWED",
                             "This path does not take that method.");
         return error_on(connection, 404, "NOT_FOUND", "There is nothing at this path.");
     }
-    if (state->route->needs_token && !authorised(front->self, connection))
+    if (state->refused == 401)
         return error_on(connection, 401, "UNAUTHORIZED",
                         "Send the operator's token: Authorization: Bearer <token>.");
+    if (state->refused == 403)
+        return error_on(connection, 403, "FORBIDDEN",
+                        "This token may only read; uploads, campaigns and changes need an "
+                        "operate token (cellota-server --new-token operate).");
     if (state->too_large)
         return error_on(connection, 413,
-                        state->route->body_max > HTTP_JSON_MAX ? "IMAGE_TOO_LARGE"
+                        route->body_max > HTTP_JSON_MAX ? "IMAGE_TOO_LARGE"
                                                                : "BODY_TOO_LARGE",
                         "The request body is larger than this path takes.");
-    memcpy(request.segments, state->segments, sizeof(request.segments));
+    memcpy(request.segments, state->found.segments, sizeof(request.segments));
     request.body = state->body;
     request.body_size = state->size;
-    enum MHD_Result result = state->route->handler(&request);
+    enum MHD_Result result = route->handler(&request);
     state->image_bytes = request.image_bytes;
     state->image_campaign = request.image_campaign;
     state->image_encoding = request.image_encoding;
@@ -291,7 +298,7 @@ static void on_completed(void *context, struct MHD_Connection *connection, void 
         served_add(front->served, state->image_campaign, state->image_encoding,
                    state->image_bytes);
     free(state->body);
-    free(state->path_copy);
+    http_match_free(&state->found);
     free(state);
     *slot = NULL;
 }

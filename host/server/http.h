@@ -1,6 +1,6 @@
 /*
  * cellota-server's HTTP front (libmicrohttpd with epoll and a thread pool): the routes are
- * tables (method, path pattern, handler, whether it needs the token, the largest body), as the
+ * tables (method, path pattern, handler, the token scope it needs, the largest body), as the
  * AT profiles are tables. A pattern's "*" matches one path segment and is handed to the handler.
  * Bodies are read whole up to the route's limit (larger: 413); every error is JSON
  * {"error":"NAME","message":"A sentence."}.
@@ -9,6 +9,7 @@
 #define CELLOTA_SERVER_HTTP_H
 
 #include "server.h"
+#include "tokens.h"
 
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
@@ -39,13 +40,26 @@ typedef struct http_route {
     const char *method;  /* "GET", "POST", ...; "GET" also answers HEAD */
     const char *pattern; /* "/api/campaigns/ * /pause" without the spaces */
     http_handler handler;
-    bool needs_token;
+    token_scope scope; /* the token it needs: TOKEN_NONE (0), TOKEN_READ, TOKEN_OPERATE */
     size_t body_max; /* 0: no body expected (anything sent is refused above HTTP_JSON_MAX) */
 } http_route;
 
 /* The route tables (api.c: the operator's; public.c: devices, metrics, dashboard). */
 extern const http_route api_routes[];
 extern const http_route public_routes[];
+
+/* The route a request's method and path take. */
+typedef struct http_match {
+    const http_route *route; /* NULL: no route has this method and path */
+    bool path_known;         /* some route has the path (405 rather than 404) */
+    const char *segments[HTTP_SEGMENTS_MAX]; /* the route's "*"s, then NULL */
+    char *path_copy;                         /* what segments point into; NULL: out of memory */
+} http_match;
+
+/* Finds the route for `method` and `path` in the tables (the API's, then the public ones);
+ * free with http_match_free. */
+void http_route_find(const char *method, const char *path, http_match *found);
+void http_match_free(http_match *found);
 
 typedef struct http_front http_front;
 

@@ -12,9 +12,13 @@
 #include "mqtt.h"
 #include "operator/keys.h"
 #include "releases.h"
+#include "revoked.h"
 #include "server.h"
+#include "tokens.h"
 
 #include <cjson/cJSON.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -34,8 +38,13 @@ static const host_option options[] = {
     {"mqtt", "HOST:PORT", "the MQTT broker (default 127.0.0.1:1883)", false},
     {"db", "SPEC", "sqlite:PATH or postgres://... (default sqlite:<store>/cellota.db)", false},
     {"store", "DIR", "images, signing key and token (default ./cellota-store)", false},
-    {"token", "TOKEN", "the operator's bearer token (default CELLOTA_TOKEN, else <store>/token)",
+    {"token", "TOKEN",
+     "an operate token (default CELLOTA_TOKEN, else <store>/token); others: <store>/tokens",
      false},
+    {"new-token", "SCOPE",
+     "make a token (read or operate), print it, keep its hash in <store>/tokens, exit", false},
+    {"token-name", "NAME", "the new token's name (default SCOPE-<time>)", false},
+    {"revoke-token", "NAME", "remove the token NAME from <store>/tokens, exit", false},
     {"public-url", "URL", "how devices reach this server (default http://<--http>)", false},
     {"mirror", "URL", "a second host with the same <sha256>.ebin files: each request's alt_url",
      false},
@@ -47,6 +56,14 @@ static const host_option options[] = {
     {"device-certs", "DIR", "devices' certificates (ID.crt) and the CA's crl.pem: their requests' "
                             "keys are wrapped to them",
      false},
+    {"certs", "DIR",
+     "the project's certificates (cellota certs init): MQTT over TLS as DIR/server.crt, the "
+     "broker verified against DIR/ca.crt, revoked devices from DIR/crl.pem",
+     false},
+    {"mqtt-ca", "FILE", "the CA the broker's certificate must chain to (default DIR/ca.crt)",
+     false},
+    {"mqtt-cert", "FILE", "the server's client certificate (default DIR/server.crt)", false},
+    {"mqtt-key", "FILE", "its private key (default DIR/server.key)", false},
     {NULL, NULL, NULL, false},
 };
 
@@ -54,7 +71,10 @@ static const host_command command = {
     NULL,
     "[--http HOST:PORT] [--mqtt HOST:PORT] [--db SPEC] [--store DIR] [--token TOKEN]\n"
     "                      [--public-url URL] [--mirror URL] [--dashboard DIR] [--http-threads N]\n"
-    "                      [--master-key FILE] [--device-certs DIR]",
+    "                      [--master-key FILE] [--device-certs DIR]\n"
+    "                      [--certs DIR] [--mqtt-ca FILE] [--mqtt-cert FILE] [--mqtt-key FILE]\n"
+    "       cellota-server --new-token read|operate [--token-name NAME] [--store DIR]\n"
+    "       cellota-server --revoke-token NAME [--store DIR]",
     "Hosts firmware images, answers polling devices, publishes update requests over MQTT, runs "
     "staged campaigns and serves the operator's API, the dashboard and /metrics.",
     options,
@@ -132,44 +152,199 @@ static int open_master_key(server *self, const char *path_option)
     return status == HOST_EXIT_OK ? HOST_EXIT_OK : HOST_EXIT_IO;
 }
 
-/* --token, CELLOTA_TOKEN, <store>/token, or a new one written there and printed. */
-static int open_token(server *self, const char *given)
+/*
+ * The API's tokens (tokens.h): the hashes in <store>/tokens, and the token given by --token or
+ * CELLOTA_TOKEN (operate). Without either, an existing <store>/token (the first start's, for a
+ * CLI on this machine) counts as given; with none of these and no token in <store>/tokens, this
+ * is the first start: an operate token named "first" is made, its hash kept in <store>/tokens,
+ * the token printed and written to <store>/token (0600) for the CLI -- delete that file once the
+ * token is kept elsewhere; the server needs only the hash.
+ */
+static int open_tokens(server *self, const char *given)
 {
     const char *environment = getenv("CELLOTA_TOKEN");
     char *path = host_path_join(self->store_folder, "token");
-    uint8_t *data = NULL, random[24];
+    char *book_path = host_path_join(self->store_folder, "tokens");
+    char secret[160] = "", error[600];
+    uint8_t *data = NULL;
     size_t length;
     int status = HOST_EXIT_OK;
-    if (!path)
-        return HOST_EXIT_INTERNAL;
+    if (!path || !book_path) {
+        status = host_error(HOST_EXIT_INTERNAL, "out of memory");
+        goto done;
+    }
+    if (!(self->tokens = tokens_open(book_path, error, sizeof(error)))) {
+        status = host_error(HOST_EXIT_IO, "%s", error);
+        goto done;
+    }
     if (given || (environment && environment[0])) {
-        snprintf(self->token, sizeof(self->token), "%s", given ? given : environment);
+        snprintf(secret, sizeof(secret), "%s", given ? given : environment);
     } else if (access(path, F_OK) == 0) {
-        status = host_read_file(path, sizeof(self->token) - 1, &data, &length);
+        status = host_read_file(path, sizeof(secret) - 1, &data, &length);
         if (status == HOST_EXIT_OK) {
             while (length > 0 && (data[length - 1] == '\n' || data[length - 1] == '\r'))
                 length--;
-            snprintf(self->token, sizeof(self->token), "%.*s", (int)length, (char *)data);
+            snprintf(secret, sizeof(secret), "%.*s", (int)length, (char *)data);
         }
         free(data);
-    } else {
-        status = host_random_bytes(&self->random, random, sizeof(random));
+    } else if (tokens_count(self->tokens) == 0) {
+        char token[TOKEN_TEXT_SIZE], line[TOKEN_TEXT_SIZE + 1];
+        status = tokens_create(book_path, TOKEN_OPERATE, "first", &self->random, token);
         if (status == HOST_EXIT_OK) {
-            char line[sizeof(self->token) + 2];
-            host_hex_encode(random, sizeof(random), self->token);
-            snprintf(line, sizeof(line), "%s\n", self->token);
+            snprintf(line, sizeof(line), "%s\n", token);
             status = host_write_file(path, line, strlen(line),
                                      HOST_WRITE_PRIVATE | HOST_WRITE_NO_REPLACE);
-            if (status == HOST_EXIT_OK)
-                printf("store: made the API token %s: %s\n", path, self->token);
         }
+        if (status == HOST_EXIT_OK)
+            printf("store: made the API token (operate) %s: %s\n", path, token);
+        memset(token, 0, sizeof(token));
+        memset(line, 0, sizeof(line));
+        tokens_close(self->tokens); /* read again with the new hash */
+        self->tokens = status == HOST_EXIT_OK ? tokens_open(book_path, error, sizeof(error)) : NULL;
+        if (status == HOST_EXIT_OK && !self->tokens)
+            status = host_error(HOST_EXIT_IO, "%s", error);
+    }
+    if (status == HOST_EXIT_OK && secret[0]) {
+        if (strlen(secret) < 8)
+            status = host_error(HOST_EXIT_USAGE, "the token must have at least 8 characters");
+        else
+            tokens_add_secret(self->tokens, secret, TOKEN_OPERATE);
+    }
+done:
+    memset(secret, 0, sizeof(secret));
+    free(path);
+    free(book_path);
+    return status;
+}
+
+/* --new-token SCOPE [--token-name NAME] and --revoke-token NAME: change <store>/tokens and exit;
+ * a running server sees the change within a second. The new token alone goes to stdout. */
+static int manage_tokens(server *self, const host_arguments *arguments)
+{
+    const char *scope_text = host_option_value(arguments, "new-token");
+    const char *name = host_option_value(arguments, "token-name");
+    const char *revoked = host_option_value(arguments, "revoke-token");
+    char *path, token[TOKEN_TEXT_SIZE], default_name[TOKEN_NAME_MAX + 1];
+    token_scope scope;
+    int status;
+    if (scope_text && revoked)
+        return host_usage_error(&command, "--new-token and --revoke-token: one at a time");
+    if (scope_text && !token_scope_parse(scope_text, &scope))
+        return host_usage_error(&command, "--new-token '%s': read or operate", scope_text);
+    if (host_make_folder(self->store_folder) != HOST_EXIT_OK)
+        return HOST_EXIT_IO;
+    chmod(self->store_folder, 0700);
+    if (!(path = host_path_join(self->store_folder, "tokens")))
+        return host_error(HOST_EXIT_INTERNAL, "out of memory");
+    if (revoked) {
+        status = tokens_revoke(path, revoked);
+        if (status == HOST_EXIT_OK)
+            fprintf(stderr, "cellota-server: token '%s' revoked\n", revoked);
+        free(path);
+        return status;
+    }
+    if (!name) {
+        snprintf(default_name, sizeof(default_name), "%s-%ld", token_scope_name(scope),
+                 (long)time(NULL));
+        name = default_name;
+    }
+    if ((status = host_random_open(&self->random, "cellota-server")) == HOST_EXIT_OK &&
+        (status = tokens_create(path, scope, name, &self->random, token)) == HOST_EXIT_OK) {
+        printf("%s\n", token);
+        fprintf(stderr, "cellota-server: made the %s token '%s' (%s keeps only its hash)\n",
+                token_scope_name(scope), name, path);
+        memset(token, 0, sizeof(token));
     }
     free(path);
-    if (status == HOST_EXIT_OK && strlen(self->token) < 8) {
-        fprintf(stderr, "cellota-server: the token must have at least 8 characters\n");
-        return HOST_EXIT_USAGE;
-    }
     return status;
+}
+
+/* --certs DIR and --mqtt-ca/-cert/-key: the files MQTT over TLS uses, checked now so a wrong
+ * path or a key that is not the certificate's fails at start with its name, not at every
+ * reconnection; and, with --certs, what is revoked (revoked.h). */
+static int open_certificates(server *self, const host_arguments *arguments)
+{
+    const char *folder = host_option_value(arguments, "certs");
+    const char *given[3] = {host_option_value(arguments, "mqtt-ca"),
+                            host_option_value(arguments, "mqtt-cert"),
+                            host_option_value(arguments, "mqtt-key")};
+    static const char *const names[3] = {"ca.crt", "server.crt", "server.key"};
+    char *paths[3] = {self->mqtt_ca, self->mqtt_certificate, self->mqtt_key};
+    mbedtls_x509_crt certificate;
+    mbedtls_pk_context key;
+    char error[600];
+    int result, status = HOST_EXIT_OK;
+
+    for (int i = 0; i < 3; i++) {
+        if (given[i])
+            snprintf(paths[i], sizeof(self->mqtt_ca), "%s", given[i]);
+        else if (folder)
+            snprintf(paths[i], sizeof(self->mqtt_ca), "%s/%s", folder, names[i]);
+    }
+    if (!self->mqtt_ca[0] && (self->mqtt_certificate[0] || self->mqtt_key[0]))
+        return host_usage_error(&command, "--mqtt-cert and --mqtt-key need --mqtt-ca (or --certs)");
+    if (!self->mqtt_certificate[0] != !self->mqtt_key[0])
+        return host_usage_error(&command, "--mqtt-cert and --mqtt-key go together");
+    mbedtls_x509_crt_init(&certificate);
+    mbedtls_pk_init(&key);
+    if (self->mqtt_ca[0] && (result = mbedtls_x509_crt_parse_file(&certificate, self->mqtt_ca))) {
+        status = host_error(HOST_EXIT_IO, "--mqtt-ca '%s' is not a readable PEM certificate "
+                            "(mbedTLS -0x%04x)", self->mqtt_ca, (unsigned)-result);
+        goto done;
+    }
+    mbedtls_x509_crt_free(&certificate);
+    mbedtls_x509_crt_init(&certificate);
+    if (self->mqtt_certificate[0]) {
+        if ((result = mbedtls_x509_crt_parse_file(&certificate, self->mqtt_certificate))) {
+            status = host_error(HOST_EXIT_IO, "--mqtt-cert '%s' is not a readable PEM "
+                                "certificate (mbedTLS -0x%04x)", self->mqtt_certificate,
+                                (unsigned)-result);
+            goto done;
+        }
+        if ((result = mbedtls_pk_parse_keyfile(&key, self->mqtt_key, NULL))) {
+            status = host_error(HOST_EXIT_IO, "--mqtt-key '%s' is not a readable PEM key "
+                                "(mbedTLS -0x%04x)", self->mqtt_key, (unsigned)-result);
+            goto done;
+        }
+        if (mbedtls_pk_check_pair(&certificate.pk, &key) != 0) {
+            status = host_error(HOST_EXIT_IO, "--mqtt-key '%s' is not the key of '%s'",
+                                self->mqtt_key, self->mqtt_certificate);
+            goto done;
+        }
+    }
+    if (folder) {
+        self->revocations = revocations_open(folder, error, sizeof(error));
+        if (!self->revocations) {
+            status = host_error(HOST_EXIT_IO, "--certs: %s", error);
+            goto done;
+        }
+        printf("certs: %s: %zu devices revoked\n", folder, revocations_count(self->revocations));
+    }
+done:
+    mbedtls_x509_crt_free(&certificate);
+    mbedtls_pk_free(&key);
+    return status;
+}
+
+/* The devices' certificates image keys are wrapped to: --device-certs, else the --certs folder
+ * (`cellota certs device` writes ID.crt there). Revocations come from --certs; with
+ * --device-certs alone, from that folder's CA and CRL. */
+static int open_device_certificates(server *self, const host_arguments *arguments)
+{
+    const char *folder = host_option_value(arguments, "device-certs");
+    const char *certs = host_option_value(arguments, "certs");
+    char error[600];
+    if (!folder)
+        folder = certs;
+    if (!folder)
+        return HOST_EXIT_OK;
+    snprintf(self->device_certs, sizeof(self->device_certs), "%s", folder);
+    if (!self->revocations) {
+        self->revocations = revocations_open(folder, error, sizeof(error));
+        if (!self->revocations)
+            return host_error(HOST_EXIT_IO, "--device-certs: %s", error);
+    }
+    return HOST_EXIT_OK;
 }
 
 /* <bin>/../share/cellota/dashboard */
@@ -236,6 +411,8 @@ static int run(server *self, const host_arguments *arguments)
     else
         default_dashboard(self->dashboard, sizeof(self->dashboard));
 
+    if (host_option_value(arguments, "new-token") || host_option_value(arguments, "revoke-token"))
+        return manage_tokens(self, arguments);
     if (host_make_folder(self->store_folder) != HOST_EXIT_OK ||
         host_make_folder(self->images_folder) != HOST_EXIT_OK)
         return HOST_EXIT_IO;
@@ -247,10 +424,11 @@ static int run(server *self, const host_arguments *arguments)
     if ((status = open_master_key(self, host_option_value(arguments, "master-key"))) !=
         HOST_EXIT_OK)
         return status;
-    text = host_option_value(arguments, "device-certs");
-    if (text)
-        snprintf(self->device_certs, sizeof(self->device_certs), "%s", text);
-    if ((status = open_token(self, host_option_value(arguments, "token"))) != HOST_EXIT_OK)
+    if ((status = open_tokens(self, host_option_value(arguments, "token"))) != HOST_EXIT_OK)
+        return status;
+    if ((status = open_certificates(self, arguments)) != HOST_EXIT_OK)
+        return status;
+    if ((status = open_device_certificates(self, arguments)) != HOST_EXIT_OK)
         return status;
     if (database)
         snprintf(spec, sizeof(spec), "%s", database);
@@ -266,8 +444,9 @@ static int run(server *self, const host_arguments *arguments)
         http_stop(front);
         return host_error(HOST_EXIT_INTERNAL, "mqtt: cannot start the client");
     }
-    printf("cellota-server: http on %s:%d (%u threads), mqtt %s:%d, database %s, store %s\n",
-           http_host, http_port, (unsigned)threads, mqtt_host, mqtt_port,
+    printf("cellota-server: http on %s:%d (%u threads), mqtt%s %s:%d, database %s, store %s\n",
+           http_host, http_port, (unsigned)threads, self->mqtt_ca[0] ? " over TLS" : "",
+           mqtt_host, mqtt_port,
            storage_backend(self->store), self->store_folder);
     fflush(stdout);
 
@@ -306,6 +485,8 @@ int main(int argc, char **argv)
     status = run(&self, &arguments);
     campaign_engine_close(&self);
     storage_close(self.store);
+    revocations_close(self.revocations);
+    tokens_close(self.tokens);
     mbedtls_pk_free(&self.key);
     host_random_close(&self.random);
     pthread_mutex_destroy(&self.crypto_lock);

@@ -39,6 +39,7 @@ struct mqtt_link {
     size_t event_count, event_capacity;
     bool stopping;
     pthread_t recorder;
+    char last_tls_error[256];
 };
 
 static void queue_event(mqtt_link *link, const campaign_event *event)
@@ -207,6 +208,7 @@ static void on_connect(struct mosquitto *client, void *context, int result)
     }
     pthread_mutex_lock(&link->lock);
     link->connected = true;
+    link->last_tls_error[0] = '\0';
     pthread_mutex_unlock(&link->lock);
     if (mosquitto_subscribe_multiple(client, NULL, 2, (char *const *)topics, 1, 0, NULL) !=
         MOSQ_ERR_SUCCESS)
@@ -226,6 +228,27 @@ static void on_disconnect(struct mosquitto *client, void *context, int result)
         printf("mqtt: connection lost; reconnecting\n");
         fflush(stdout);
     }
+}
+
+/* libmosquitto reports a failed TLS handshake (another CA, a name the broker's certificate does
+ * not carry, a refused client certificate) only to its log; say it on stderr, once per
+ * different reason, with what to check, since the link retries quietly every few seconds. */
+static void on_log(struct mosquitto *client, void *context, int level, const char *text)
+{
+    mqtt_link *link = context;
+    (void)client;
+    if (level != MOSQ_LOG_ERR || !strstr(text, "OpenSSL Error"))
+        return;
+    pthread_mutex_lock(&link->lock);
+    bool repeated = strcmp(link->last_tls_error, text) == 0;
+    snprintf(link->last_tls_error, sizeof(link->last_tls_error), "%s", text);
+    pthread_mutex_unlock(&link->lock);
+    if (!repeated)
+        fprintf(stderr,
+                "cellota-server: mqtt: TLS with the broker failed: %s (is %s the CA of the "
+                "broker's certificate, and does that certificate name the --mqtt host?); "
+                "retrying\n",
+                text, link->self->mqtt_ca);
 }
 
 /* The PUBACK goes to the recorder with the statuses: recorded in their batches, in order. */
@@ -310,6 +333,22 @@ int mqtt_link_start(server *self, const char *host, int port, mqtt_link **result
     mosquitto_disconnect_callback_set(link->client, on_disconnect);
     mosquitto_message_callback_set(link->client, on_message);
     mosquitto_publish_callback_set(link->client, on_publish);
+    mosquitto_log_callback_set(link->client, on_log);
+    if (self->mqtt_ca[0]) {
+        /* The broker verified against the CA, its certificate's names against `host`
+         * (libmosquitto checks both unless told to be insecure); our certificate presented. */
+        int tls = mosquitto_tls_set(link->client, self->mqtt_ca, NULL,
+                                    self->mqtt_certificate[0] ? self->mqtt_certificate : NULL,
+                                    self->mqtt_key[0] ? self->mqtt_key : NULL, NULL);
+        if (tls == MOSQ_ERR_SUCCESS)
+            tls = mosquitto_tls_opts_set(link->client, 1 /* SSL_VERIFY_PEER */, NULL, NULL);
+        if (tls != MOSQ_ERR_SUCCESS) {
+            fprintf(stderr, "cellota-server: mqtt: TLS: %s\n", mosquitto_strerror(tls));
+            mosquitto_destroy(link->client);
+            free(link);
+            return -1;
+        }
+    }
     /* connect_async: the loop thread connects, and keeps trying while the broker is down. */
     int status = mosquitto_connect_async(link->client, host, port, 30);
     if (status != MOSQ_ERR_SUCCESS && status != MOSQ_ERR_ERRNO)

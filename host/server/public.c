@@ -178,6 +178,15 @@ static enum MHD_Result file_answer(http_request *request, const char *path,
         return MHD_NO;
     }
     MHD_add_response_header(response, "Content-Type", content_type);
+    /* The dashboard holds the operator's token in the page: no other site may frame it (a
+     * clicked-through pause or abort), load scripts into it, or have a file taken for another
+     * type. */
+    MHD_add_response_header(response, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data:; "
+                            "style-src 'self' 'unsafe-inline'; object-src 'none'; "
+                            "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+    MHD_add_response_header(response, "X-Frame-Options", "DENY");
+    MHD_add_response_header(response, "X-Content-Type-Options", "nosniff");
     enum MHD_Result result = MHD_queue_response(request->connection, 200, response);
     MHD_destroy_response(response);
     return result;

@@ -8,9 +8,9 @@
 #include "delta/delta.h"
 #include "operator/device_request.h"
 #include "operator/request.h"
+#include "revoked.h"
 
 #include <mbedtls/platform_util.h>
-#include <mbedtls/x509_crl.h>
 #include <mbedtls/x509_crt.h>
 
 #include <inttypes.h>
@@ -103,31 +103,6 @@ done:
     return status;
 }
 
-/* The revocation list beside the device certificates, when `cellota certs revoke` wrote one. */
-static bool revoked(server *self, const mbedtls_x509_crt *certificate)
-{
-    mbedtls_x509_crl list;
-    bool result = false;
-    if (!self->device_certs[0])
-        return false;
-    char *path = host_path_join(self->device_certs, "crl.pem");
-    if (!path)
-        return false;
-    mbedtls_x509_crl_init(&list);
-    if (access(path, F_OK) == 0) {
-        if (mbedtls_x509_crl_parse_file(&list, path) != 0) {
-            /* An unreadable list must not let a revoked device through: refuse them all. */
-            fprintf(stderr, "cellota-server: %s is not a CRL: wrapping to no device\n", path);
-            result = true;
-        } else {
-            result = mbedtls_x509_crt_is_revoked(certificate, &list) != 0;
-        }
-    }
-    mbedtls_x509_crl_free(&list);
-    free(path);
-    return result;
-}
-
 int request_device_key(server *self, const char *device, uint8_t point[CELLOTA_PUBLIC_KEY_SIZE])
 {
     mbedtls_x509_crt certificate;
@@ -163,7 +138,10 @@ int request_device_key(server *self, const char *device, uint8_t point[CELLOTA_P
         operator_certificate_public_key(&certificate, point) != HOST_EXIT_OK)
         fprintf(stderr, "cellota-server: device %s: its certificate holds no P-256 key\n", device);
     else
-        status = revoked(self, &certificate) ? REQUEST_REVOKED : 0;
+        /* the very certificate wrapped to, whatever list names it (revoked.h) */
+        status = self->revocations && revocations_certificate(self->revocations, &certificate)
+                     ? REQUEST_REVOKED
+                     : 0;
     mbedtls_x509_crt_free(&certificate);
     free(text);
     return status;

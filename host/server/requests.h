@@ -59,7 +59,7 @@ int request_for_anyone(server *self, const release_record *release, char **json)
 /*
  * The device's public key: from the certificate registered through the API, else
  * <device-certs>/ID.crt. 0 (found), STORAGE_NOT_FOUND (none: it gets the key in the clear),
- * REQUEST_REVOKED (its certificate's serial is in <device-certs>/crl.pem), -1.
+ * REQUEST_REVOKED (that certificate is in the CRL: revoked.h), -1.
  */
 int request_device_key(server *self, const char *device, uint8_t point[CELLOTA_PUBLIC_KEY_SIZE]);
 

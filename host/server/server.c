@@ -1,6 +1,8 @@
 /* The small helpers every part of the server shares (server.h). */
 #include "server.h"
 
+#include "revoked.h"
+
 #include <cjson/cJSON.h>
 
 #include <stdarg.h>
@@ -28,6 +30,11 @@ bool server_valid_name(const char *text)
               *c == '-' || *c == '_' || *c == '.'))
             return false;
     return true;
+}
+
+bool server_device_revoked(server *self, const char *id)
+{
+    return self->revocations && revocations_device(self->revocations, id);
 }
 
 void server_add_time(cJSON *object, const char *name, int64_t seconds)

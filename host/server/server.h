@@ -18,6 +18,8 @@
 
 struct mqtt_link;
 struct campaign_engine;
+struct revocations;
+struct token_book;
 
 typedef struct server {
     storage *store;
@@ -25,7 +27,7 @@ typedef struct server {
     char public_url[256]; /* no trailing slash */
     char mirror[256];     /* "" when none */
     char dashboard[512];
-    char token[128];
+    struct token_book *tokens; /* the API's tokens, as hashes (tokens.h) */
     /* The request-signing key and the random generator behind image keys; one user at a time. */
     mbedtls_pk_context key;
     host_random random;
@@ -37,6 +39,9 @@ typedef struct server {
     char device_certs[512];
     struct mqtt_link *mqtt;
     struct campaign_engine *engine;
+    /* The project's certificates (--certs): the broker's TLS and what is revoked. */
+    char mqtt_ca[512], mqtt_certificate[512], mqtt_key[512]; /* "" when MQTT is plain */
+    struct revocations *revocations;                           /* NULL without --certs */
     atomic_uint_fast64_t status_messages; /* since start */
 } server;
 
@@ -53,6 +58,11 @@ void api_error_set(api_error *error, int status, const char *name, const char *f
 /* A device id or a tag: 1 to 32 letters, digits, '-', '_' or '.' (safe in a topic, a URL, a
  * LIKE pattern and a log line). */
 bool server_valid_name(const char *text);
+
+/* True when device `id`'s certificate is revoked (revoked.h); false without --certs. A revoked
+ * device is sent no request, is not answered one when it polls, and campaigns skip it
+ * (reason REVOKED). */
+bool server_device_revoked(server *self, const char *id);
 
 /* Adds `name`: the RFC 3339 time, or null for 0. */
 struct cJSON;

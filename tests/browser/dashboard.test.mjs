@@ -76,6 +76,13 @@ async function run(page) {
   const requests = [];
   page.on('request', (request) => requests.push({url: request.url(), at: Date.now()}));
   page.on('pageerror', (error) => { failures.push(`page error: ${error.message}`); say(`page error: ${error.message}`); });
+  // The server's Content-Security-Policy (docs/security.md) must refuse nothing the dashboard does.
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      failures.push(`blocked by the CSP: ${message.text()}`);
+      say(`blocked by the CSP: ${message.text()}`);
+    }
+  });
 
   await check(page, 'a wrong token is refused with a sentence', async () => {
     await page.goto(`${base}/`);

@@ -21,6 +21,7 @@ int main(void)
     RUN(test_damaged_data);
     RUN(test_lost_bytes);
     RUN(test_tls);
+    RUN(test_credentials);
     RUN(test_modem_restart);
     return test_summary();
 }
