@@ -992,24 +992,27 @@ static void spend_tokens(campaign_engine *engine, int64_t campaign, size_t spent
     pthread_mutex_unlock(&engine->lock);
 }
 
+static void keep_leases(server *self);
+
 typedef struct sent_work {
     int64_t campaign;
-    target_record *items;
-    char **requests;
-    request_sent *sent;
+    const target_record *items;
+    const request_sent *sent;
+    const bool *went_out; /* its request was handed to the broker */
     size_t count;
 } sent_work;
 
-/* What each claimed target is sent, in one transaction for the batch. */
+/* What each claimed target was sent, in one transaction for the batch. */
 static int sent_work_run(storage *store, void *context)
 {
     sent_work *work = context;
-    for (size_t i = 0; i < work->count; i++)
-        if (work->requests[i] &&
-            strcmp(work->items[i].encoding, variant_encoding_name(work->sent[i].encoding)) != 0 &&
+    for (size_t i = 0; i < work->count; i++) {
+        const char *encoding = variant_encoding_name(work->sent[i].encoding);
+        if (work->went_out[i] && strcmp(work->items[i].encoding, encoding) != 0 &&
             storage_target_set_encoding(store, work->campaign, work->items[i].device,
-                                        variant_encoding_name(work->sent[i].encoding)) != 0)
+                                        encoding) != 0)
             return -1;
+    }
     return 0;
 }
 
@@ -1024,30 +1027,42 @@ static void publish_due(server *self, const campaign_record *campaign)
     if (storage_target_claim(self->store, campaign->id, stage_positions(campaign, campaign->stage),
                              now, now + engine->lease_s, engine->id, allowed, &items, &count) != 0)
         return;
-    char **requests = calloc(count ? count : 1, sizeof(*requests));
+    /* Each device's own request, built and published one after the other: the smallest
+     * variant it can apply, its key wrapped to the device when its certificate is known; a
+     * revoked device is skipped instead. Building takes time (a few queries, and a signature per
+     * variant or per wrapped device), so a batch stops after a quarter of a lease (at most 1 s)
+     * and renews the leases of what is in flight as it goes: a claim whose lease ran out before
+     * its request went out, or while it was in flight, would be claimed (and published) again,
+     * and the clock's other work must not wait behind a long batch. In flight: the
+     * lease is renewed until the PUBACK is recorded (keep_leases). Not sent (revoked, no request,
+     * out of time): no longer renewed, so it is claimed again when the lease ends. */
     request_sent *sent = calloc(count ? count : 1, sizeof(*sent));
-    if (requests && sent) {
-        /* Each device's own request: the smallest variant it can apply, its key wrapped to
-         * the device when its certificate is known; a revoked device is skipped instead. */
-        request_cache cache = {.count = 0};
-        for (size_t i = 0; i < count; i++)
-            requests[i] = device_request(self, campaign, items[i].device, &cache, &sent[i]);
-        request_cache_clear(&cache);
-        sent_work work = {campaign->id, items, requests, sent, count};
+    bool *went_out = calloc(count ? count : 1, sizeof(*went_out));
+    request_cache cache = {.count = 0};
+    double started = monotonic_seconds();
+    double budget = engine->lease_s / 4.0 < 1.0 ? engine->lease_s / 4.0 : 1.0;
+    size_t published = 0;
+    for (size_t i = 0; i < count; i++) {
+        char *json = NULL;
+        keep_leases(self); /* the ones already in flight stay claimed while the batch goes on */
+        if (sent && went_out && monotonic_seconds() - started < budget)
+            json = device_request(self, campaign, items[i].device, &cache, &sent[i]);
+        if (json && publish(self, campaign->id, items[i].device, json)) {
+            went_out[i] = true;
+            published++;
+        } else {
+            storage_target_unclaim(self->store, campaign->id, items[i].device, engine->id);
+        }
+        free_request(json);
+    }
+    request_cache_clear(&cache);
+    if (published > 0) {
+        sent_work work = {campaign->id, items, sent, went_out, count};
         storage_transaction(self->store, sent_work_run, &work);
     }
-    /* In flight: the lease is renewed until the PUBACK is recorded (keep_leases). Not sent
-     * (revoked, or no request could be built): no longer renewed, so it is claimed again when
-     * the lease ends (a revoked one is skipped by then). */
-    for (size_t i = 0; i < count; i++)
-        if (!requests || !sent || !requests[i] ||
-            !publish(self, campaign->id, items[i].device, requests[i]))
-            storage_target_unclaim(self->store, campaign->id, items[i].device, engine->id);
-    for (size_t i = 0; requests && i < count; i++)
-        free_request(requests[i]);
-    free(requests);
     free(sent);
-    spend_tokens(self->engine, campaign->id, count);
+    free(went_out);
+    spend_tokens(self->engine, campaign->id, published);
     free(items);
 }
 
