@@ -328,7 +328,7 @@ done:
 
 /* The devices' certificates image keys are wrapped to: --device-certs, else the --certs folder
  * (`cellota certs device` writes ID.crt there). Revocations come from --certs; with
- * --device-certs alone, from that folder's CA and CRL. */
+ * --device-certs alone, from that folder's CA and CRL when it has a CA (ca.crt). */
 static int open_device_certificates(server *self, const host_arguments *arguments)
 {
     const char *folder = host_option_value(arguments, "device-certs");
@@ -339,6 +339,14 @@ static int open_device_certificates(server *self, const host_arguments *argument
     if (!folder)
         return HOST_EXIT_OK;
     snprintf(self->device_certs, sizeof(self->device_certs), "%s", folder);
+    char *authority = host_path_join(folder, "ca.crt");
+    bool has_authority = authority && access(authority, F_OK) == 0;
+    free(authority);
+    if (!has_authority) {
+        /* ID.crt files alone: keys are wrapped to them, but nothing can say one is revoked */
+        printf("device certificates: %s has no ca.crt: no revocation list is read\n", folder);
+        return HOST_EXIT_OK;
+    }
     if (!self->revocations) {
         self->revocations = revocations_open(folder, error, sizeof(error));
         if (!self->revocations)
