@@ -444,6 +444,8 @@ static int run(server *self, const host_arguments *arguments)
         snprintf(spec, sizeof(spec), "sqlite:%s/cellota.db", self->store_folder);
     if (storage_open(spec, &self->store, error, sizeof(error)) != 0)
         return host_error(HOST_EXIT_IO, "database: %s", error);
+    if (release_seal_stored(self) < 0)
+        return host_error(HOST_EXIT_IO, "database: the stored releases could not be read");
     if (campaign_engine_open(self) != 0)
         return host_error(HOST_EXIT_INTERNAL, "out of memory");
     if (http_start(self, http_host, http_port, (unsigned)threads, &front) != 0)

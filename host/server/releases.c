@@ -5,6 +5,7 @@
 #include "common/file.h"
 #include "common/hex.h"
 #include "common/number.h"
+#include "core/error.h"
 #include "image/semver.h"
 #include "delta/delta.h"
 #include "operator/package.h"
@@ -308,6 +309,67 @@ done:
     mbedtls_platform_zeroize(&work, sizeof(work));
     free(encrypted);
     return status;
+}
+
+typedef struct legacy_work {
+    const char *version;
+    const release_variant *variant;
+} legacy_work;
+
+static int legacy_work_run(storage *store, void *context)
+{
+    legacy_work *work = context;
+    if (storage_variant_add(store, work->variant) != 0)
+        return -1;
+    return storage_release_clear_request(store, work->version);
+}
+
+int release_seal_stored(server *self)
+{
+    release_record *items;
+    size_t count;
+    int64_t total;
+    int sealed = 0;
+    if (storage_release_list(self->store, 100000, 0, &items, &count, &total) != 0)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        release_record release;
+        cellota_update_request request;
+        uint8_t key[OPERATOR_SEALED_KEY_SIZE];
+        release_variant variant;
+        if (storage_release_get(self->store, items[i].version, &release) != 0)
+            continue;
+        bool legacy = release.request && release.request[0] &&
+                      cellota_request_parse(&request, release.request,
+                                            strlen(release.request)) == CELLOTA_OK;
+        storage_release_free(&release);
+        if (!legacy)
+            continue;
+        memset(&variant, 0, sizeof(variant));
+        snprintf(variant.release, sizeof(variant.release), "%s", release.version);
+        variant.encoding = VARIANT_FULL;
+        snprintf(variant.sha256, sizeof(variant.sha256), "%s", release.sha256);
+        variant.size = release.size;
+        pthread_mutex_lock(&self->crypto_lock);
+        int status = operator_seal_key(self->master_key, variant.sha256, request.fw_info.key,
+                                       &self->random, key);
+        pthread_mutex_unlock(&self->crypto_lock);
+        memset(request.fw_info.key, 0, sizeof(request.fw_info.key));
+        cellota_fw_info_to_hex(&request.fw_info, variant.fw_info);
+        host_hex_encode(key, sizeof(key), variant.sealed_key);
+        legacy_work work = {release.version, &variant};
+        if (status == HOST_EXIT_OK && storage_transaction(self->store, legacy_work_run, &work) == 0) {
+            printf("release %s: stored before keys were sealed: its key is sealed now\n",
+                   release.version);
+            sealed++;
+        }
+        mbedtls_platform_zeroize(&request, sizeof(request));
+        mbedtls_platform_zeroize(&variant, sizeof(variant));
+        mbedtls_platform_zeroize(key, sizeof(key));
+    }
+    free(items);
+    fflush(stdout);
+    return sealed;
 }
 
 int release_retire(server *self, const char *version, api_error *error)

@@ -47,6 +47,11 @@ int release_check_upload(const release_upload *upload, uint32_t *security_versio
 /* The newest release not retired, by semantic-version precedence. 0, STORAGE_NOT_FOUND, -1. */
 int release_newest(server *self, release_record *release);
 
+/* Releases stored before keys were sealed (schema 1 and 2) kept their signed request, key in
+ * the clear: each becomes a full-image variant with its key sealed, and the request is cleared,
+ * in one transaction per release. Run at start; returns how many were sealed, or -1. */
+int release_seal_stored(server *self);
+
 /* Destroys the release's sealed keys: it can no longer be offered, nor be a delta's base.
  * 0, or -1 with *error (404 UNKNOWN_RELEASE; 409 RELEASE_IN_USE while an active campaign
  * offers it; 500). Retiring twice is allowed. */

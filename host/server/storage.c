@@ -219,7 +219,9 @@ static const struct migration {
         "ALTER TABLE devices ADD COLUMN certificate TEXT NOT NULL DEFAULT '';"
         "ALTER TABLE targets ADD COLUMN encoding TEXT NOT NULL DEFAULT '';"
         "ALTER TABLE campaigns ADD COLUMN bytes_compressed BIGINT NOT NULL DEFAULT 0;"
-        "ALTER TABLE campaigns ADD COLUMN bytes_delta BIGINT NOT NULL DEFAULT 0;"},
+        "ALTER TABLE campaigns ADD COLUMN bytes_delta BIGINT NOT NULL DEFAULT 0;"
+        /* requests are built when sent now: the stored ones (keys in the clear) go */
+        "UPDATE campaigns SET request = '';"},
 };
 
 static int create_schema(storage *store)
@@ -427,6 +429,11 @@ bool variant_encoding_parse(const char *name, variant_encoding *encoding)
             return true;
         }
     return false;
+}
+
+int storage_release_clear_request(storage *store, const char *version)
+{
+    return run(store, NULL, "UPDATE releases SET request = '' WHERE version = $1", 1, version);
 }
 
 typedef struct retirement {

@@ -180,6 +180,8 @@ int storage_release_get(storage *store, const char *version, release_record *rel
 int storage_release_list(storage *store, size_t limit, size_t offset, release_record **items,
                          size_t *count, int64_t *total);
 void storage_release_free(release_record *release);
+/* Empties the release's stored request (schema 1 and 2 kept one, its key in the clear). */
+int storage_release_clear_request(storage *store, const char *version);
 /* Marks the release retired and destroys its variants' sealed keys, in one transaction. */
 int storage_release_retire(storage *store, const char *version, int64_t now);
 /* The oldest active campaign (running, paused, halted) of the release: 0 and its id, or

@@ -5,7 +5,8 @@
 # 0600 and a readable one is refused; `cellota release retire` destroys the sealed keys (refused
 # while an active campaign offers the release), after which the release is offered to nobody, a
 # campaign for it is refused and the newest release is the one before; a certificate registered
-# through the API makes that device's request wrapped. No device agents: a
+# through the API makes that device's request wrapped; a release stored before sealing (its
+# request, key in the clear) is sealed at start. No device agents: a
 # device's status (its running image, that it decodes) is published with mosquitto_pub.
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
 
@@ -204,6 +205,26 @@ scenario() {
 }
 
 scenario sqlite
+
+# A database from before sealing: a release whose request (key in the clear) is stored and which
+# has no variants. At start the server seals its key and clears the request.
+db=$lib_scratch/sqlite/cellota.db
+key_of "$w/sqlite-after.json" >"$w/keys.txt" # 1.0.0's key, answered to anyone above
+sqlite3 "$db" "DELETE FROM release_variants WHERE release = '1.0.0';
+    UPDATE releases SET request = readfile('$w/sqlite-after.json') WHERE version = '1.0.0'"
+lib_start_server sqlite
+grep -q "release 1.0.0: stored before keys were sealed: its key is sealed now" "$server_log" ||
+    fail "a stored request's key is sealed at start"
+[ "$(sqlite3 "$db" "SELECT length(request) FROM releases WHERE version = '1.0.0'")" = 0 ] ||
+    fail "the stored request is cleared"
+curl -s -o "$w/upgraded.json" "$server_url/ota.json"
+[ "$(key_of "$w/upgraded.json")" = "$(cat "$w/keys.txt")" ] ||
+    fail "the upgraded release is offered with its own key"
+kill "$server_pid"
+wait "$server_pid" 2>/dev/null || true
+# secure_delete: the overwritten request is zeroed, not left in a free page (after the
+# server's last connection closed and checkpointed its WAL)
+keys_absent "the upgraded SQLite file" "$db" "$db-wal"
 start_postgres "$lib_scratch"
 scenario postgres --db "$postgres_url"
 
