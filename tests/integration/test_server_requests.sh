@@ -171,6 +171,12 @@ grep -q "delta" "$w/c2-show.out" || fail "campaign show has the split: $(cat "$w
 for device in prev-1 old-1 plain-1 wrapped-1; do
     lib_api GET "/api/devices/$device" | grep -q '"version":"1.1.0"' || fail "$device runs 1.1.0"
 done
+# What the choice rested on, as the operator sees it: prev-1 now runs 1.1.0's image.
+"$cellota" devices show prev-1 --server "$server_url" >"$w/prev-show.out" 2>&1 || fail "devices show"
+grep -q "image       $(wc -c <"$w/fw-1.1.0.bin" | tr -d ' '):$(sha256sum "$w/fw-1.1.0.bin" | cut -d' ' -f1) (decodes" \
+    "$w/prev-show.out" || fail "devices show prev-1: its running image: $(cat "$w/prev-show.out")"
+"$cellota" devices show plain-1 --server "$server_url" | grep -q "(full images only)" ||
+    fail "devices show plain-1: it does not decode"
 
 # wrapped-1's request on the wire: its key wrapped, fw_info's key zero, useless to a listener.
 last_request wrapped-1 >"$w/wrapped.json"
