@@ -978,7 +978,7 @@ static size_t take_tokens(campaign_engine *engine, const campaign_record *campai
     if (bucket->tokens > capacity)
         bucket->tokens = capacity;
     bucket->last = now;
-    size_t whole = (size_t)bucket->tokens;
+    size_t whole = bucket->tokens > 0 ? (size_t)bucket->tokens : 0; /* never below 0 */
     pthread_mutex_unlock(&engine->lock);
     return whole;
 }

@@ -14,6 +14,8 @@
 #include <mbedtls/x509_crt.h>
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,7 +210,71 @@ void request_cache_clear(request_cache *cache)
     cache->count = 0;
 }
 
-/* The variant's shared request from the cache, or built and kept there. */
+/*
+ * Polls come one by one from the HTTP threads, without a batch: a fleet polling at once would
+ * make each thread sign the same request in turn. So the requests without a device of the last
+ * REQUEST_MEMO_S are kept for every thread (a few entries, zeroed when they expire): an image key
+ * stays in memory that long after its last use, never on disk.
+ */
+#define REQUEST_MEMO_S 2.0
+#define REQUEST_MEMO_SIZE 16
+static struct {
+    int64_t campaign;
+    char sha256[65];
+    char *json;
+    double expires;
+} memo[REQUEST_MEMO_SIZE];
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static double memo_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* The memo's copy (strdup'd into *json), expired entries dropped; false when there is none. */
+static bool memo_find(int64_t campaign, const char *sha256, char **json)
+{
+    double now = memo_now();
+    bool found = false;
+    pthread_mutex_lock(&memo_lock);
+    for (size_t i = 0; i < REQUEST_MEMO_SIZE; i++) {
+        if (memo[i].json && memo[i].expires < now) {
+            mbedtls_platform_zeroize(memo[i].json, strlen(memo[i].json));
+            free(memo[i].json);
+            memo[i].json = NULL;
+        }
+        if (!found && memo[i].json && memo[i].campaign == campaign &&
+            strcmp(memo[i].sha256, sha256) == 0)
+            found = (*json = strdup(memo[i].json)) != NULL;
+    }
+    pthread_mutex_unlock(&memo_lock);
+    return found;
+}
+
+static void memo_keep(int64_t campaign, const char *sha256, const char *json)
+{
+    double now = memo_now();
+    pthread_mutex_lock(&memo_lock);
+    for (size_t i = 0; i < REQUEST_MEMO_SIZE; i++) {
+        if (!memo[i].json || memo[i].expires < now) {
+            if (memo[i].json) {
+                mbedtls_platform_zeroize(memo[i].json, strlen(memo[i].json));
+                free(memo[i].json);
+            }
+            memo[i].json = strdup(json);
+            memo[i].campaign = campaign;
+            snprintf(memo[i].sha256, sizeof(memo[i].sha256), "%s", sha256);
+            memo[i].expires = now + REQUEST_MEMO_S;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&memo_lock);
+}
+
+/* The variant's shared request from the batch's cache (or, for a poll, the memo), or built and
+ * kept there. */
 static int build_shared(server *self, const release_record *release,
                         const release_variant *variant, int64_t campaign, request_cache *cache,
                         char **json)
@@ -216,8 +282,12 @@ static int build_shared(server *self, const release_record *release,
     for (size_t i = 0; cache && i < cache->count; i++)
         if (strcmp(cache->entries[i].sha256, variant->sha256) == 0)
             return (*json = strdup(cache->entries[i].json)) ? 0 : -1;
+    if (!cache && campaign > 0 && memo_find(campaign, variant->sha256, json))
+        return 0;
     if (build(self, release, variant, campaign, NULL, NULL, json) != 0)
         return -1;
+    if (!cache && campaign > 0)
+        memo_keep(campaign, variant->sha256, *json);
     if (cache && cache->count < REQUEST_CACHE_SIZE) {
         char *copy = strdup(*json);
         if (copy) {
