@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the request bodies and parameters cellota-server's operator API takes
  * (docs/server.md): the campaign creation body (api_parse_campaign_body), the device tags body
- * (api_parse_tags), and the release upload's query parameters (release_check_upload). The whole
+ * (api_parse_tags), the release upload's query parameters (release_check_upload) and a device
+ * certificate's PEM body (request_check_certificate). The whole
  * input is each body; for the upload it is split at NUL bytes into version, load_address and
  * notes (a missing one is not given). Checks that a refusal always sets a 4xx error with a
  * name, that what is accepted stays within the bounds the storage and the engine rely on, that
@@ -12,6 +13,7 @@
 #include "operator/package.h"
 #include "server/api.h"
 #include "server/releases.h"
+#include "server/requests.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -134,6 +136,19 @@ static void check_upload(const char *text, size_t size)
         abort();
 }
 
+/* PUT /api/devices/ID/certificate: the PEM as the route hands it over (terminated). Without
+ * --device-certs nothing but the bytes is read. */
+static void check_certificate(const char *text)
+{
+    static server self; /* no folder of certificates: only the body is checked */
+    api_error error = {0};
+    if (request_check_certificate(&self, "dev-1", text, &error) != 0) {
+        check_refusal(&error);
+        if (strcmp(error.name, "BAD_CERTIFICATE") != 0)
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -147,6 +162,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_campaign(body, size);
     check_tags(body, size);
     check_upload(text, size);
+    check_certificate(text);
     free(text);
     free(body);
     return 0;

@@ -1101,7 +1101,17 @@ static void publish_status(cellota_agent *agent)
     if (!agent->status_urgent &&
         !cellota_time_reached(agent->now, agent->status_sent_at + PROGRESS_STATUS_MS))
         return;
-    if (cellota_agent_status_json(&agent->report, agent->job.id, agent->config->buffers.status,
+    /* A status too long for the buffer with the running image's hash still goes out without
+     * it: the server then sends a full image, never nothing. */
+    const cellota_boot_image *image = &boot_state(agent)->slots[running_slot(agent)];
+    cellota_agent_running running = {
+        image->size, image->sha256,
+        agent->config->decoder && agent->config->strategy == CELLOTA_AGENT_STAGE_AB};
+    if (cellota_agent_status_json(&agent->report, agent->job.id, &running,
+                                  agent->config->buffers.status,
+                                  agent->config->buffers.status_size, &length) != CELLOTA_OK &&
+        cellota_agent_status_json(&agent->report, agent->job.id, NULL,
+                                  agent->config->buffers.status,
                                   agent->config->buffers.status_size, &length) != CELLOTA_OK) {
         agent->status_dirty = false;
         return;

@@ -30,7 +30,10 @@
  * Status message (JSON, QoS 1, on cellota/<id>/status), see docs/agent.md:
  *   {"state":"downloading","version":"1.0.0","target":"1.1.0","progress":42,"offset":28672,
  *    "size":67520,"downloaded":28672,"redownloaded":0,"error":0,"error_name":"OK",
- *    "message":"success","model":"sim7600","campaign":"c7"}
+ *    "message":"success","model":"sim7600","campaign":"c7",
+ *    "image":"67512:<sha256 of the running image>","decodes":true}
+ * "image" and "decodes" let a server send the smallest update this device can apply (a patch
+ * only from the very image it runs, an encoded image only when it decodes).
  * The last will on cellota/<id>/online is "offline" (retained); "online" is published on
  * connect.
  */
@@ -292,10 +295,20 @@ void cellota_agent_stop(cellota_agent *agent);
 /* The current report (valid until the next poll). */
 const cellota_agent_report *cellota_agent_report_now(const cellota_agent *agent);
 
-/* The status message for `report`, as published (NUL-terminated). CELLOTA_OK or
- * CELLOTA_BUFFER_TOO_SMALL. Public so tools and tests can check the format. */
+/* What the status says of the running image, for a server choosing the smallest update. Made
+ * when a status is written, never kept in the agent (its RAM budget). */
+typedef struct cellota_agent_running {
+    uint32_t size;         /* plain bytes of the running image (0: unknown, "image" left out) */
+    const uint8_t *sha256; /* its SHA-256, as the boot journal holds it */
+    bool decodes;          /* it installs compressed images and patches (A/B with a decoder) */
+} cellota_agent_running;
+
+/* The status message for `report`, as published (NUL-terminated); `running` NULL leaves out
+ * "image" and "decodes". CELLOTA_OK or CELLOTA_BUFFER_TOO_SMALL. Public so tools and tests can
+ * check the format. */
 int cellota_agent_status_json(const cellota_agent_report *report, const char *campaign,
-                              char *buffer, size_t size, size_t *length);
+                              const cellota_agent_running *running, char *buffer, size_t size,
+                              size_t *length);
 
 /* The lower-case name of a state, as in the status message ("downloading"). */
 const char *cellota_agent_state_name(cellota_agent_state state);

@@ -54,7 +54,8 @@ static void write_number(cellota_writer *writer, const char *name, uint32_t valu
 }
 
 int cellota_agent_status_json(const cellota_agent_report *report, const char *campaign,
-                              char *buffer, size_t size, size_t *length)
+                              const cellota_agent_running *running, char *buffer, size_t size,
+                              size_t *length)
 {
     cellota_writer writer = {(uint8_t *)buffer, size, 0, false};
     char text[CELLOTA_ERROR_TEXT_SIZE];
@@ -93,6 +94,22 @@ int cellota_agent_status_json(const cellota_agent_report *report, const char *ca
     if (campaign && campaign[0]) {
         write_member(&writer, "campaign", false);
         write_string(&writer, campaign);
+    }
+    if (running && running->size > 0 && running->sha256) {
+        static const char hex[] = "0123456789abcdef";
+        write_member(&writer, "image", false);
+        cellota_writer_byte(&writer, '"');
+        cellota_writer_decimal(&writer, running->size);
+        cellota_writer_byte(&writer, ':');
+        for (size_t i = 0; i < 32; i++) {
+            cellota_writer_byte(&writer, (uint8_t)hex[running->sha256[i] >> 4]);
+            cellota_writer_byte(&writer, (uint8_t)hex[running->sha256[i] & 15]);
+        }
+        cellota_writer_byte(&writer, '"');
+    }
+    if (running) {
+        write_member(&writer, "decodes", false);
+        cellota_writer_text(&writer, running->decodes ? "true" : "false");
     }
     cellota_writer_byte(&writer, '}');
     if (writer.overflow || writer.length >= size) {

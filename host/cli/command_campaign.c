@@ -242,6 +242,20 @@ static void print_campaign(const cJSON *campaign)
     host_format_size((uint64_t)api_number(campaign, "bytes_served"), bytes, sizeof(bytes));
     printf("  served      %s (%.0f bytes), %.0f requests published\n", bytes,
            api_number(campaign, "bytes_served"), api_number(campaign, "requests_published"));
+    /* What was really sent: devices and bytes per variant (full, compressed, delta). */
+    const cJSON *sent = cJSON_GetObjectItemCaseSensitive(campaign, "sent");
+    if (sent) {
+        static const char *const variants[] = {"full", "compressed", "delta"};
+        printf("  sent       ");
+        for (size_t i = 0; i < 3; i++) {
+            const cJSON *part = cJSON_GetObjectItemCaseSensitive(sent, variants[i]);
+            char part_bytes[32];
+            host_format_size((uint64_t)api_number(part, "bytes"), part_bytes, sizeof(part_bytes));
+            printf("%s %s %.0f devices, %s", i ? ";" : "", variants[i],
+                   api_number(part, "devices"), part_bytes);
+        }
+        printf("\n");
+    }
     if (cost)
         printf("  cost        %s: $%.2f so far (requests $%.2f, data $%.2f), $%.2f projected\n",
                api_text(cost, "provider"), api_number(cost, "total_usd"),

@@ -112,6 +112,12 @@ static void print_device(const cJSON *device)
     printf("  model       %s\n", api_text(device, "model"));
     printf("  version     %s\n", api_text(device, "version"));
     printf("  state       %s\n", api_text(device, "state"));
+    /* what the server chooses the smallest update by (docs/server.md, Requests per device) */
+    if (api_text(device, "image")[0])
+        printf("  image       %s (%s)\n", api_text(device, "image"),
+               cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(device, "decodes"))
+                   ? "decodes compressed images and patches"
+                   : "full images only");
     printf("  online      %s, last seen %s\n",
            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(device, "online")) ? "yes" : "no", seen);
     if (api_number(device, "error") != 0)

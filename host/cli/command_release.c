@@ -1,5 +1,6 @@
 /*
- * `cellota release upload|list|show`: releases on cellota-server (docs/server.md, Releases).
+ * `cellota release upload|list|show|retire`: releases on cellota-server (docs/server.md,
+ * Releases).
  * The server packs and signs the image with the same library code as `cellota pack`; this
  * command only carries the plain image and its version there.
  */
@@ -70,6 +71,18 @@ static const host_command show_command = {
     .details = API_CLIENT_DETAILS,
 };
 
+static const host_command retire_command = {
+    .name = "release retire",
+    .synopsis = "VERSION [--server URL] [--json]",
+    .summary = "Retires a release: the server destroys its sealed image keys, so it can no longer\n"
+               "be offered (nor be a delta's base). Refused while an active campaign offers it.",
+    .options = show_options,
+    .positional = "VERSION",
+    .positional_min = 1,
+    .positional_max = 1,
+    .details = API_CLIENT_DETAILS,
+};
+
 static void print_release(const cJSON *release)
 {
     char size[32], plain_size[32];
@@ -86,6 +99,18 @@ static void print_release(const cJSON *release)
     if (api_text(release, "notes")[0])
         printf("  notes       %s\n", api_text(release, "notes"));
     printf("  created     %s\n", api_text(release, "created_at"));
+    const cJSON *variant;
+    cJSON_ArrayForEach(variant, cJSON_GetObjectItemCaseSensitive(release, "variants"))
+    {
+        host_format_size((uint64_t)api_number(variant, "size"), size, sizeof(size));
+        if (strcmp(api_text(variant, "encoding"), "delta") == 0)
+            printf("  variant     delta from %s, %s\n", api_text(variant, "base"), size);
+        else
+            printf("  variant     %s, %s\n", api_text(variant, "encoding"), size);
+    }
+    if (!cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(release, "retired_at")) &&
+        cJSON_GetObjectItemCaseSensitive(release, "retired_at"))
+        printf("  retired     %s (its keys are destroyed)\n", api_text(release, "retired_at"));
 }
 
 static int run_upload(int argc, char **argv)
@@ -183,21 +208,56 @@ static int run_list(int argc, char **argv)
     return status;
 }
 
+/* /api/releases/<VERSION><suffix>, the version escaped; NULL when out of memory. */
+static char *release_path(const char *version_text, const char *suffix)
+{
+    char *version = api_escape(version_text);
+    char *path = version ? malloc(strlen(version) + strlen(suffix) + 16) : NULL;
+    if (path)
+        sprintf(path, "/api/releases/%s%s", version, suffix);
+    free(version);
+    return path;
+}
+
+static int run_retire(int argc, char **argv)
+{
+    host_arguments arguments;
+    api_client client;
+    api_answer answer;
+    int status;
+    if (!host_parse_arguments(&retire_command, argc, argv, &arguments, &status))
+        return status;
+    char *path = release_path(arguments.positional[0], "/retire");
+    if (!path)
+        return host_error(HOST_EXIT_INTERNAL, "out of memory");
+    if ((status = api_client_open(&client, host_option_value(&arguments, "server"))) !=
+        HOST_EXIT_OK) {
+        free(path);
+        return status;
+    }
+    status = api_client_request(&client, "POST", path, NULL, 0, NULL, &answer);
+    if (status == HOST_EXIT_OK) {
+        if (host_option_given(&arguments, "json"))
+            api_answer_print(&answer);
+        else
+            print_release(answer.json);
+        api_answer_free(&answer);
+    }
+    free(path);
+    api_client_close(&client);
+    return status;
+}
+
 static int run_show(int argc, char **argv)
 {
     host_arguments arguments;
-    char *path, *version;
+    char *path;
     int status;
     if (!host_parse_arguments(&show_command, argc, argv, &arguments, &status))
         return status;
-    version = api_escape(arguments.positional[0]);
-    path = version ? malloc(strlen(version) + 16) : NULL;
-    if (!path) {
-        free(version);
+    path = release_path(arguments.positional[0], "");
+    if (!path)
         return host_error(HOST_EXIT_INTERNAL, "out of memory");
-    }
-    sprintf(path, "/api/releases/%s", version);
-    free(version);
     status = api_get_and_print(&arguments, path, print_release);
     free(path);
     return status;
@@ -208,6 +268,7 @@ static const command_entry subcommands[] = {
      run_upload},
     {"list", "list the server's releases", run_list},
     {"show", "show one release", run_show},
+    {"retire", "destroy a release's keys: it can no longer be offered", run_retire},
 };
 
 int command_release(int argc, char **argv)

@@ -74,22 +74,32 @@ done:
     return status;
 }
 
+int operator_certificate_public_key(const mbedtls_x509_crt *certificate,
+                                    uint8_t point[CELLOTA_PUBLIC_KEY_SIZE])
+{
+    size_t written = 0;
+    if (mbedtls_pk_get_type(&certificate->pk) != MBEDTLS_PK_ECKEY ||
+        mbedtls_pk_ec(certificate->pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1 ||
+        mbedtls_ecp_point_write_binary(&mbedtls_pk_ec(certificate->pk)->grp,
+                                       &mbedtls_pk_ec(certificate->pk)->Q,
+                                       MBEDTLS_ECP_PF_UNCOMPRESSED, &written, point,
+                                       CELLOTA_PUBLIC_KEY_SIZE) != 0)
+        return HOST_EXIT_FAILED;
+    return HOST_EXIT_OK;
+}
+
 int operator_device_public_key(const char *certificate_path, uint8_t point[CELLOTA_PUBLIC_KEY_SIZE])
 {
     mbedtls_x509_crt certificate;
     uint8_t *text;
-    size_t length, written = 0;
+    size_t length;
     int status = host_read_file(certificate_path, CERTIFICATE_FILE_MAX, &text, &length);
     if (status != HOST_EXIT_OK)
         return status;
     mbedtls_x509_crt_init(&certificate);
     if (mbedtls_x509_crt_parse(&certificate, text, length + 1) != 0)
         status = host_error(HOST_EXIT_FAILED, "'%s' is not a certificate", certificate_path);
-    else if (mbedtls_pk_get_type(&certificate.pk) != MBEDTLS_PK_ECKEY ||
-             mbedtls_pk_ec(certificate.pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1 ||
-             mbedtls_ecp_point_write_binary(
-                 &mbedtls_pk_ec(certificate.pk)->grp, &mbedtls_pk_ec(certificate.pk)->Q,
-                 MBEDTLS_ECP_PF_UNCOMPRESSED, &written, point, CELLOTA_PUBLIC_KEY_SIZE) != 0)
+    else if (operator_certificate_public_key(&certificate, point) != HOST_EXIT_OK)
         status = host_error(HOST_EXIT_FAILED, "'%s' does not hold a P-256 key", certificate_path);
     mbedtls_x509_crt_free(&certificate);
     free(text);

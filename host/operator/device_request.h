@@ -24,6 +24,7 @@
 #include "image/signature.h"
 
 #include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,11 @@
 int operator_key_wrap(const uint8_t device_public[CELLOTA_PUBLIC_KEY_SIZE], const char *device_id,
                       const uint8_t key[16], host_random *random,
                       uint8_t wrapped[CELLOTA_WRAPPED_KEY_SIZE]);
+
+/* The point of a parsed certificate's key; HOST_EXIT_FAILED (nothing printed) when it is not
+ * a P-256 key. */
+int operator_certificate_public_key(const mbedtls_x509_crt *certificate,
+                                    uint8_t point[CELLOTA_PUBLIC_KEY_SIZE]);
 
 /* From a PEM or DER certificate file; HOST_EXIT_FAILED when it holds no P-256 key. */
 int operator_device_public_key(const char *certificate_path,

@@ -3,6 +3,7 @@
 #include "campaigns.h"
 #include "http.h"
 #include "releases.h"
+#include "requests.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -56,6 +57,19 @@ static enum MHD_Result releases_upload(http_request *request)
     cJSON *body = release_json(request->self, &release);
     storage_release_free(&release);
     return http_json(request, 201, body);
+}
+
+static enum MHD_Result releases_retire(http_request *request)
+{
+    api_error error;
+    release_record release;
+    if (release_retire(request->self, request->segments[0], &error) != 0)
+        return http_api_error(request, &error);
+    if (storage_release_get(request->self->store, request->segments[0], &release) != 0)
+        return storage_failed(request);
+    cJSON *body = release_json(request->self, &release);
+    storage_release_free(&release);
+    return http_json(request, 200, body);
 }
 
 static enum MHD_Result releases_list(http_request *request)
@@ -383,6 +397,8 @@ static cJSON *device_json(server *self, const device_record *device)
         cJSON_AddNullToObject(object, "campaign");
     cJSON_AddStringToObject(object, "campaign_state", device->campaign_state);
     cJSON_AddNumberToObject(object, "progress", device->progress);
+    cJSON_AddStringToObject(object, "image", device->image);
+    cJSON_AddBoolToObject(object, "decodes", device->decodes);
     return object;
 }
 
@@ -491,6 +507,39 @@ static enum MHD_Result devices_tags(http_request *request)
     return http_json(request, 200, device_json(request->self, &device));
 }
 
+/* PUT /api/devices/ID/certificate: requests for it are then wrapped to its key (requests.h). */
+static enum MHD_Result devices_certificate(http_request *request)
+{
+    const char *device = request->segments[0];
+    api_error error;
+    if (!server_valid_name(device))
+        return http_error(request, 400, "BAD_DEVICE",
+                          "Device ids are 1 to 32 letters, digits, '-', '_' or '.'.");
+    char *pem = malloc(request->body_size + 1);
+    if (!pem)
+        return MHD_NO;
+    memcpy(pem, request->body, request->body_size);
+    pem[request->body_size] = '\0';
+    error.status = 0;
+    if (strlen(pem) != request->body_size ||
+        request_check_certificate(request->self, device, pem, &error) != 0) {
+        free(pem);
+        if (error.status == 0) /* a NUL inside the body */
+            api_error_set(&error, 400, "BAD_CERTIFICATE", "The body must be a PEM certificate.");
+        return http_api_error(request, &error);
+    }
+    int status = storage_device_seen(request->self->store, device, -1, server_now());
+    if (status == 0)
+        status = storage_device_set_certificate(request->self->store, device, pem);
+    free(pem);
+    device_record record;
+    if (status != 0 || storage_device_get(request->self->store, device, &record) != 0)
+        return storage_failed(request);
+    printf("device %s: certificate registered; its requests are wrapped to it\n", device);
+    fflush(stdout);
+    return http_json(request, 200, device_json(request->self, &record));
+}
+
 /* --- summary ------------------------------------------------------------------------------ */
 
 static cJSON *groups_json(server *self, const char *column)
@@ -533,6 +582,7 @@ const http_route api_routes[] = {
     {"POST", "/api/releases", releases_upload, TOKEN_OPERATE, 16u * 1024 * 1024},
     {"GET", "/api/releases", releases_list, TOKEN_READ, 0},
     {"GET", "/api/releases/*", releases_show, TOKEN_READ, 0},
+    {"POST", "/api/releases/*/retire", releases_retire, TOKEN_OPERATE, 0},
     {"POST", "/api/campaigns", campaigns_create, TOKEN_OPERATE, HTTP_JSON_MAX},
     {"GET", "/api/campaigns", campaigns_list, TOKEN_READ, 0},
     {"GET", "/api/campaigns/*", campaigns_show, TOKEN_READ, 0},
@@ -543,6 +593,7 @@ const http_route api_routes[] = {
     {"GET", "/api/devices", devices_list, TOKEN_READ, 0},
     {"GET", "/api/devices/*", devices_show, TOKEN_READ, 0},
     {"PUT", "/api/devices/*/tags", devices_tags, TOKEN_OPERATE, HTTP_JSON_MAX},
+    {"PUT", "/api/devices/*/certificate", devices_certificate, TOKEN_OPERATE, HTTP_JSON_MAX},
     {"GET", "/api/summary", summary_show, TOKEN_READ, 0},
     {NULL, NULL, NULL, TOKEN_NONE, 0},
 };

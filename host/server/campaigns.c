@@ -8,6 +8,9 @@
 #include "image/semver.h"
 #include "operator/cost.h"
 #include "releases.h"
+#include "requests.h"
+
+#include <mbedtls/platform_util.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -257,7 +260,6 @@ static int create_work(storage *store, void *context)
     int64_t now = server_now();
     target_state *states = calloc(work->count, sizeof(*states));
     bool *revoked = calloc(work->count, sizeof(*revoked));
-    char *request = NULL;
     if (!states || !revoked) {
         free(states);
         free(revoked);
@@ -309,14 +311,8 @@ static int create_work(storage *store, void *context)
                       work->busy);
         return STORAGE_CONFLICT;
     }
-    if (busy != STORAGE_NOT_FOUND)
-        return -1;
-    if (release_request(work->self, &work->release, campaign->id, &request) != 0)
-        return -1;
-    int status = storage_campaign_set_request(store, campaign->id, request);
-    memset(request, 0, strlen(request));
-    free(request);
-    return status;
+    /* No request is stored: each device's is built when it is sent (requests.h). */
+    return busy == STORAGE_NOT_FOUND ? 0 : -1;
 }
 
 int campaign_create(server *self, const campaign_spec *spec, int64_t *id, api_error *error)
@@ -330,6 +326,26 @@ int campaign_create(server *self, const campaign_spec *spec, int64_t *id, api_er
         api_error_set(error, 404, "UNKNOWN_RELEASE", "There is no release %s.",
                       spec->release ? spec->release : "(none given)");
         return -1;
+    }
+    if (work.release.retired_at != 0) {
+        api_error_set(error, 409, "RELEASE_RETIRED",
+                      "Release %s is retired: its keys are destroyed and it cannot be offered.",
+                      work.release.version);
+        goto fail;
+    }
+    release_variant *variants = NULL;
+    size_t variant_count = 0;
+    int listed = storage_variant_list(self->store, work.release.version, &variants, &variant_count);
+    if (variants)
+        mbedtls_platform_zeroize(variants, variant_count * sizeof(*variants));
+    free(variants);
+    if (listed == 0 && variant_count == 0) {
+        /* stored by a server before keys were sealed (schema 1 or 2): it has no variants */
+        api_error_set(error, 409, "RELEASE_NOT_SEALED",
+                      "Release %s was stored before image keys were sealed: upload it again "
+                      "under a new version.",
+                      work.release.version);
+        goto fail;
     }
     if (spec->stage_count == 0 || spec->stage_count > STORAGE_STAGES_MAX) {
         api_error_set(error, 400, "BAD_STAGES", "Give 1 to %d stages.", STORAGE_STAGES_MAX);
@@ -735,6 +751,61 @@ static bool publish(server *self, int64_t campaign, const char *device, const ch
     return publisher && publisher(context, campaign, device, request);
 }
 
+typedef struct revocation_work {
+    int64_t campaign;
+    const char *device;
+} revocation_work;
+
+static int revocation_work_run(storage *store, void *context)
+{
+    revocation_work *work = context;
+    target_record target, next;
+    int status = storage_target_get(store, work->campaign, work->device, &target);
+    if (status != 0)
+        return status == STORAGE_NOT_FOUND ? 0 : -1;
+    if (target_state_final(target.state))
+        return 0;
+    /* As at creation (create_work): skipped, never sent a request. */
+    next = target;
+    next.state = TARGET_SKIPPED;
+    next.lease_until = 0;
+    snprintf(next.reason, sizeof(next.reason), "REVOKED");
+    status = move(store, &next, target.state);
+    return status == STORAGE_CONFLICT ? 0 : status;
+}
+
+/* The request built for the device now (requests.h): *json malloc'd, NULL when nothing is to
+ * be sent -- a revoked device's target (revoked.h, or its certificate in the CRL) is skipped
+ * instead. */
+static char *device_request(server *self, const campaign_record *campaign, const char *device,
+                            request_cache *cache, request_sent *sent)
+{
+    char *json = NULL;
+    int status = server_device_revoked(self, device)
+                     ? REQUEST_REVOKED
+                     : request_for_device(self, campaign->release, campaign->id, device, cache,
+                                          &json, sent);
+    if (status == REQUEST_REVOKED) {
+        revocation_work work = {campaign->id, device};
+        storage_transaction(self->store, revocation_work_run, &work);
+        return NULL;
+    }
+    if (status != 0) {
+        fprintf(stderr, "cellota-server: campaign %" PRId64 ": no request for device %s\n",
+                campaign->id, device);
+        return NULL;
+    }
+    return json;
+}
+
+static void free_request(char *json)
+{
+    if (json) {
+        mbedtls_platform_zeroize(json, strlen(json)); /* it may carry the image key */
+        free(json);
+    }
+}
+
 void campaign_online(server *self, const char *device, bool online)
 {
     target_record target;
@@ -744,11 +815,18 @@ void campaign_online(server *self, const char *device, bool online)
         return;
     /* Offline when it was notified (and its broker session may not have kept the request):
      * send it again now it is back. A request it already has is answered "up to date". */
-    if (target.state == TARGET_NOTIFIED && campaign.request && campaign.request[0]) {
-        printf("campaign %" PRId64 ": device %s online again: request sent again\n", campaign.id,
-               device);
-        fflush(stdout);
-        publish(self, campaign.id, device, campaign.request);
+    if (target.state == TARGET_NOTIFIED) {
+        request_sent sent;
+        char *json = device_request(self, &campaign, device, NULL, &sent);
+        if (json) {
+            printf("campaign %" PRId64 ": device %s online again: request sent again\n",
+                   campaign.id, device);
+            fflush(stdout);
+            storage_target_set_encoding(self->store, campaign.id, device,
+                                        variant_encoding_name(sent.encoding));
+            publish(self, campaign.id, device, json);
+        }
+        free_request(json);
     }
     storage_campaign_free(&campaign);
 }
@@ -792,12 +870,14 @@ bool campaign_poll(server *self, const char *device, char version[STORAGE_ID_SIZ
         return false;
     snprintf(version, STORAGE_ID_SIZE, "%s", campaign.release);
     if (request) {
-        *request = campaign.request;
-        campaign.request = NULL;
+        request_sent sent;
+        *request = device_request(self, &campaign, device, NULL, &sent);
         if (!*request) {
             storage_campaign_free(&campaign);
             return false;
         }
+        storage_target_set_encoding(self->store, campaign.id, device,
+                                    variant_encoding_name(sent.encoding));
         campaign_published(self, campaign.id, device);
     }
     storage_campaign_free(&campaign);
@@ -945,7 +1025,7 @@ static size_t take_tokens(campaign_engine *engine, const campaign_record *campai
     if (bucket->tokens > capacity)
         bucket->tokens = capacity;
     bucket->last = now;
-    size_t whole = (size_t)bucket->tokens;
+    size_t whole = bucket->tokens > 0 ? (size_t)bucket->tokens : 0; /* never below 0 */
     pthread_mutex_unlock(&engine->lock);
     return whole;
 }
@@ -959,22 +1039,28 @@ static void spend_tokens(campaign_engine *engine, int64_t campaign, size_t spent
     pthread_mutex_unlock(&engine->lock);
 }
 
-/* A target revoked after its campaign began: skipped, never sent a request. */
-static int skip_revoked_run(storage *store, void *context)
-{
-    target_record *target = context, next = *target;
-    next.state = TARGET_SKIPPED;
-    next.lease_until = 0;
-    snprintf(next.reason, sizeof(next.reason), "REVOKED");
-    int status = move(store, &next, target->state);
-    return status == STORAGE_CONFLICT ? 0 : status;
-}
+static void keep_leases(server *self);
 
-static void skip_revoked(server *self, target_record *target)
+typedef struct sent_work {
+    int64_t campaign;
+    const target_record *items;
+    const request_sent *sent;
+    const bool *went_out; /* its request was handed to the broker */
+    size_t count;
+} sent_work;
+
+/* What each claimed target was sent, in one transaction for the batch. */
+static int sent_work_run(storage *store, void *context)
 {
-    if (storage_transaction(self->store, skip_revoked_run, target) != 0)
-        fprintf(stderr, "cellota-server: campaign %" PRId64 ": device %s: not recorded\n",
-                target->campaign, target->device);
+    sent_work *work = context;
+    for (size_t i = 0; i < work->count; i++) {
+        const char *encoding = variant_encoding_name(work->sent[i].encoding);
+        if (work->went_out[i] && strcmp(work->items[i].encoding, encoding) != 0 &&
+            storage_target_set_encoding(store, work->campaign, work->items[i].device,
+                                        encoding) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 static void publish_due(server *self, const campaign_record *campaign)
@@ -983,22 +1069,49 @@ static void publish_due(server *self, const campaign_record *campaign)
     size_t count, allowed = take_tokens(self->engine, campaign);
     if (allowed > CLAIMS_PER_TICK)
         allowed = CLAIMS_PER_TICK;
-    if (allowed == 0 || !campaign->request || !campaign->request[0] || !self->engine->publish)
+    if (allowed == 0 || !self->engine->publish)
         return;
     int64_t now = server_now();
     campaign_engine *engine = self->engine;
     if (storage_target_claim(self->store, campaign->id, stage_positions(campaign, campaign->stage),
                              now, now + engine->lease_s, engine->id, allowed, &items, &count) != 0)
         return;
-    /* In flight: the lease is renewed until the PUBACK is recorded (keep_leases). Not sent:
-     * no longer renewed, so it is claimed again when the lease ends. */
+    /* Each device's own request, built and published one after the other: the smallest
+     * variant it can apply, its key wrapped to the device when its certificate is known; a
+     * revoked device is skipped instead. Building takes time (a few queries, and a signature per
+     * variant or per wrapped device), so a batch stops after a quarter of a lease (at most 1 s)
+     * and renews the leases of what is in flight as it goes: a claim whose lease ran out before
+     * its request went out, or while it was in flight, would be claimed (and published) again,
+     * and the clock's other work must not wait behind a long batch. In flight: the
+     * lease is renewed until the PUBACK is recorded (keep_leases). Not sent (revoked, no request,
+     * out of time): no longer renewed, so it is claimed again when the lease ends. */
+    request_sent *sent = calloc(count ? count : 1, sizeof(*sent));
+    bool *went_out = calloc(count ? count : 1, sizeof(*went_out));
+    request_cache cache = {.count = 0};
+    double started = monotonic_seconds();
+    double budget = engine->lease_s / 4.0 < 1.0 ? engine->lease_s / 4.0 : 1.0;
+    size_t published = 0;
     for (size_t i = 0; i < count; i++) {
-        if (server_device_revoked(self, items[i].device))
-            skip_revoked(self, &items[i]);
-        else if (!publish(self, campaign->id, items[i].device, campaign->request))
+        char *json = NULL;
+        keep_leases(self); /* the ones already in flight stay claimed while the batch goes on */
+        if (sent && went_out && monotonic_seconds() - started < budget)
+            json = device_request(self, campaign, items[i].device, &cache, &sent[i]);
+        if (json && publish(self, campaign->id, items[i].device, json)) {
+            went_out[i] = true;
+            published++;
+        } else {
             storage_target_unclaim(self->store, campaign->id, items[i].device, engine->id);
+        }
+        free_request(json);
     }
-    spend_tokens(self->engine, campaign->id, count);
+    request_cache_clear(&cache);
+    if (published > 0) {
+        sent_work work = {campaign->id, items, sent, went_out, count};
+        storage_transaction(self->store, sent_work_run, &work);
+    }
+    free(sent);
+    free(went_out);
+    spend_tokens(self->engine, campaign->id, published);
     free(items);
 }
 
@@ -1071,9 +1184,8 @@ static cJSON *cost_json(server *self, const campaign_record *campaign)
         storage_release_free(&release);
     }
     operator_prices_default("aws", &prices);
-    operator_cost_input input = {
-        (uint64_t)campaign->requests_published, image,
-        campaign->request ? strlen(campaign->request) : OPERATOR_SEED_REQUEST_BYTES, 1.0};
+    operator_cost_input input = {(uint64_t)campaign->requests_published, image,
+                                 OPERATOR_SEED_REQUEST_BYTES, 1.0};
     operator_cost_compute(&prices, &input, &spent);
     /* egress: the bytes served, not one whole image per request */
     spent.transfer_gb = (double)campaign->bytes_served / (1024.0 * 1024 * 1024);
@@ -1139,6 +1251,15 @@ cJSON *campaign_json(server *self, const campaign_record *campaign)
     }
     cJSON_AddItemToObject(object, "failures", failures);
     cJSON_AddNumberToObject(object, "bytes_served", (double)campaign->bytes_served);
+    /* What was really sent: devices by the variant chosen for them, bytes by variant. */
+    cJSON *split = cJSON_CreateObject();
+    for (int i = 0; i < VARIANT_ENCODING_COUNT; i++) {
+        cJSON *part = cJSON_CreateObject();
+        cJSON_AddNumberToObject(part, "devices", (double)campaign->sent_by_encoding[i]);
+        cJSON_AddNumberToObject(part, "bytes", (double)campaign->bytes_by_encoding[i]);
+        cJSON_AddItemToObject(split, variant_encoding_name((variant_encoding)i), part);
+    }
+    cJSON_AddItemToObject(object, "sent", split);
     cJSON_AddNumberToObject(object, "requests_published", (double)campaign->requests_published);
     cJSON_AddItemToObject(object, "cost", cost_json(self, campaign));
     server_add_time(object, "created_at", campaign->created_at);
@@ -1156,6 +1277,7 @@ cJSON *target_json(const target_record *target)
     cJSON_AddStringToObject(object, "message", target->message);
     cJSON_AddNumberToObject(object, "attempts", target->attempts);
     cJSON_AddNumberToObject(object, "position", (double)target->position);
+    cJSON_AddStringToObject(object, "sent", target->encoding);
     server_add_time(object, "updated_at", target->updated_at);
     return object;
 }

@@ -145,10 +145,12 @@ int db_sqlite_open(const char *path, db *database, char *error, size_t error_siz
     }
     sqlite3_busy_timeout(connection, 10000);
     /* WAL with synchronous=FULL: a committed transaction survives a power cut, not only a
-     * kill -9 (NORMAL would lose the last commits on power loss). */
+     * kill -9 (NORMAL would lose the last commits on power loss). secure_delete: what is deleted
+     * or overwritten is zeroed in the file, so a retired release's sealed key, or a key an older
+     * server kept in a request, does not linger in free pages. */
     if (sqlite_execute(connection,
                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                       "PRAGMA foreign_keys=ON;",
+                       "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
                        0, NULL, NULL, error, error_size) != 0) {
         sqlite3_close_v2(connection);
         return -1;

@@ -25,6 +25,7 @@ typedef struct request_state {
     unsigned refused; /* 401 or 403, decided before the body is read (and then dropped) */
     uint64_t image_bytes;
     int64_t image_campaign;
+    variant_encoding image_encoding;
 } request_state;
 
 static const http_route *const tables[] = {api_routes, public_routes};
@@ -279,6 +280,7 @@ static enum MHD_Result on_request(void *context, struct MHD_Connection *connecti
     enum MHD_Result result = route->handler(&request);
     state->image_bytes = request.image_bytes;
     state->image_campaign = request.image_campaign;
+    state->image_encoding = request.image_encoding;
     return result;
 }
 
@@ -292,7 +294,8 @@ static void on_completed(void *context, struct MHD_Connection *connection, void 
     if (!state)
         return;
     if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK && state->image_bytes > 0)
-        served_add(front->served, state->image_campaign, state->image_bytes);
+        served_add(front->served, state->image_campaign, state->image_encoding,
+                   state->image_bytes);
     free(state->body);
     http_match_free(&state->found);
     free(state);

@@ -31,6 +31,7 @@ typedef struct http_request {
     /* Set by a handler that served image bytes, counted when the answer completed. */
     uint64_t image_bytes;
     int64_t image_campaign;
+    variant_encoding image_encoding; /* ?e= of the image's URL: what the campaign sent */
 } http_request;
 
 typedef enum MHD_Result (*http_handler)(http_request *request);

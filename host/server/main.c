@@ -49,6 +49,12 @@ static const host_option options[] = {
      false},
     {"dashboard", "DIR", "the dashboard's files (default <bin>/../share/cellota/dashboard)", false},
     {"http-threads", "N", "HTTP threads (default: the number of cores)", false},
+    {"master-key", "FILE", "the key image keys are sealed under (default <store>/master.key, made "
+                           "on first start, mode 0600)",
+     false},
+    {"device-certs", "DIR", "devices' certificates (ID.crt) and the CA's crl.pem: their requests' "
+                            "keys are wrapped to them",
+     false},
     {"certs", "DIR",
      "the project's certificates (cellota certs init): MQTT over TLS as DIR/server.crt, the "
      "broker verified against DIR/ca.crt, revoked devices from DIR/crl.pem",
@@ -64,6 +70,7 @@ static const host_command command = {
     NULL,
     "[--http HOST:PORT] [--mqtt HOST:PORT] [--db SPEC] [--store DIR] [--token TOKEN]\n"
     "                      [--public-url URL] [--mirror URL] [--dashboard DIR] [--http-threads N]\n"
+    "                      [--master-key FILE] [--device-certs DIR]\n"
     "                      [--certs DIR] [--mqtt-ca FILE] [--mqtt-cert FILE] [--mqtt-key FILE]\n"
     "       cellota-server --new-token read|operate [--token-name NAME] [--store DIR]\n"
     "       cellota-server --revoke-token NAME [--store DIR]",
@@ -121,6 +128,26 @@ static int open_key(server *self)
 done:
     free(private_path);
     free(public_path);
+    return status == HOST_EXIT_OK ? HOST_EXIT_OK : HOST_EXIT_IO;
+}
+
+/* The master key image keys are sealed under: --master-key, else <store>/master.key, made on
+ * first start. Outside the database, so a copy of the database holds no usable key. */
+static int open_master_key(server *self, const char *path_option)
+{
+    char *path = path_option ? strdup(path_option)
+                             : host_path_join(self->store_folder, "master.key");
+    int status = HOST_EXIT_INTERNAL;
+    if (!path)
+        return status;
+    if (access(path, F_OK) != 0) {
+        status = operator_master_key_create(path, &self->random);
+        if (status == HOST_EXIT_OK)
+            printf("store: made the master key %s (keep it with the database's backups)\n", path);
+    }
+    if (access(path, F_OK) == 0)
+        status = operator_master_key_load(path, self->master_key);
+    free(path);
     return status == HOST_EXIT_OK ? HOST_EXIT_OK : HOST_EXIT_IO;
 }
 
@@ -303,6 +330,35 @@ done:
     return status;
 }
 
+/* The devices' certificates image keys are wrapped to: --device-certs, else the --certs folder
+ * (`cellota certs device` writes ID.crt there). Revocations come from --certs; with
+ * --device-certs alone, from that folder's CA and CRL when it has a CA (ca.crt). */
+static int open_device_certificates(server *self, const host_arguments *arguments)
+{
+    const char *folder = host_option_value(arguments, "device-certs");
+    const char *certs = host_option_value(arguments, "certs");
+    char error[600];
+    if (!folder)
+        folder = certs;
+    if (!folder)
+        return HOST_EXIT_OK;
+    snprintf(self->device_certs, sizeof(self->device_certs), "%s", folder);
+    char *authority = host_path_join(folder, "ca.crt");
+    bool has_authority = authority && access(authority, F_OK) == 0;
+    free(authority);
+    if (!has_authority) {
+        /* ID.crt files alone: keys are wrapped to them, but nothing can say one is revoked */
+        printf("device certificates: %s has no ca.crt: no revocation list is read\n", folder);
+        return HOST_EXIT_OK;
+    }
+    if (!self->revocations) {
+        self->revocations = revocations_open(folder, error, sizeof(error));
+        if (!self->revocations)
+            return host_error(HOST_EXIT_IO, "--device-certs: %s", error);
+    }
+    return HOST_EXIT_OK;
+}
+
 /* <bin>/../share/cellota/dashboard */
 static void default_dashboard(char *folder, size_t size)
 {
@@ -377,9 +433,14 @@ static int run(server *self, const host_arguments *arguments)
         return status;
     if ((status = open_key(self)) != HOST_EXIT_OK)
         return status;
+    if ((status = open_master_key(self, host_option_value(arguments, "master-key"))) !=
+        HOST_EXIT_OK)
+        return status;
     if ((status = open_tokens(self, host_option_value(arguments, "token"))) != HOST_EXIT_OK)
         return status;
     if ((status = open_certificates(self, arguments)) != HOST_EXIT_OK)
+        return status;
+    if ((status = open_device_certificates(self, arguments)) != HOST_EXIT_OK)
         return status;
     if (database)
         snprintf(spec, sizeof(spec), "%s", database);
@@ -387,6 +448,8 @@ static int run(server *self, const host_arguments *arguments)
         snprintf(spec, sizeof(spec), "sqlite:%s/cellota.db", self->store_folder);
     if (storage_open(spec, &self->store, error, sizeof(error)) != 0)
         return host_error(HOST_EXIT_IO, "database: %s", error);
+    if (release_seal_stored(self) < 0)
+        return host_error(HOST_EXIT_IO, "database: the stored releases could not be read");
     if (campaign_engine_open(self) != 0)
         return host_error(HOST_EXIT_INTERNAL, "out of memory");
     if (http_start(self, http_host, http_port, (unsigned)threads, &front) != 0)

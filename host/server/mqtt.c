@@ -123,6 +123,10 @@ bool mqtt_parse_status(const char *payload, device_status *status)
     copy_string(object, "campaign", status->campaign, sizeof(status->campaign));
     status->error = number_of(object, "error");
     status->progress = number_of(object, "progress");
+    /* What the smallest update is chosen by (requests.h): the running image and decoding. */
+    copy_string(object, "image", status->image, sizeof(status->image));
+    const cJSON *decodes = cJSON_GetObjectItemCaseSensitive(object, "decodes");
+    status->decodes = cJSON_IsBool(decodes) ? cJSON_IsTrue(decodes) : -1;
     cJSON_Delete(object);
     return true;
 }

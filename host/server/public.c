@@ -5,6 +5,7 @@
 #include "http.h"
 #include "images.h"
 #include "releases.h"
+#include "requests.h"
 
 #include <fcntl.h>
 #include <stdarg.h>
@@ -82,8 +83,11 @@ static enum MHD_Result request_show(http_request *request)
         int status = release_newest(request->self, &release);
         if (status != 0)
             return no_release(request, status);
-        json = release.request;
-        release.request = NULL;
+        status = request_for_anyone(request->self, &release, &json);
+        storage_release_free(&release);
+        if (status != 0)
+            return http_error(request, 500, "REQUEST_FAILED",
+                              "The release's request could not be built.");
     }
     answer = http_text(request, 200, "application/json", json);
     memset(json, 0, strlen(json)); /* it carries the image key */
@@ -149,6 +153,10 @@ static enum MHD_Result image_show(http_request *request)
         long long id = strtoll(campaign, &end, 10);
         if (*end == '\0' && id > 0)
             request->image_campaign = id;
+        /* the variant the campaign sent (requests.c writes it into the URL): for the split */
+        const char *encoding = http_query(request, "e");
+        if (!encoding || !variant_encoding_parse(encoding, &request->image_encoding))
+            request->image_encoding = VARIANT_FULL;
     }
     return result;
 }

@@ -1,9 +1,13 @@
 /*
  * Releases: an uploaded plain image becomes a release the way `cellota pack` makes one (the
- * same host/operator code): encrypted under a fresh key and IV, its request signed with the
- * server's key, the encrypted image stored content-addressed at images/<sha256>.ebin (and the
- * plain one at images/<plain sha256>.bin when devices may download it plainly). The key lives
- * only inside the stored request JSON, never in a log.
+ * same host/operator and host/delta code), in several variants, each encrypted under a fresh
+ * key and IV and stored content-addressed at images/<sha256>.ebin: the full image, the image
+ * compressed, and a patch from each of the RELEASE_DELTA_BASES newest earlier releases (their
+ * plain images decrypted back from their own full images; the plain upload is stored only when
+ * devices may download it plainly, images/<plain sha256>.bin). Each variant's key is sealed
+ * under the master key (operator/seal.h) and its fw_info stored with the key zeroed: no table
+ * holds a usable key, and requests are built when sent (requests.h). Retiring a release
+ * destroys its sealed keys.
  */
 #ifndef CELLOTA_SERVER_RELEASES_H
 #define CELLOTA_SERVER_RELEASES_H
@@ -17,6 +21,7 @@
 #include <stdint.h>
 
 #define RELEASE_IMAGE_MAX (16u * 1024 * 1024)
+#define RELEASE_DELTA_BASES 3 /* earlier releases a new one keeps a patch from */
 
 typedef struct release_upload {
     const char *version;      /* semantic version */
@@ -39,12 +44,18 @@ int release_create(server *self, const release_upload *upload, release_record *r
 int release_check_upload(const release_upload *upload, uint32_t *security_version,
                          uint64_t *address, api_error *error);
 
-/* The newest release by semantic-version precedence. 0, STORAGE_NOT_FOUND or -1. */
+/* The newest release not retired, by semantic-version precedence. 0, STORAGE_NOT_FOUND, -1. */
 int release_newest(server *self, release_record *release);
 
-/* The release's request for `campaign` (0: none): url = <public-url>/images/<sha256>.ebin
- * [?c=campaign], alt_url from --mirror, id = the campaign's number, signed. *json malloc'd. */
-int release_request(server *self, const release_record *release, int64_t campaign, char **json);
+/* Releases stored before keys were sealed (schema 1 and 2) kept their signed request, key in
+ * the clear: each becomes a full-image variant with its key sealed, and the request is cleared,
+ * in one transaction per release. Run at start; returns how many were sealed, or -1. */
+int release_seal_stored(server *self);
+
+/* Destroys the release's sealed keys: it can no longer be offered, nor be a delta's base.
+ * 0, or -1 with *error (404 UNKNOWN_RELEASE; 409 RELEASE_IN_USE while an active campaign
+ * offers it; 500). Retiring twice is allowed. */
+int release_retire(server *self, const char *version, api_error *error);
 
 /* The release as the API shows it. */
 cJSON *release_json(const server *self, const release_record *release);

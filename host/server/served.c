@@ -10,6 +10,7 @@
 /* What accumulated since the last write: the total and one entry per campaign. */
 typedef struct campaign_bytes {
     int64_t campaign;
+    variant_encoding encoding;
     uint64_t bytes;
 } campaign_bytes;
 
@@ -30,12 +31,14 @@ struct served_counter {
 };
 
 /* Adds to one campaign's entry (the total is counted apart). */
-static void add_to_campaign(pending *into, int64_t campaign, uint64_t bytes)
+static void add_to_campaign(pending *into, int64_t campaign, variant_encoding encoding,
+                            uint64_t bytes)
 {
     if (campaign <= 0)
         return;
     for (size_t index = 0; index < into->count; index++) {
-        if (into->campaigns[index].campaign == campaign) {
+        if (into->campaigns[index].campaign == campaign &&
+            into->campaigns[index].encoding == encoding) {
             into->campaigns[index].bytes += bytes;
             return;
         }
@@ -48,16 +51,17 @@ static void add_to_campaign(pending *into, int64_t campaign, uint64_t bytes)
         into->campaigns = grown;
         into->capacity = capacity;
     }
-    into->campaigns[into->count++] = (campaign_bytes){campaign, bytes};
+    into->campaigns[into->count++] = (campaign_bytes){campaign, encoding, bytes};
 }
 
-void served_add(served_counter *counter, int64_t campaign, uint64_t bytes)
+void served_add(served_counter *counter, int64_t campaign, variant_encoding encoding,
+                uint64_t bytes)
 {
     if (!counter || bytes == 0)
         return;
     pthread_mutex_lock(&counter->lock);
     counter->pending.total += bytes;
-    add_to_campaign(&counter->pending, campaign, bytes);
+    add_to_campaign(&counter->pending, campaign, encoding, bytes);
     pthread_mutex_unlock(&counter->lock);
 }
 
@@ -68,6 +72,7 @@ static int write_pending(storage *store, void *context)
         return -1;
     for (size_t index = 0; index < batch->count; index++)
         if (storage_campaign_add_bytes(store, batch->campaigns[index].campaign,
+                                       batch->campaigns[index].encoding,
                                        batch->campaigns[index].bytes) != 0)
             return -1;
     return 0;
@@ -91,7 +96,7 @@ int served_flush(served_counter *counter)
         counter->pending.total += batch.total;
         for (size_t index = 0; index < batch.count; index++)
             add_to_campaign(&counter->pending, batch.campaigns[index].campaign,
-                            batch.campaigns[index].bytes);
+                            batch.campaigns[index].encoding, batch.campaigns[index].bytes);
         pthread_mutex_unlock(&counter->lock);
     }
     free(batch.campaigns);

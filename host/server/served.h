@@ -24,8 +24,10 @@ typedef struct served_counter served_counter;
 /* Starts the counter and its writer thread over `store`. NULL when out of memory or threads. */
 served_counter *served_open(storage *store);
 
-/* Adds `bytes` to the total and, when `campaign` > 0, to that campaign. Any thread; no I/O. */
-void served_add(served_counter *counter, int64_t campaign, uint64_t bytes);
+/* Adds `bytes` to the total and, when `campaign` > 0, to that campaign's share in `encoding`
+ * (the variant the image is: full, compressed, delta). Any thread; no I/O. */
+void served_add(served_counter *counter, int64_t campaign, variant_encoding encoding,
+                uint64_t bytes);
 
 /* Writes what accumulated now (also what the thread does every SERVED_FLUSH_MS). 0, or -1 when
  * the database refused (the amounts are kept for the next try). */

@@ -6,6 +6,7 @@
 #define CELLOTA_SERVER_SERVER_H
 
 #include "common/random.h"
+#include "operator/seal.h"
 #include "storage.h"
 
 #include <mbedtls/pk.h>
@@ -31,6 +32,11 @@ typedef struct server {
     mbedtls_pk_context key;
     host_random random;
     pthread_mutex_t crypto_lock;
+    /* Image keys are kept sealed under it (operator/seal.h): --master-key, else
+     * <store>/master.key, made on first start. */
+    uint8_t master_key[OPERATOR_MASTER_KEY_SIZE];
+    /* --device-certs: ID.crt of `cellota certs device` and the CA's crl.pem; "" when none. */
+    char device_certs[512];
     struct mqtt_link *mqtt;
     struct campaign_engine *engine;
     /* The project's certificates (--certs): the broker's TLS and what is revoked. */

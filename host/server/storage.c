@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
+/* The version `schema` below makes (its tables have server-scale's lease columns); the
+ * migrations go on from it, and bring older databases up from theirs. */
+#define SCHEMA_CREATED 2
 
 /* A campaign's counter changes inside the open transaction, written just before it commits. */
 typedef struct counter_delta {
@@ -269,8 +272,27 @@ static const struct migration {
     int version;
     const char *sql;
 } migrations[] = {
+    /* 2: leases renewed by their claimer (server-scale). */
     {2, "ALTER TABLE targets ADD COLUMN leased_by TEXT NOT NULL DEFAULT '';"
         "ALTER TABLE targets ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0;"},
+    /* 3: keys sealed at rest and a request built per device (issues 11 and 12): a release's
+     * variants (full, compressed, deltas) with sealed keys, retirement, what devices report
+     * of their running image, their certificates, what each target was sent and the bytes
+     * served per encoding. */
+    {3, "ALTER TABLE releases ADD COLUMN retired_at BIGINT NOT NULL DEFAULT 0;"
+        "CREATE TABLE IF NOT EXISTS release_variants (release TEXT NOT NULL,"
+        " encoding TEXT NOT NULL, base_version TEXT NOT NULL DEFAULT '',"
+        " base_size BIGINT NOT NULL DEFAULT 0, base_sha256 TEXT NOT NULL DEFAULT '',"
+        " sha256 TEXT NOT NULL, size BIGINT NOT NULL, fw_info TEXT NOT NULL,"
+        " sealed_key TEXT NOT NULL DEFAULT '', PRIMARY KEY (release, sha256));"
+        "ALTER TABLE devices ADD COLUMN image TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE devices ADD COLUMN decodes INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE devices ADD COLUMN certificate TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE targets ADD COLUMN encoding TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE campaigns ADD COLUMN bytes_compressed BIGINT NOT NULL DEFAULT 0;"
+        "ALTER TABLE campaigns ADD COLUMN bytes_delta BIGINT NOT NULL DEFAULT 0;"
+        /* requests are built when sent now: the stored ones (keys in the clear) go */
+        "UPDATE campaigns SET request = '';"},
 };
 
 static int create_schema(storage *store)
@@ -286,7 +308,7 @@ static int create_schema(storage *store)
         return -1;
     if (run(store, NULL,
             "INSERT INTO meta (name, value) VALUES ('schema', $1) ON CONFLICT (name) DO NOTHING", 1,
-            NUMBER(SCHEMA_VERSION)) != 0)
+            NUMBER(SCHEMA_CREATED)) != 0)
         return -1;
     int64_t version = storage_counter_get(store, "schema");
     if (version > SCHEMA_VERSION) {
@@ -364,7 +386,7 @@ int64_t storage_counter_get(storage *store, const char *name)
 
 #define RELEASE_COLUMNS                                                                            \
     "version, sha256, plain_sha256, size, plain_size, load_address, security_version, notes, "     \
-    "plain_download, created_at, request"
+    "plain_download, created_at, request, retired_at"
 
 static void read_release(const db_result *result, size_t row, release_record *release,
                          bool with_request)
@@ -382,6 +404,7 @@ static void read_release(const db_result *result, size_t row, release_record *re
     release->created_at = to_int(db_value(result, row, 9));
     if (with_request && db_value(result, row, 10))
         release->request = strdup(db_value(result, row, 10));
+    release->retired_at = to_int(db_value(result, row, 11));
 }
 
 int storage_release_add(storage *store, const release_record *release)
@@ -389,12 +412,12 @@ int storage_release_add(storage *store, const release_record *release)
     db_result result;
     if (run(store, &result,
             "INSERT INTO releases (" RELEASE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-            "$9, $10, $11) ON CONFLICT (version) DO NOTHING RETURNING version",
-            11, release->version, release->sha256, release->plain_sha256, NUMBER(release->size),
+            "$9, $10, $11, $12) ON CONFLICT (version) DO NOTHING RETURNING version",
+            12, release->version, release->sha256, release->plain_sha256, NUMBER(release->size),
             NUMBER(release->plain_size), NUMBER(release->load_address),
             NUMBER(release->security_version), release->notes,
             NUMBER(release->plain_download ? 1 : 0), NUMBER(release->created_at),
-            release->request ? release->request : "") != 0)
+            release->request ? release->request : "", NUMBER(release->retired_at)) != 0)
         return -1;
     int status = result.rows == 1 ? 0 : STORAGE_EXISTS;
     db_result_free(&result);
@@ -462,6 +485,121 @@ void storage_release_free(release_record *release)
     }
 }
 
+static const char *const encoding_names[VARIANT_ENCODING_COUNT] = {"full", "compressed",
+                                                                    "delta"};
+
+const char *variant_encoding_name(variant_encoding encoding)
+{
+    return (unsigned)encoding < VARIANT_ENCODING_COUNT ? encoding_names[encoding] : "unknown";
+}
+
+bool variant_encoding_parse(const char *name, variant_encoding *encoding)
+{
+    for (int i = 0; i < VARIANT_ENCODING_COUNT; i++)
+        if (name && strcmp(name, encoding_names[i]) == 0) {
+            *encoding = (variant_encoding)i;
+            return true;
+        }
+    return false;
+}
+
+int storage_release_clear_request(storage *store, const char *version)
+{
+    return run(store, NULL, "UPDATE releases SET request = '' WHERE version = $1", 1, version);
+}
+
+typedef struct retirement {
+    const char *version;
+    int64_t now;
+} retirement;
+
+static int retire_work(storage *store, void *context)
+{
+    const retirement *work = context;
+    db_result result;
+    if (run(store, &result,
+            "UPDATE releases SET retired_at = CASE WHEN retired_at = 0 THEN $2 ELSE retired_at "
+            "END, request = '' WHERE version = $1 RETURNING version",
+            2, work->version, NUMBER(work->now)) != 0)
+        return -1;
+    int status = result.rows == 1 ? 0 : STORAGE_NOT_FOUND;
+    db_result_free(&result);
+    if (status != 0)
+        return status;
+    /* The sealed keys go: nothing left anywhere decrypts the release's images. */
+    return run(store, NULL, "UPDATE release_variants SET sealed_key = '' WHERE release = $1", 1,
+               work->version);
+}
+
+int storage_release_retire(storage *store, const char *version, int64_t now)
+{
+    retirement work = {version, now};
+    return storage_transaction(store, retire_work, &work);
+}
+
+int storage_release_in_use(storage *store, const char *version, int64_t *campaign)
+{
+    db_result result;
+    if (run(store, &result,
+            "SELECT id FROM campaigns WHERE release = $1 AND state IN ('running', 'paused', "
+            "'halted') ORDER BY id LIMIT 1",
+            1, version) != 0)
+        return -1;
+    int status = STORAGE_NOT_FOUND;
+    if (result.rows == 1) {
+        *campaign = to_int(db_value(&result, 0, 0));
+        status = 0;
+    }
+    db_result_free(&result);
+    return status;
+}
+
+int storage_variant_add(storage *store, const release_variant *variant)
+{
+    return run(store, NULL,
+               "INSERT INTO release_variants (release, encoding, base_version, base_size, "
+               "base_sha256, sha256, size, fw_info, sealed_key) VALUES ($1, $2, $3, $4, $5, $6, "
+               "$7, $8, $9)",
+               9, variant->release, variant_encoding_name(variant->encoding),
+               variant->base_version, NUMBER(variant->base_size), variant->base_sha256,
+               variant->sha256, NUMBER(variant->size), variant->fw_info, variant->sealed_key);
+}
+
+int storage_variant_list(storage *store, const char *release, release_variant **items,
+                         size_t *count)
+{
+    db_result result;
+    *items = NULL;
+    *count = 0;
+    if (run(store, &result,
+            "SELECT release, encoding, base_version, base_size, base_sha256, sha256, size, "
+            "fw_info, sealed_key FROM release_variants WHERE release = $1 "
+            "ORDER BY CASE encoding WHEN 'full' THEN 0 WHEN 'compressed' THEN 1 ELSE 2 END, "
+            "base_version",
+            1, release) != 0)
+        return -1;
+    if (result.rows && !(*items = calloc(result.rows, sizeof(**items)))) {
+        db_result_free(&result);
+        return -1;
+    }
+    for (size_t row = 0; row < result.rows; row++) {
+        release_variant *variant = &(*items)[row];
+        COPY(variant->release, db_value(&result, row, 0));
+        if (!variant_encoding_parse(db_value(&result, row, 1), &variant->encoding))
+            variant->encoding = VARIANT_ENCODING_COUNT; /* never chosen */
+        COPY(variant->base_version, db_value(&result, row, 2));
+        variant->base_size = (uint32_t)to_int(db_value(&result, row, 3));
+        COPY(variant->base_sha256, db_value(&result, row, 4));
+        COPY(variant->sha256, db_value(&result, row, 5));
+        variant->size = (uint64_t)to_int(db_value(&result, row, 6));
+        COPY(variant->fw_info, db_value(&result, row, 7));
+        COPY(variant->sealed_key, db_value(&result, row, 8));
+    }
+    *count = result.rows;
+    db_result_free(&result);
+    return 0;
+}
+
 /* --- devices ---------------------------------------------------------------------------- */
 
 int storage_device_seen(storage *store, const char *id, int online, int64_t now)
@@ -483,10 +621,12 @@ static int take_status(storage *store, const char *id, const device_status *stat
     if (run(store, &result,
             "UPDATE devices SET state = $2, version = $3, error = $4, error_name = $5, "
             "message = $6, progress = $7, model = CASE WHEN $8 = '' THEN model ELSE $8 END, "
-            "last_status = $9, last_seen = $10, online = 1 "
+            "last_status = $9, image = CASE WHEN $10 = '' THEN image ELSE $10 END, "
+            "decodes = CASE WHEN $11 < 0 THEN decodes ELSE $11 END, last_seen = $12, online = 1 "
             "WHERE id = $1 AND last_status <> $9 RETURNING id",
-            10, id, status->state, status->version, NUMBER(status->error), status->error_name,
-            status->message, NUMBER(status->progress), status->model, raw, NUMBER(now)) != 0)
+            12, id, status->state, status->version, NUMBER(status->error), status->error_name,
+            status->message, NUMBER(status->progress), status->model, raw, status->image,
+            NUMBER(status->decodes), NUMBER(now)) != 0)
         return -1;
     *fresh = result.rows == 1;
     db_result_free(&result);
@@ -518,7 +658,8 @@ int storage_device_status(storage *store, const char *id, const device_status *s
 /* The device's newest campaign and its state there come along with every device read. */
 #define DEVICE_COLUMNS                                                                             \
     "d.id, d.model, d.version, d.state, d.online, d.last_seen, d.error, d.error_name, "            \
-    "d.message, d.progress, d.tags, t.campaign, t.state FROM devices d LEFT JOIN targets t "       \
+    "d.message, d.progress, d.tags, t.campaign, t.state, d.image, d.decodes "                      \
+    "FROM devices d LEFT JOIN targets t "                                                           \
     "ON t.device = d.id AND t.campaign = (SELECT max(campaign) FROM targets WHERE device = d.id)"
 
 static void read_device(const db_result *result, size_t row, device_record *device)
@@ -537,6 +678,8 @@ static void read_device(const db_result *result, size_t row, device_record *devi
     COPY(device->tags, db_value(result, row, 10));
     device->campaign = to_int(db_value(result, row, 11));
     COPY(device->campaign_state, db_value(result, row, 12));
+    COPY(device->image, db_value(result, row, 13));
+    device->decodes = to_int(db_value(result, row, 14)) != 0;
 }
 
 int storage_device_get(storage *store, const char *id, device_record *device)
@@ -628,6 +771,31 @@ int storage_device_set_tags(storage *store, const char *id, const char *tags)
     return status;
 }
 
+int storage_device_set_certificate(storage *store, const char *id, const char *pem)
+{
+    db_result result;
+    if (run(store, &result, "UPDATE devices SET certificate = $2 WHERE id = $1 RETURNING id", 2,
+            id, pem) != 0)
+        return -1;
+    int status = result.rows == 1 ? 0 : STORAGE_NOT_FOUND;
+    db_result_free(&result);
+    return status;
+}
+
+int storage_device_certificate(storage *store, const char *id, char **pem)
+{
+    db_result result;
+    *pem = NULL;
+    if (run(store, &result, "SELECT certificate FROM devices WHERE id = $1", 1, id) != 0)
+        return -1;
+    const char *text = result.rows == 1 ? db_value(&result, 0, 0) : NULL;
+    int status = 0;
+    if (text && text[0] && !(*pem = strdup(text)))
+        status = -1;
+    db_result_free(&result);
+    return status;
+}
+
 void storage_free_ids(char **ids, size_t count)
 {
     for (size_t i = 0; ids && i < count; i++)
@@ -698,7 +866,8 @@ int storage_device_totals(storage *store, int64_t *devices, int64_t *online)
     "id, name, release, state, stage, stages, success_percent, halt_failure_percent, "             \
     "rate_per_minute, timeout_s, retries, halt_reason, targeted, pending, notified, "              \
     "downloading, installing, confirmed, failed, skipped, bytes_served, requests_published, "      \
-    "created_at, updated_at, finished_at, stage_started_at, failures_accepted"
+    "created_at, updated_at, finished_at, stage_started_at, failures_accepted, "                  \
+    "bytes_compressed, bytes_delta"
 
 static void stages_text(const campaign_record *campaign, char *text, size_t size)
 {
@@ -741,6 +910,30 @@ static void read_campaign(const db_result *result, size_t row, campaign_record *
     campaign->finished_at = to_int(db_value(result, row, 24));
     campaign->stage_started_at = to_int(db_value(result, row, 25));
     campaign->failures_accepted = to_int(db_value(result, row, 26));
+    campaign->bytes_by_encoding[VARIANT_COMPRESSED] = (uint64_t)to_int(db_value(result, row, 27));
+    campaign->bytes_by_encoding[VARIANT_DELTA] = (uint64_t)to_int(db_value(result, row, 28));
+    uint64_t encoded = campaign->bytes_by_encoding[VARIANT_COMPRESSED] +
+                       campaign->bytes_by_encoding[VARIANT_DELTA];
+    campaign->bytes_by_encoding[VARIANT_FULL] =
+        campaign->bytes_served > encoded ? campaign->bytes_served - encoded : 0;
+}
+
+/* How many targets were sent each encoding. */
+static int read_sent(storage *store, campaign_record *campaign)
+{
+    db_result result;
+    if (run(store, &result,
+            "SELECT encoding, count(*) FROM targets WHERE campaign = $1 AND encoding <> '' "
+            "GROUP BY encoding",
+            1, NUMBER(campaign->id)) != 0)
+        return -1;
+    for (size_t row = 0; row < result.rows; row++) {
+        variant_encoding encoding;
+        if (variant_encoding_parse(db_value(&result, row, 0), &encoding))
+            campaign->sent_by_encoding[encoding] = to_int(db_value(&result, row, 1));
+    }
+    db_result_free(&result);
+    return 0;
 }
 
 int storage_campaign_insert(storage *store, campaign_record *campaign)
@@ -780,11 +973,15 @@ int storage_campaign_get(storage *store, int64_t id, campaign_record *campaign)
     int status = STORAGE_NOT_FOUND;
     if (result.rows == 1) {
         read_campaign(&result, 0, campaign);
-        const char *request = db_value(&result, 0, 27);
+        const char *request = db_value(&result, 0, 29);
         campaign->request = request ? strdup(request) : NULL;
         status = 0;
     }
     db_result_free(&result);
+    if (status == 0 && read_sent(store, campaign) != 0) {
+        storage_campaign_free(campaign);
+        return -1;
+    }
     return status;
 }
 
@@ -855,10 +1052,16 @@ int storage_campaign_update(storage *store, const campaign_record *campaign, con
     return status;
 }
 
-int storage_campaign_add_bytes(storage *store, int64_t id, uint64_t bytes)
+int storage_campaign_add_bytes(storage *store, int64_t id, variant_encoding encoding,
+                               uint64_t bytes)
 {
-    return run(store, NULL, "UPDATE campaigns SET bytes_served = bytes_served + $2 WHERE id = $1",
-               2, NUMBER(id), NUMBER(bytes));
+    /* Full bytes are the total less the others: one column per encoding would be redundant. */
+    return run(store, NULL,
+               "UPDATE campaigns SET bytes_served = bytes_served + $2, "
+               "bytes_compressed = bytes_compressed + CASE WHEN $3 = 'compressed' THEN $2 "
+               "ELSE 0 END, bytes_delta = bytes_delta + CASE WHEN $3 = 'delta' THEN $2 ELSE 0 "
+               "END WHERE id = $1",
+               3, NUMBER(id), NUMBER(bytes), variant_encoding_name(encoding));
 }
 
 int storage_campaign_count_request(storage *store, int64_t id)
@@ -913,7 +1116,7 @@ int64_t storage_campaigns_active(storage *store)
 
 #define TARGET_COLUMNS                                                                             \
     "t.campaign, t.device, t.position, t.state, t.reason, t.message, t.attempts, t.next_at, "      \
-    "t.began_at, t.notified_at, t.lease_until, t.updated_at"
+    "t.began_at, t.notified_at, t.lease_until, t.updated_at, t.encoding"
 
 static void read_target(const db_result *result, size_t row, target_record *target)
 {
@@ -931,6 +1134,16 @@ static void read_target(const db_result *result, size_t row, target_record *targ
     target->notified_at = to_int(db_value(result, row, 9));
     target->lease_until = to_int(db_value(result, row, 10));
     target->updated_at = to_int(db_value(result, row, 11));
+    COPY(target->encoding, db_value(result, row, 12));
+}
+
+int storage_target_set_encoding(storage *store, int64_t campaign, const char *device,
+                                const char *encoding)
+{
+    return run(store, NULL,
+               "UPDATE targets SET encoding = $3 WHERE campaign = $1 AND device = $2 AND "
+               "encoding <> $3",
+               3, NUMBER(campaign), device, encoding);
 }
 
 static int read_targets(db_result *result, target_record **items, size_t *count)

@@ -53,8 +53,35 @@ typedef struct release_record {
     char notes[STORAGE_TEXT_SIZE];
     bool plain_download;
     int64_t created_at;
-    char *request; /* the signed request for devices without a campaign (malloc'd) */
+    int64_t retired_at; /* 0 while it may be offered; else its keys are destroyed */
+    char *request; /* releases of schema v1 only: their request; "" since keys are sealed */
 } release_record;
+
+/* The release's encodings (docs/server.md, "Releases"): a release is stored as its full image,
+ * compressed, and as patches from a few earlier releases, each image.ebin encrypted under its
+ * own key. The key is kept only sealed (operator/seal.h, labelled with the variant's sha256),
+ * and fw_info with its key zeroed. */
+typedef enum variant_encoding {
+    VARIANT_FULL = 0,
+    VARIANT_COMPRESSED,
+    VARIANT_DELTA,
+    VARIANT_ENCODING_COUNT
+} variant_encoding;
+
+const char *variant_encoding_name(variant_encoding encoding); /* "full", "compressed", "delta" */
+bool variant_encoding_parse(const char *name, variant_encoding *encoding);
+
+typedef struct release_variant {
+    char release[STORAGE_ID_SIZE];
+    variant_encoding encoding;
+    char base_version[STORAGE_ID_SIZE]; /* a delta's base release ("" otherwise) */
+    uint32_t base_size;                 /* a delta's base: plain size and SHA-256 (hex) */
+    char base_sha256[65];
+    char sha256[65]; /* of its image.ebin, stored as images/<sha256>.ebin */
+    uint64_t size;   /* bytes a device downloads */
+    char fw_info[225];    /* hex, the key field zeroed */
+    char sealed_key[89];  /* hex of the 44 sealed bytes; "" once the release is retired */
+} release_variant;
 
 typedef struct device_record {
     char id[STORAGE_ID_SIZE], model[STORAGE_ID_SIZE], version[STORAGE_ID_SIZE];
@@ -66,6 +93,10 @@ typedef struct device_record {
     int error, progress;
     int64_t campaign; /* its newest campaign, 0 when none */
     char campaign_state[STORAGE_ID_SIZE];
+    /* What it reported of its running image ("SIZE:SHA256", "" unknown) and whether it decodes
+     * compressed images and patches: what the smallest update is chosen by. */
+    char image[80];
+    bool decodes;
 } device_record;
 
 /* One status message as a device sent it (docs/agent.md). */
@@ -74,6 +105,8 @@ typedef struct device_status {
     char error_name[STORAGE_ID_SIZE], model[STORAGE_ID_SIZE], campaign[STORAGE_ID_SIZE];
     char message[STORAGE_TEXT_SIZE];
     int error, progress;
+    char image[80]; /* "SIZE:SHA256" of the running image; "" when not reported */
+    int decodes;    /* -1 not reported, 0, 1 */
 } device_status;
 
 typedef struct timeline_entry {
@@ -97,6 +130,8 @@ typedef struct campaign_record {
     char halt_reason[STORAGE_TEXT_SIZE];
     int64_t targeted, counts[TARGET_STATE_COUNT];
     uint64_t bytes_served, requests_published;
+    uint64_t bytes_by_encoding[VARIANT_ENCODING_COUNT]; /* full = bytes_served - the others */
+    int64_t sent_by_encoding[VARIANT_ENCODING_COUNT];  /* targets sent each (campaign_get) */
     int64_t created_at, updated_at, finished_at, stage_started_at;
     int64_t failures_accepted; /* failures the operator accepted by resuming a halt */
     char *request;             /* the campaign's signed request (malloc'd; NULL in lists) */
@@ -114,6 +149,7 @@ typedef struct target_record {
     int64_t notified_at; /* when its request was last handed out */
     int64_t lease_until; /* claimed for publishing by a server until then */
     int64_t updated_at;
+    char encoding[16]; /* what it was last sent: "full", "compressed", "delta"; "" nothing */
 } target_record;
 
 typedef struct failure_group {
@@ -144,6 +180,17 @@ int storage_release_get(storage *store, const char *version, release_record *rel
 int storage_release_list(storage *store, size_t limit, size_t offset, release_record **items,
                          size_t *count, int64_t *total);
 void storage_release_free(release_record *release);
+/* Empties the release's stored request (schema 1 and 2 kept one, its key in the clear). */
+int storage_release_clear_request(storage *store, const char *version);
+/* Marks the release retired and destroys its variants' sealed keys, in one transaction. */
+int storage_release_retire(storage *store, const char *version, int64_t now);
+/* The oldest active campaign (running, paused, halted) of the release: 0 and its id, or
+ * STORAGE_NOT_FOUND. */
+int storage_release_in_use(storage *store, const char *version, int64_t *campaign);
+int storage_variant_add(storage *store, const release_variant *variant);
+/* The release's variants, full first. *items malloc'd (zero them: they hold sealed keys). */
+int storage_variant_list(storage *store, const char *release, release_variant **items,
+                         size_t *count);
 
 /* --- devices ---------------------------------------------------------------------------- */
 /* Registers the device if new and marks it heard from; online: -1 unchanged, 0, 1. */
@@ -161,6 +208,10 @@ int storage_device_list(storage *store, const device_filter *filter, size_t limi
 int storage_device_timeline(storage *store, const char *id, size_t limit, timeline_entry **items,
                             size_t *count);
 int storage_device_set_tags(storage *store, const char *id, const char *tags);
+/* The device's certificate (PEM, "" to remove); storage_device_certificate gives it malloc'd
+ * in *pem, NULL when none. */
+int storage_device_set_certificate(storage *store, const char *id, const char *pem);
+int storage_device_certificate(storage *store, const char *id, char **pem);
 /* Every device id (tag NULL) or those with the tag, in id order; *ids malloc'd, each too. */
 int storage_device_ids(storage *store, const char *tag, char ***ids, size_t *count);
 void storage_free_ids(char **ids, size_t count);
@@ -187,7 +238,9 @@ int storage_campaign_update(storage *store, const campaign_record *campaign, con
 /* One more request handed to the broker or to a polling device (inside a transaction: written
  * when it commits, with the counters). */
 int storage_campaign_count_request(storage *store, int64_t id);
-int storage_campaign_add_bytes(storage *store, int64_t id, uint64_t bytes);
+/* Image bytes served for the campaign, in the encoding they were sent in. */
+int storage_campaign_add_bytes(storage *store, int64_t id, variant_encoding encoding,
+                               uint64_t bytes);
 int storage_campaign_failures(storage *store, int64_t id, failure_group **items, size_t *count);
 int64_t storage_campaigns_active(storage *store); /* running, paused or halted; -1 on error */
 
@@ -233,6 +286,9 @@ int storage_target_overdue(storage *store, int64_t campaign, target_state state,
 /* Counts by state of the targets with position below `positions`. */
 int storage_target_counts(storage *store, int64_t campaign, int64_t positions,
                           int64_t counts[TARGET_STATE_COUNT]);
+/* What the target was sent last (variant_encoding_name). */
+int storage_target_set_encoding(storage *store, int64_t campaign, const char *device,
+                                const char *encoding);
 /* Targets of a campaign (state NULL: any), in position order. */
 int storage_target_list(storage *store, int64_t campaign, const char *state, size_t limit,
                         size_t offset, target_record **items, size_t *count, int64_t *total);

@@ -1172,8 +1172,9 @@ static void test_status_json(void)
     report.downloaded = 30000;
     report.redownloaded = 1328;
     report.error = CELLOTA_IMAGE_REQUEST_BAD_TYPE;
-    CHECK_EQ_INT(cellota_agent_status_json(&report, "c\"7", buffer, sizeof(buffer), &length),
-                 CELLOTA_OK);
+    CHECK_EQ_INT(
+        cellota_agent_status_json(&report, "c\"7", NULL, buffer, sizeof(buffer), &length),
+        CELLOTA_OK);
     CHECK_EQ_INT(length, strlen(buffer));
     CHECK_EQ_STR(buffer,
                  "{\"state\":\"downloading\",\"version\":\"1.0.0\",\"target\":\"1.1.0-rc.1\","
@@ -1184,12 +1185,28 @@ static void test_status_json(void)
     /* With a model: after the message, before the campaign. */
     report.model = "sim7070";
     report.error = CELLOTA_OK;
-    CHECK_EQ_INT(cellota_agent_status_json(&report, "7", buffer, sizeof(buffer), &length),
+    CHECK_EQ_INT(cellota_agent_status_json(&report, "7", NULL, buffer, sizeof(buffer), &length),
                  CELLOTA_OK);
     CHECK(strstr(buffer, "\"message\":\"success\",\"model\":\"sim7070\",\"campaign\":\"7\"}") !=
           NULL);
+    /* The running image and decoding, last: what a server chooses the smallest update by. */
+    uint8_t hash[32];
+    for (size_t i = 0; i < sizeof(hash); i++)
+        hash[i] = (uint8_t)((i % 16) * 17);
+    cellota_agent_running running = {67512, hash, true};
+    CHECK_EQ_INT(
+        cellota_agent_status_json(&report, "7", &running, buffer, sizeof(buffer), &length),
+        CELLOTA_OK);
+    CHECK(strstr(buffer, "\"campaign\":\"7\",\"image\":\"67512:00112233445566778899aabbccddeeff"
+                         "00112233445566778899aabbccddeeff\",\"decodes\":true}") != NULL);
+    running.size = 0; /* unknown: no image, still whether it decodes */
+    running.decodes = false;
+    CHECK_EQ_INT(
+        cellota_agent_status_json(&report, "7", &running, buffer, sizeof(buffer), &length),
+        CELLOTA_OK);
+    CHECK(strstr(buffer, "\"campaign\":\"7\",\"decodes\":false}") != NULL);
     report.model = NULL;
-    CHECK_EQ_INT(cellota_agent_status_json(&report, NULL, buffer, 64, &length),
+    CHECK_EQ_INT(cellota_agent_status_json(&report, NULL, NULL, buffer, 64, &length),
                  CELLOTA_BUFFER_TOO_SMALL);
     CHECK_EQ_STR(cellota_agent_state_name(CELLOTA_AGENT_ROLLED_BACK), "rolled_back");
 }

@@ -113,6 +113,7 @@ static void setup(void)
     mbedtls_pk_init(&self.key);
     CHECK_EQ_INT(host_random_open(&self.random, "test"), 0);
     CHECK_EQ_INT(operator_key_generate(&self.key, &self.random), 0);
+    CHECK_EQ_INT(host_random_bytes(&self.random, self.master_key, sizeof(self.master_key)), 0);
     snprintf(spec, sizeof(spec), "sqlite:%s/cellota.db", folder);
     CHECK_EQ_INT(storage_open(spec, &self.store, error, sizeof(error)), 0);
     CHECK_EQ_INT(campaign_engine_open(&self), 0);

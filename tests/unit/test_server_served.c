@@ -52,7 +52,7 @@ static void *answer(void *context)
 {
     uint64_t bytes = (uint64_t)(uintptr_t)context;
     for (int index = 0; index < ADDITIONS; index++)
-        served_add(counter, index % 3 == 2 ? 0 : campaigns[index % 3], bytes);
+        served_add(counter, index % 3 == 2 ? 0 : campaigns[index % 3], VARIANT_FULL, bytes);
     return NULL;
 }
 
@@ -81,8 +81,8 @@ static void test_concurrent_additions(void)
 static void test_nothing_added(void)
 {
     int64_t before = storage_counter_get(store, "bytes_served");
-    served_add(counter, campaigns[0], 0);
-    served_add(NULL, campaigns[0], 100);
+    served_add(counter, campaigns[0], VARIANT_FULL, 0);
+    served_add(NULL, campaigns[0], VARIANT_FULL, 100);
     CHECK_EQ_INT(served_flush(counter), 0);
     CHECK_EQ_INT(storage_counter_get(store, "bytes_served"), before);
 }
@@ -92,7 +92,7 @@ static void test_close_writes_the_rest(void)
     int64_t before = storage_counter_get(store, "bytes_served");
     uint64_t campaign_before = campaign_bytes(campaigns[1]);
 
-    served_add(counter, campaigns[1], 524304);
+    served_add(counter, campaigns[1], VARIANT_DELTA, 524304);
     served_close(counter); /* right away: well inside the period */
     counter = NULL;
     CHECK_EQ_INT(storage_counter_get(store, "bytes_served"), before + 524304);

@@ -373,10 +373,14 @@ static void test_campaigns(void)
 
     /* Counting and conditional campaign updates. */
     CHECK_EQ_INT(storage_campaign_count_request(store, first), 0);
-    CHECK_EQ_INT(storage_campaign_add_bytes(store, first, 5000000000ull), 0);
+    CHECK_EQ_INT(storage_campaign_add_bytes(store, first, VARIANT_COMPRESSED, 5000000000ull), 0);
     CHECK_EQ_INT(storage_campaign_get(store, first, &campaign), 0);
     CHECK_EQ_INT(campaign.requests_published, 1);
     CHECK_EQ_INT(campaign.bytes_served, 5000000000ull);
+    /* the split by variant (docs/server.md): compressed counted, full the rest */
+    CHECK_EQ_INT(campaign.bytes_by_encoding[VARIANT_COMPRESSED], 5000000000ull);
+    CHECK_EQ_INT(campaign.bytes_by_encoding[VARIANT_DELTA], 0);
+    CHECK_EQ_INT(campaign.bytes_by_encoding[VARIANT_FULL], 0);
     snprintf(campaign.state, sizeof(campaign.state), "paused");
     campaign.failures_accepted = 1;
     CHECK_EQ_INT(storage_campaign_update(store, &campaign, "running"), 0);

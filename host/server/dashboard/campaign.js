@@ -78,10 +78,21 @@ function failureTable(campaign) {
       h('td', {class: 'sentence'}, failure.message)))));
 }
 
+function sentSplit(sent) {
+  if (!sent) return '';
+  return ['full', 'compressed', 'delta'].map((variant) => {
+    const part = sent[variant] || {devices: 0, bytes: 0};
+    return h('div', {'data-variant': variant},
+      `${variant}: ${count(part.devices)} ${part.devices === 1 ? 'device' : 'devices'}, ${bytes(part.bytes)}`);
+  });
+}
+
 function costCard(campaign) {
   const cost = campaign.cost || {};
   return h('dl', {class: 'facts', id: 'cost'},
     h('dt', {}, 'Bytes served'), h('dd', {id: 'bytes-served'}, bytes(campaign.bytes_served)),
+    // What was really sent: each device gets the smallest variant it can apply.
+    h('dt', {}, 'Sent as'), h('dd', {id: 'sent-split'}, sentSplit(campaign.sent)),
     h('dt', {}, 'Requests published'), h('dd', {}, count(campaign.requests_published)),
     h('dt', {}, `Data cost so far${cost.provider ? ` (${cost.provider.toUpperCase()})` : ''}`),
     h('dd', {id: 'cost-total'}, h('b', {}, usd(cost.total_usd)),

@@ -62,7 +62,11 @@ function row(release) {
       bytes(release.plain_size), h('span', {class: 'muted small'}, ` → ${bytes(release.size)}`)),
     h('td', {class: 'mono'}, hex(release.load_address)),
     h('td', {class: 'mono', title: release.sha256}, shortHash(release.sha256)),
-    h('td', {}, release.plain_download ? h('span', {class: 'badge tone-waiting'}, 'plain too') : ''),
+    h('td', {}, release.plain_download ? h('span', {class: 'badge tone-waiting'}, 'plain too') : '',
+      release.retired_at ? h('span', {class: 'badge tone-bad', title: 'its keys are destroyed'}, 'retired') : '',
+      // the forms devices are sent (each gets the smallest it can apply)
+      h('div', {class: 'muted small variants'}, (release.variants || []).map((variant) =>
+        `${variant.encoding === 'delta' ? `Δ ${variant.base}` : variant.encoding} ${bytes(variant.size)}`).join(' · '))),
     h('td', {class: 'notes'}, release.notes || ''),
     h('td', {title: dateTime(release.created_at)}, ago(release.created_at)),
     h('td', {class: 'right'}, h('a', {class: 'button small', href: `#/campaigns?new=${encodeURIComponent(release.version)}`},
