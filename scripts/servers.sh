@@ -24,6 +24,8 @@ random_port() {
 
 # start_nginx ROOT STATE_DIR [EXTRA_SERVER_CONFIG]: nginx serving ROOT; sets nginx_port.
 # nginx_workers and nginx_connections (environment) size it for a benchmark: 1 and 256 otherwise.
+# nginx_http_extra (environment) goes into the http block (an upstream for a load balancer);
+# nginx_wanted_port (environment) is the one port to listen on (else a free one is found).
 start_nginx() {
     root=$1
     state=$2/nginx
@@ -32,7 +34,7 @@ start_nginx() {
     chmod o+rx "$root" "$2" "$state" 2>/dev/null || true
     nginx_binary=$(command -v nginx || echo /usr/sbin/nginx)
     for attempt in 1 2 3 4 5 6 7 8 9 10; do
-        nginx_port=$(random_port "$attempt")
+        nginx_port=${nginx_wanted_port:-$(random_port "$attempt")}
         cat >"$state/nginx.conf" <<CONF
 daemon on;
 pid $state/nginx.pid;
@@ -47,6 +49,7 @@ http {
     uwsgi_temp_path $state/uwsgi;
     scgi_temp_path $state/scgi;
     types { application/json json; application/octet-stream ebin bin; }
+    ${nginx_http_extra:-}
     server {
         listen 127.0.0.1:$nginx_port;
         root $root;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define BUCKETS_MAX 64
 
@@ -27,9 +28,15 @@ typedef struct rate_bucket {
 
 typedef struct campaign_engine {
     campaign_publisher publish;
+    campaign_resync resync;
     void *context;
     pthread_mutex_t lock;
     rate_bucket buckets[BUCKETS_MAX];
+    char id[96];       /* this server among those on the database: leases and the registry */
+    int64_t lease_s;   /* CAMPAIGN_LEASE_S, or CELLOTA_LEASE_S for tests */
+    int64_t last_beat; /* seconds: the registry and the leases are kept once a second */
+    /* The live servers and this one's place among them: which devices it records. */
+    atomic_uint members, rank;
 } campaign_engine;
 
 static double monotonic_seconds(void)
@@ -39,13 +46,29 @@ static double monotonic_seconds(void)
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
+static bool keep_registry(server *self);
+
 int campaign_engine_open(server *self)
 {
     campaign_engine *engine = calloc(1, sizeof(*engine));
+    char machine[48] = "";
     if (!engine)
         return -1;
     pthread_mutex_init(&engine->lock, NULL);
+    gethostname(machine, sizeof(machine) - 1);
+    /* Unique across hosts and restarts: a restarted server must not renew its old leases. */
+    snprintf(engine->id, sizeof(engine->id), "%s-%ld-%" PRId64, machine, (long)getpid(),
+             server_now());
+    engine->lease_s = CAMPAIGN_LEASE_S;
+    const char *lease = getenv("CELLOTA_LEASE_S");
+    if (lease && atoi(lease) >= 3 && atoi(lease) <= 600)
+        engine->lease_s = atoi(lease);
+    atomic_init(&engine->members, 1);
+    atomic_init(&engine->rank, 0);
     self->engine = engine;
+    keep_registry(self);
+    printf("cellota-server: server id %s, lease %" PRId64 " s\n", engine->id, engine->lease_s);
+    fflush(stdout);
     return 0;
 }
 
@@ -53,17 +76,73 @@ void campaign_engine_close(server *self)
 {
     if (!self->engine)
         return;
+    if (self->store)
+        storage_server_leave(self->store, self->engine->id);
     pthread_mutex_destroy(&self->engine->lock);
     free(self->engine);
     self->engine = NULL;
 }
 
-void campaign_set_publisher(server *self, campaign_publisher publish, void *context)
+void campaign_set_publisher(server *self, campaign_publisher publish, campaign_resync resync,
+                            void *context)
 {
     pthread_mutex_lock(&self->engine->lock);
     self->engine->publish = publish;
+    self->engine->resync = resync;
     self->engine->context = context;
     pthread_mutex_unlock(&self->engine->lock);
+}
+
+const char *campaign_server_id(server *self)
+{
+    return self->engine->id;
+}
+
+/* FNV-1a: the same on every server, so they agree on who records a device. */
+static uint32_t device_hash(const char *device)
+{
+    uint32_t hash = 2166136261u;
+    for (const unsigned char *c = (const unsigned char *)device; *c; c++)
+        hash = (hash ^ *c) * 16777619u;
+    return hash;
+}
+
+bool campaign_records_device(server *self, const char *device)
+{
+    unsigned members = atomic_load(&self->engine->members);
+    return members <= 1 || device_hash(device) % members == atomic_load(&self->engine->rank);
+}
+
+/*
+ * Marks this server alive and reads which servers are: true when this server's share of the
+ * devices changed. Servers whose views differ for a moment (one second at most) may both record
+ * a message (the conditional writes keep the counts exact; see docs/operations.md) or neither;
+ * the resync that follows a change reads every device's retained status again.
+ */
+static bool keep_registry(server *self)
+{
+    campaign_engine *engine = self->engine;
+    int64_t now = server_now();
+    char **ids;
+    size_t count;
+    unsigned rank = 0;
+    if (storage_server_beat(self->store, engine->id, now) != 0 ||
+        storage_server_ids(self->store, now - CAMPAIGN_SERVER_GONE_S, &ids, &count) != 0)
+        return false;
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(ids[i], engine->id) == 0)
+            rank = (unsigned)i;
+    storage_free_ids(ids, count);
+    unsigned members = count ? (unsigned)count : 1;
+    bool changed = members != atomic_load(&engine->members) || rank != atomic_load(&engine->rank);
+    atomic_store(&engine->members, members);
+    atomic_store(&engine->rank, rank);
+    if (changed) {
+        printf("cellota-server: %u server%s on the database; this one records its share %u\n",
+               members, members == 1 ? "" : "s", rank + 1);
+        fflush(stdout);
+    }
+    return changed;
 }
 
 /* --- helpers ------------------------------------------------------------------------------ */
@@ -487,18 +566,36 @@ static int status_work_run(storage *store, void *context)
     return status == STORAGE_CONFLICT ? 0 : status;
 }
 
+typedef struct notify_work {
+    int64_t campaign;
+    const char *device;
+} notify_work;
+
+static int notify_work_run(storage *store, void *context);
+
 /* Defined below; campaign_status is a batch of one. */
-static void record_statuses(server *self, campaign_event *events, size_t count);
+static void record_batch(server *self, campaign_event *events, size_t count);
 
 void campaign_status(server *self, const char *device, const device_status *status, const char *raw)
 {
     campaign_event event;
     memset(&event, 0, sizeof(event));
+    event.kind = CAMPAIGN_EVENT_STATUS;
     snprintf(event.device, sizeof(event.device), "%s", device);
-    event.is_status = true;
     event.status = *status;
     event.raw = (char *)raw; /* only read */
-    record_statuses(self, &event, 1);
+    record_batch(self, &event, 1);
+}
+
+/* One status or acknowledgement, inside the caller's transaction. */
+static int record_one(storage *store, server *self, campaign_event *event)
+{
+    if (event->kind == CAMPAIGN_EVENT_PUBLISHED) {
+        notify_work work = {event->campaign, event->device};
+        return notify_work_run(store, &work);
+    }
+    status_work work = {self, event->device, &event->status, event->raw};
+    return status_work_run(store, &work);
 }
 
 typedef struct batch_work {
@@ -510,29 +607,39 @@ typedef struct batch_work {
 static int batch_work_run(storage *store, void *context)
 {
     batch_work *batch = context;
-    for (size_t i = 0; i < batch->count; i++) {
-        status_work work = {batch->self, batch->events[i].device, &batch->events[i].status,
-                            batch->events[i].raw};
-        if (status_work_run(store, &work) != 0)
+    for (size_t i = 0; i < batch->count; i++)
+        if (record_one(store, batch->self, &batch->events[i]) != 0)
             return -1;
-    }
     return 0;
 }
 
-/* Consecutive statuses: one transaction, or one each when that fails. */
-static void record_statuses(server *self, campaign_event *events, size_t count)
+static int single_work_run(storage *store, void *context)
+{
+    batch_work *single = context;
+    return record_one(store, single->self, single->events);
+}
+
+/*
+ * Consecutive statuses and acknowledgements: one transaction, or one each when that fails. An
+ * acknowledgement recorded in the batch of statuses (not in a transaction of its own, as first
+ * written) is what lets a burst of thousands of requests be recorded within their leases.
+ */
+static void record_batch(server *self, campaign_event *events, size_t count)
 {
     batch_work batch = {self, events, count};
     if (count == 0)
         return;
-    atomic_fetch_add(&self->status_messages, count);
+    for (size_t i = 0; i < count; i++)
+        if (events[i].kind == CAMPAIGN_EVENT_STATUS)
+            atomic_fetch_add(&self->status_messages, 1);
     if (storage_transaction(self->store, batch_work_run, &batch) == 0)
         return;
     for (size_t i = 0; i < count; i++) {
-        status_work work = {self, events[i].device, &events[i].status, events[i].raw};
-        if (storage_transaction(self->store, status_work_run, &work) != 0)
-            fprintf(stderr, "cellota-server: device %s: the status could not be recorded\n",
-                    events[i].device);
+        batch_work single = {self, &events[i], 1};
+        if (storage_transaction(self->store, single_work_run, &single) != 0)
+            fprintf(stderr, "cellota-server: device %s: the %s could not be recorded\n",
+                    events[i].device,
+                    events[i].kind == CAMPAIGN_EVENT_STATUS ? "status" : "acknowledgement");
     }
 }
 
@@ -540,14 +647,14 @@ void campaign_record_batch(server *self, campaign_event *events, size_t count)
 {
     size_t first = 0;
     for (size_t i = 0; i < count; i++) {
-        if (events[i].is_status)
+        if (events[i].kind != CAMPAIGN_EVENT_ONLINE)
             continue;
-        /* An online message keeps its place: the statuses before it first. */
-        record_statuses(self, events + first, i - first);
+        /* An online message keeps its place: the events before it first. */
+        record_batch(self, events + first, i - first);
         campaign_online(self, events[i].device, events[i].online);
         first = i + 1;
     }
-    record_statuses(self, events + first, count - first);
+    record_batch(self, events + first, count - first);
 }
 
 /* The target the device's running campaign has for it now, with the campaign. */
@@ -566,14 +673,14 @@ static bool offered_target(server *self, const char *device, target_record *targ
     return true;
 }
 
-static void publish(server *self, int64_t campaign, const char *device, const char *request)
+/* true when the request is in flight to the broker. */
+static bool publish(server *self, int64_t campaign, const char *device, const char *request)
 {
     pthread_mutex_lock(&self->engine->lock);
     campaign_publisher publisher = self->engine->publish;
     void *context = self->engine->context;
     pthread_mutex_unlock(&self->engine->lock);
-    if (publisher)
-        publisher(context, campaign, device, request);
+    return publisher && publisher(context, campaign, device, request);
 }
 
 void campaign_online(server *self, const char *device, bool online)
@@ -593,11 +700,6 @@ void campaign_online(server *self, const char *device, bool online)
     }
     storage_campaign_free(&campaign);
 }
-
-typedef struct notify_work {
-    int64_t campaign;
-    const char *device;
-} notify_work;
 
 /* A request reached the device (broker acknowledgement or its own poll): count it, and a
  * pending target is now notified. */
@@ -812,19 +914,50 @@ static void publish_due(server *self, const campaign_record *campaign)
     if (allowed == 0 || !campaign->request || !campaign->request[0] || !self->engine->publish)
         return;
     int64_t now = server_now();
+    campaign_engine *engine = self->engine;
     if (storage_target_claim(self->store, campaign->id, stage_positions(campaign, campaign->stage),
-                             now, now + CAMPAIGN_LEASE_S, allowed, &items, &count) != 0)
+                             now, now + engine->lease_s, engine->id, allowed, &items, &count) != 0)
         return;
+    /* In flight: the lease is renewed until the PUBACK is recorded (keep_leases). Not sent:
+     * no longer renewed, so it is claimed again when the lease ends. */
     for (size_t i = 0; i < count; i++)
-        publish(self, campaign->id, items[i].device, campaign->request);
+        if (!publish(self, campaign->id, items[i].device, campaign->request))
+            storage_target_unclaim(self->store, campaign->id, items[i].device, engine->id);
     spend_tokens(self->engine, campaign->id, count);
     free(items);
+}
+
+/*
+ * Once a second: the registry of servers, and the leases of this server's requests in flight
+ * renewed when they have half a lease (at least two seconds) left, for at most
+ * CAMPAIGN_IN_FLIGHT_MAX_S after the claim. A slow broker or a long queue of acknowledgements
+ * then never lets another claim (and a second publish) in while the first is in flight.
+ */
+static void keep_leases(server *self)
+{
+    campaign_engine *engine = self->engine;
+    int64_t now = server_now();
+    if (now == engine->last_beat)
+        return;
+    engine->last_beat = now;
+    if (keep_registry(self)) {
+        pthread_mutex_lock(&engine->lock);
+        campaign_resync resync = engine->resync;
+        void *context = engine->context;
+        pthread_mutex_unlock(&engine->lock);
+        if (resync)
+            resync(context);
+    }
+    int64_t margin = engine->lease_s / 2 > 2 ? engine->lease_s / 2 : 2;
+    storage_target_renew(self->store, engine->id, now, now + engine->lease_s, now + margin,
+                         now - CAMPAIGN_IN_FLIGHT_MAX_S);
 }
 
 void campaign_tick(server *self)
 {
     int64_t *ids;
     size_t count;
+    keep_leases(self);
     if (storage_campaign_ids(self->store, "running", &ids, &count) != 0)
         return;
     for (size_t i = 0; i < count; i++) {

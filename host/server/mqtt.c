@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Requests handed to libmosquitto and not yet acknowledged, by message id (16 bits). */
+/* Requests handed to libmosquitto and not yet acknowledged, by message id (16 bits). At most
+ * IN_FLIGHT_MAX at a time, so a message id is not reused while its request is in flight. */
+#define IN_FLIGHT_MAX 32768
 typedef struct pending_publish {
     int64_t campaign;
     char device[STORAGE_ID_SIZE];
@@ -30,6 +32,7 @@ struct mqtt_link {
     pthread_mutex_t lock;
     bool connected;
     pending_publish pending[65536];
+    size_t in_flight;
     pthread_mutex_t events_lock;
     pthread_cond_t events_ready, events_room;
     campaign_event *events;
@@ -151,16 +154,23 @@ static void on_message(struct mosquitto *client, void *context,
     payload[message->payloadlen] = '\0';
     campaign_event event;
     memset(&event, 0, sizeof(event));
-    if (mqtt_topic_device(message->topic, "status", device)) {
+    bool status = mqtt_topic_device(message->topic, "status", device);
+    if ((status || mqtt_topic_device(message->topic, "online", device)) &&
+        !campaign_records_device(link->self, device)) {
+        free(payload); /* another server on the database records this device */
+        return;
+    }
+    if (status) {
         if (!mqtt_parse_status(payload, &event.status)) {
             fprintf(stderr, "cellota-server: device %s: a status that is not JSON, ignored\n",
                     device);
             free(payload);
             return;
         }
-        event.is_status = true;
+        event.kind = CAMPAIGN_EVENT_STATUS;
         event.raw = payload; /* the recorder frees it */
     } else if (mqtt_topic_device(message->topic, "online", device)) {
+        event.kind = CAMPAIGN_EVENT_ONLINE;
         event.online = strcmp(payload, "online") == 0;
         free(payload);
     } else {
@@ -171,10 +181,21 @@ static void on_message(struct mosquitto *client, void *context,
     queue_event(link, &event);
 }
 
+static char *const topics[] = {"cellota/+/status", "cellota/+/online"};
+
+/* Subscribing again to a topic one is subscribed to has the broker send its retained messages
+ * again: every device's newest status, of which this server records its share. */
+static void resync(void *context)
+{
+    mqtt_link *link = context;
+    if (mosquitto_subscribe_multiple(link->client, NULL, 2, topics, 1, 0, NULL) == MOSQ_ERR_SUCCESS)
+        printf("mqtt: subscribed again: every device's retained status read again\n");
+    fflush(stdout);
+}
+
 static void on_connect(struct mosquitto *client, void *context, int result)
 {
     mqtt_link *link = context;
-    static char *const topics[] = {"cellota/+/status", "cellota/+/online"};
     if (result != 0) {
         fprintf(stderr, "cellota-server: mqtt: the broker refused the connection: %s\n",
                 mosquitto_connack_string(result));
@@ -183,7 +204,8 @@ static void on_connect(struct mosquitto *client, void *context, int result)
     pthread_mutex_lock(&link->lock);
     link->connected = true;
     pthread_mutex_unlock(&link->lock);
-    if (mosquitto_subscribe_multiple(client, NULL, 2, topics, 1, 0, NULL) != MOSQ_ERR_SUCCESS)
+    if (mosquitto_subscribe_multiple(client, NULL, 2, (char *const *)topics, 1, 0, NULL) !=
+        MOSQ_ERR_SUCCESS)
         fprintf(stderr, "cellota-server: mqtt: cannot subscribe\n");
     printf("mqtt: connected, subscribed to cellota/+/status and cellota/+/online\n");
     fflush(stdout);
@@ -202,40 +224,56 @@ static void on_disconnect(struct mosquitto *client, void *context, int result)
     }
 }
 
+/* The PUBACK goes to the recorder with the statuses: recorded in their batches, in order. */
 static void on_publish(struct mosquitto *client, void *context, int mid)
 {
     mqtt_link *link = context;
-    pending_publish done;
+    campaign_event event;
     (void)client;
+    memset(&event, 0, sizeof(event));
     pthread_mutex_lock(&link->lock);
-    done = link->pending[mid & 0xFFFF];
-    link->pending[mid & 0xFFFF].campaign = 0;
+    pending_publish *done = &link->pending[mid & 0xFFFF];
+    if (done->campaign > 0) {
+        event.kind = CAMPAIGN_EVENT_PUBLISHED;
+        event.campaign = done->campaign;
+        snprintf(event.device, sizeof(event.device), "%s", done->device);
+        done->campaign = 0;
+        link->in_flight--;
+    }
     pthread_mutex_unlock(&link->lock);
-    if (done.campaign > 0)
-        campaign_published(link->self, done.campaign, done.device);
+    if (event.campaign > 0)
+        queue_event(link, &event);
 }
 
-static void publish_request(void *context, int64_t campaign, const char *device,
+static bool publish_request(void *context, int64_t campaign, const char *device,
                             const char *request)
 {
     mqtt_link *link = context;
     char topic[STORAGE_ID_SIZE + 24];
-    int mid = 0;
+    int mid = 0, result = MOSQ_ERR_NO_CONN;
+    bool crowded;
     snprintf(topic, sizeof(topic), "cellota/%s/update", device);
     /* The lock spans the call, so on_publish cannot look for the id before it is recorded. */
     pthread_mutex_lock(&link->lock);
-    int result = link->connected ? mosquitto_publish(link->client, &mid, topic,
-                                                     (int)strlen(request), request, 1, false)
-                                 : MOSQ_ERR_NO_CONN;
+    crowded = link->in_flight >= IN_FLIGHT_MAX;
+    if (!crowded && link->connected)
+        result =
+            mosquitto_publish(link->client, &mid, topic, (int)strlen(request), request, 1, false);
     if (result == MOSQ_ERR_SUCCESS) {
-        link->pending[mid & 0xFFFF].campaign = campaign;
-        snprintf(link->pending[mid & 0xFFFF].device, STORAGE_ID_SIZE, "%s", device);
+        pending_publish *slot = &link->pending[mid & 0xFFFF];
+        if (slot->campaign == 0)
+            link->in_flight++;
+        /* else an older request with this id was never acknowledged: its lease ends when its
+         * renewals stop (CAMPAIGN_IN_FLIGHT_MAX_S) and it is claimed again */
+        slot->campaign = campaign;
+        snprintf(slot->device, STORAGE_ID_SIZE, "%s", device);
     }
     pthread_mutex_unlock(&link->lock);
     /* Not sent: the target stays pending and is claimed again when its lease ends. */
     if (result != MOSQ_ERR_SUCCESS)
         fprintf(stderr, "cellota-server: mqtt: request to %s not sent (%s); retried later\n",
-                device, mosquitto_strerror(result));
+                device, crowded ? "too many in flight" : mosquitto_strerror(result));
+    return result == MOSQ_ERR_SUCCESS;
 }
 
 int mqtt_link_start(server *self, const char *host, int port, mqtt_link **result)
@@ -285,7 +323,7 @@ int mqtt_link_start(server *self, const char *host, int port, mqtt_link **result
         free(link);
         return -1;
     }
-    campaign_set_publisher(self, publish_request, link);
+    campaign_set_publisher(self, publish_request, resync, link);
     self->mqtt = link;
     *result = link;
     return 0;
@@ -303,7 +341,7 @@ void mqtt_link_stop(mqtt_link *link)
 {
     if (!link)
         return;
-    campaign_set_publisher(link->self, NULL, NULL);
+    campaign_set_publisher(link->self, NULL, NULL, NULL);
     mosquitto_disconnect(link->client);
     mosquitto_loop_stop(link->client, false);
     /* What arrived is recorded before the server stops. */

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct storage {
     db database;
@@ -184,15 +184,23 @@ static const char schema[] =
     " message TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
     " next_at BIGINT NOT NULL DEFAULT 0, began_at BIGINT NOT NULL DEFAULT 0,"
     " notified_at BIGINT NOT NULL DEFAULT 0, lease_until BIGINT NOT NULL DEFAULT 0,"
-    " updated_at BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (campaign, device));"
+    " updated_at BIGINT NOT NULL DEFAULT 0, leased_by TEXT NOT NULL DEFAULT '',"
+    " claimed_at BIGINT NOT NULL DEFAULT 0, PRIMARY KEY (campaign, device));"
     "CREATE INDEX IF NOT EXISTS targets_state ON targets (campaign, state, position);"
-    "CREATE INDEX IF NOT EXISTS targets_device ON targets (device);";
+    "CREATE INDEX IF NOT EXISTS targets_device ON targets (device);"
+    "CREATE TABLE IF NOT EXISTS servers (id TEXT PRIMARY KEY, seen_at BIGINT NOT NULL);";
+
+/* Version 2: who holds a target's lease, since when (renewed while its request is in flight). */
+#define LEASE_INDEX "CREATE INDEX IF NOT EXISTS targets_lease ON targets (leased_by, state);"
 
 /* Later schema versions add their steps here: { version, statements }. */
 static const struct migration {
     int version;
     const char *sql;
-} migrations[] = {{0, NULL}};
+} migrations[] = {
+    {2, "ALTER TABLE targets ADD COLUMN leased_by TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE targets ADD COLUMN claimed_at BIGINT NOT NULL DEFAULT 0;"},
+};
 
 static int create_schema(storage *store)
 {
@@ -222,7 +230,7 @@ static int create_schema(storage *store)
              run(store, NULL, "UPDATE meta SET value = $1 WHERE name = 'schema'", 1,
                  NUMBER(migrations[i].version)) != 0))
             return -1;
-    return 0;
+    return run(store, NULL, LEASE_INDEX, 0);
 }
 
 int storage_open(const char *spec, storage **result, char *error, size_t error_size)
@@ -937,23 +945,43 @@ int storage_target_move(storage *store, const target_record *target, target_stat
 }
 
 int storage_target_claim(storage *store, int64_t campaign, int64_t positions, int64_t now,
-                         int64_t lease_until, size_t limit, target_record **items, size_t *count)
+                         int64_t lease_until, const char *owner, size_t limit,
+                         target_record **items, size_t *count)
 {
     db_result result;
     char sql[1024];
     *items = NULL;
     *count = 0;
     snprintf(sql, sizeof(sql),
-             "UPDATE targets SET lease_until = $5 WHERE campaign = $1 AND device IN ("
+             "UPDATE targets SET lease_until = $5, leased_by = $6, claimed_at = $3 "
+             "WHERE campaign = $1 AND device IN ("
              "SELECT device FROM targets WHERE campaign = $1 AND state = 'pending' AND "
              "position < $2 AND next_at <= $3 AND lease_until < $3 ORDER BY position LIMIT $4%s) "
              "RETURNING campaign, device, position, state, reason, message, attempts, next_at, "
              "began_at, notified_at, lease_until, updated_at",
              store->database.driver->skip_locked);
-    if (run(store, &result, sql, 5, NUMBER(campaign), NUMBER(positions), NUMBER(now), NUMBER(limit),
-            NUMBER(lease_until)) != 0)
+    if (run(store, &result, sql, 6, NUMBER(campaign), NUMBER(positions), NUMBER(now), NUMBER(limit),
+            NUMBER(lease_until), owner) != 0)
         return -1;
     return read_targets(&result, items, count);
+}
+
+int storage_target_renew(storage *store, const char *owner, int64_t now, int64_t lease_until,
+                         int64_t renew_before, int64_t claimed_since)
+{
+    return run(store, NULL,
+               "UPDATE targets SET lease_until = $3 WHERE leased_by = $1 AND state = 'pending' "
+               "AND lease_until >= $2 AND lease_until < $4 AND claimed_at >= $5",
+               5, owner, NUMBER(now), NUMBER(lease_until), NUMBER(renew_before),
+               NUMBER(claimed_since));
+}
+
+int storage_target_unclaim(storage *store, int64_t campaign, const char *device, const char *owner)
+{
+    return run(store, NULL,
+               "UPDATE targets SET leased_by = '' WHERE campaign = $1 AND device = $2 AND "
+               "leased_by = $3",
+               3, NUMBER(campaign), device, owner);
 }
 
 int storage_target_overdue(storage *store, int64_t campaign, target_state state, int64_t before,
@@ -1006,4 +1034,45 @@ int storage_target_list(storage *store, int64_t campaign, const char *state, siz
             4, NUMBER(campaign), state ? state : "", NUMBER(limit), NUMBER(offset)) != 0)
         return -1;
     return read_targets(&result, items, count);
+}
+
+/* --- servers sharing the database ------------------------------------------------------- */
+
+int storage_server_beat(storage *store, const char *id, int64_t now)
+{
+    return run(store, NULL,
+               "INSERT INTO servers (id, seen_at) VALUES ($1, $2) "
+               "ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
+               2, id, NUMBER(now));
+}
+
+int storage_server_leave(storage *store, const char *id)
+{
+    return run(store, NULL, "DELETE FROM servers WHERE id = $1", 1, id);
+}
+
+int storage_server_ids(storage *store, int64_t since, char ***ids, size_t *count)
+{
+    db_result result;
+    *ids = NULL;
+    *count = 0;
+    if (run(store, &result, "SELECT id FROM servers WHERE seen_at >= $1 ORDER BY id", 1,
+            NUMBER(since)) != 0)
+        return -1;
+    if (result.rows && !(*ids = calloc(result.rows, sizeof(char *)))) {
+        db_result_free(&result);
+        return -1;
+    }
+    for (size_t row = 0; row < result.rows; row++) {
+        const char *id = db_value(&result, row, 0);
+        if (!((*ids)[row] = strdup(id ? id : ""))) {
+            storage_free_ids(*ids, row);
+            *ids = NULL;
+            db_result_free(&result);
+            return -1;
+        }
+    }
+    *count = result.rows;
+    db_result_free(&result);
+    return 0;
 }

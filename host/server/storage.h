@@ -207,11 +207,23 @@ int storage_target_active(storage *store, const char *device, target_record *tar
 int storage_target_move(storage *store, const target_record *target, target_state from);
 /*
  * Claims up to `limit` targets of the campaign that are due: pending, position below
- * `positions`, next_at <= now, not leased by another server; leases them until `lease_until`.
- * On PostgreSQL rows another transaction holds are skipped. *items malloc'd.
+ * `positions`, next_at <= now, not leased by another server; leases them to `owner` until
+ * `lease_until` (claimed_at = now). On PostgreSQL rows another transaction holds are skipped.
+ * *items malloc'd.
  */
 int storage_target_claim(storage *store, int64_t campaign, int64_t positions, int64_t now,
-                         int64_t lease_until, size_t limit, target_record **items, size_t *count);
+                         int64_t lease_until, const char *owner, size_t limit,
+                         target_record **items, size_t *count);
+/*
+ * Extends to `lease_until` the leases `owner` holds on targets still pending whose lease has not
+ * ended at `now`, runs out before `renew_before`, and was claimed at or after `claimed_since`:
+ * the requests the owner handed to the broker and has not yet recorded as acknowledged. A
+ * server that dies stops renewing, so its leases end and another claims the targets.
+ */
+int storage_target_renew(storage *store, const char *owner, int64_t now, int64_t lease_until,
+                         int64_t renew_before, int64_t claimed_since);
+/* Gives up renewing a target whose request was not sent (its lease runs out as it is). */
+int storage_target_unclaim(storage *store, int64_t campaign, const char *device, const char *owner);
 /* Targets of the campaign in `state` whose `began_at` (or for NOTIFIED `notified_at`) is
  * before `before`. *items malloc'd. */
 int storage_target_overdue(storage *store, int64_t campaign, target_state state, int64_t before,
@@ -222,6 +234,13 @@ int storage_target_counts(storage *store, int64_t campaign, int64_t positions,
 /* Targets of a campaign (state NULL: any), in position order. */
 int storage_target_list(storage *store, int64_t campaign, const char *state, size_t limit,
                         size_t offset, target_record **items, size_t *count, int64_t *total);
+
+/* --- servers sharing the database ----------------------------------------------------- */
+/* Each server marks itself alive (every second); the live ones share the devices' messages. */
+int storage_server_beat(storage *store, const char *id, int64_t now);
+int storage_server_leave(storage *store, const char *id);
+/* Ids of the servers seen at or after `since`, in id order; *ids malloc'd, each too. */
+int storage_server_ids(storage *store, int64_t since, char ***ids, size_t *count);
 
 /* --- counters that outlive a restart ---------------------------------------------------- */
 int storage_counter_add(storage *store, const char *name, int64_t amount);

@@ -22,7 +22,7 @@ static struct {
 } published[PUBLISHED_MAX];
 static size_t published_count;
 
-static void record(void *context, int64_t campaign, const char *device, const char *request)
+static bool record(void *context, int64_t campaign, const char *device, const char *request)
 {
     (void)context;
     CHECK(strstr(request, "\"sig\"") != NULL); /* every request is signed */
@@ -31,6 +31,7 @@ static void record(void *context, int64_t campaign, const char *device, const ch
         snprintf(published[published_count].device, STORAGE_ID_SIZE, "%s", device);
         published_count++;
     }
+    return true;
 }
 
 static bool was_published(const char *device)
@@ -114,7 +115,7 @@ static void setup(void)
     snprintf(spec, sizeof(spec), "sqlite:%s/cellota.db", folder);
     CHECK_EQ_INT(storage_open(spec, &self.store, error, sizeof(error)), 0);
     CHECK_EQ_INT(campaign_engine_open(&self), 0);
-    campaign_set_publisher(&self, record, NULL);
+    campaign_set_publisher(&self, record, NULL, NULL);
     memset(image, 0x5A, sizeof(image));
     release_upload upload = {"1.1.0", NULL, NULL, false, image, sizeof(image)};
     CHECK_EQ_INT(release_create(&self, &upload, &release, &failure), 0);
@@ -133,7 +134,17 @@ static void test_stages_rate_and_success(void)
     /* Stage 1 is one device (the rate would allow two). */
     CHECK_EQ_INT(published_count, 1);
     CHECK(was_published("s1"));
-    campaign_published(&self, id, "s1"); /* the broker's PUBACK */
+    /* The broker's PUBACK, as the MQTT link queues it: in one batch with a status. */
+    campaign_event batch[2];
+    memset(batch, 0, sizeof(batch));
+    batch[0].kind = CAMPAIGN_EVENT_PUBLISHED;
+    batch[0].campaign = id;
+    snprintf(batch[0].device, sizeof(batch[0].device), "s1");
+    batch[1].kind = CAMPAIGN_EVENT_STATUS;
+    snprintf(batch[1].device, sizeof(batch[1].device), "s9");
+    snprintf(batch[1].status.state, sizeof(batch[1].status.state), "idle");
+    batch[1].raw = "{\"state\":\"idle\"}";
+    campaign_record_batch(&self, batch, 2);
     CHECK_EQ_INT(target_of(id, "s1"), TARGET_NOTIFIED);
     CHECK_EQ_INT(show(id).requests_published, 1);
 

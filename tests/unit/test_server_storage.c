@@ -254,17 +254,59 @@ static void test_campaigns(void)
     CHECK_EQ_INT(storage_campaigns_active(store), 2);
 
     /* Claims: the first stage's positions only, each claimed once while its lease lasts. */
-    CHECK_EQ_INT(storage_target_claim(store, first, 2, 3000, 3010, 10, &claimed, &count), 0);
+    CHECK_EQ_INT(
+        storage_target_claim(store, first, 2, 3000, 3010, "server-a", 10, &claimed, &count), 0);
     CHECK_EQ_INT(count, 2);
     free(claimed);
-    CHECK_EQ_INT(storage_target_claim(store, first, 2, 3005, 3015, 10, &claimed, &count), 0);
+    CHECK_EQ_INT(
+        storage_target_claim(store, first, 2, 3005, 3015, "server-b", 10, &claimed, &count), 0);
     CHECK_EQ_INT(count, 0);
     free(claimed);
-    CHECK_EQ_INT(storage_target_claim(store, first, 3, 3011, 3021, 1, &claimed, &count), 0);
+    /* In flight: server-a renews its leases (dev-b's request was not sent: given up). */
+    CHECK_EQ_INT(storage_target_unclaim(store, first, "dev-b", "server-a"), 0);
+    CHECK_EQ_INT(storage_target_renew(store, "server-a", 3008, 3018, 3013, 2900), 0);
+    CHECK_EQ_INT(storage_target_get(store, first, "dev-a", &target), 0);
+    CHECK_EQ_INT(target.lease_until, 3018);
+    CHECK_EQ_INT(storage_target_get(store, first, "dev-b", &target), 0);
+    CHECK_EQ_INT(target.lease_until, 3010);
+    /* Not renewed: another owner's, a lease not near its end, one claimed too long ago. */
+    CHECK_EQ_INT(storage_target_renew(store, "server-b", 3009, 3030, 3030, 2900), 0);
+    CHECK_EQ_INT(storage_target_renew(store, "server-a", 3009, 3030, 3015, 2900), 0);
+    CHECK_EQ_INT(storage_target_renew(store, "server-a", 3009, 3030, 3030, 3001), 0);
+    CHECK_EQ_INT(storage_target_get(store, first, "dev-a", &target), 0);
+    CHECK_EQ_INT(target.lease_until, 3018);
+    CHECK_EQ_INT(
+        storage_target_claim(store, first, 3, 3011, 3021, "server-b", 10, &claimed, &count), 0);
+    CHECK_EQ_INT(count, 2); /* dev-b's lease ended and "007" was never claimed; dev-a is held */
+    if (count == 2)         /* RETURNING has no order */
+        CHECK(claimed[0].position + claimed[1].position == 3);
+    free(claimed);
+    CHECK_EQ_INT(storage_target_claim(store, first, 3, 3019, 3029, "server-b", 1, &claimed, &count),
+                 0);
     CHECK_EQ_INT(count, 1);
     if (count == 1)
-        CHECK_EQ_INT(claimed[0].position, 0); /* lease ended: claimed again, in order */
+        CHECK_EQ_INT(claimed[0].position, 0); /* its owner stopped renewing: claimed again */
     free(claimed);
+
+    /* Servers sharing the database: the live ones, in id order. */
+    char **servers;
+    CHECK_EQ_INT(storage_server_beat(store, "server-b", 3000), 0);
+    CHECK_EQ_INT(storage_server_beat(store, "server-a", 3001), 0);
+    CHECK_EQ_INT(storage_server_beat(store, "server-b", 3004), 0);
+    CHECK_EQ_INT(storage_server_ids(store, 3002, &servers, &count), 0);
+    CHECK_EQ_INT(count, 1);
+    if (count == 1)
+        CHECK_EQ_STR(servers[0], "server-b");
+    storage_free_ids(servers, count);
+    CHECK_EQ_INT(storage_server_ids(store, 3001, &servers, &count), 0);
+    CHECK_EQ_INT(count, 2);
+    if (count == 2)
+        CHECK_EQ_STR(servers[0], "server-a");
+    storage_free_ids(servers, count);
+    CHECK_EQ_INT(storage_server_leave(store, "server-a"), 0);
+    CHECK_EQ_INT(storage_server_ids(store, 0, &servers, &count), 0);
+    CHECK_EQ_INT(count, 1);
+    storage_free_ids(servers, count);
 
     /* A move and its counters in one transaction; the same move again changes nothing. */
     move_work work;
