@@ -28,21 +28,22 @@
 # FLEET_BROKER (devices per broker; default from the descriptor limit),
 # FLEET_NO_SERVER=1 (nginx and the fleet's publisher even when the server is built),
 # FLEET_TIMEOUT (3600 s), FLEET_PROFILE=1 records the fleet with perf (perf.data kept),
-# FLEET_WINDOW (4000): with the server, devices in flight at once (notified, downloading,
-# installing) -- the script pauses the campaign above it and resumes it below three quarters of
-# it, as an operator's rollout window; 0: no window. FLEET_RATE (60000): the campaign's
+# FLEET_WINDOW (1000): with the server, devices in flight at once (notified or downloading,
+# as the server counts them: each holds or is about to hold a connection to it) -- the script
+# pauses the campaign above it and resumes it below three quarters of
+# it, as an operator's rollout window; 0: no window. FLEET_RATE (12000): the campaign's
 # rate_per_minute (requests published a minute at most; high enough not to be the limit).
 # FLEET_NO_IMAGES=1 skips the nginx comparison (bench/images.sh) after the fleet,
 # KEEP_SCRATCH=1 keeps the scratch folder (logs, summary).
 set -eu
 bin=$(cd "${1:-build/bin}" && pwd)
-source_dir=$(cd "$(dirname "$0")/.." && pwd)
+source_dir=${CELLOTA_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
 devices=${FLEET_DEVICES:-50000}
 image_size=${FLEET_IMAGE_SIZE:-524288}
 faults=${FLEET_FAULTS:-0}
 timeout_s=${FLEET_TIMEOUT:-3600}
-window=${FLEET_WINDOW:-4000}
-rate=${FLEET_RATE:-60000}
+window=${FLEET_WINDOW:-1000}
+rate=${FLEET_RATE:-12000}
 echo "bench-fleet: load at the start:$(uptime | sed 's/.*load average//')"
 
 # Every device holds an MQTT connection and, while it downloads, an HTTP one; the broker and the
@@ -71,11 +72,23 @@ shards=$(((devices + shard_size - 1) / shard_size))
 brokers=$(((devices + broker_size - 1) / broker_size))
 
 # --- the brokers: many connections, logging only what goes wrong --------------------------------
-# start_broker NAME [BRIDGE_TO_PORT]: sets broker_port
+# start_broker NAME [BRIDGE_TO_PORT]: sets broker_port (a few ports tried: another program on
+# this machine may hold one)
+port_attempts=0
 start_broker() {
     mkdir -p "$scratch/$1"
     chmod 1777 "$scratch/$1"
-    broker_port=$(random_port "$1")
+    for attempt in 1 2 3 4 5; do
+        try_broker "$@" && return 0
+    done
+    echo "bench-fleet: mosquitto $1 did not start" >&2
+    cat "$scratch/$1/mosquitto.log" >&2
+    exit 1
+}
+try_broker() {
+    port_attempts=$((port_attempts + 1))
+    broker_port=$(random_port "$port_attempts")
+    rm -f "$scratch/$1/mosquitto.log"
     cat >"$scratch/$1/mosquitto.conf" <<CONF
 listener $broker_port 127.0.0.1
 allow_anonymous true
@@ -102,10 +115,10 @@ topic cellota/+/online out 1
 CONF
     fi
     /usr/sbin/mosquitto -c "$scratch/$1/mosquitto.conf" >/dev/null 2>&1 &
+    sleep 0.5
+    kill -0 "$!" 2>/dev/null || return 1
     pids="$pids $!"
     broker_pids="$broker_pids $!"
-    sleep 0.5
-    kill -0 "$!" || { echo "bench-fleet: mosquitto $1 did not start" >&2; cat "$scratch/$1/mosquitto.log" >&2; exit 1; }
 }
 start_broker core
 mqtt_port=$broker_port
@@ -176,6 +189,7 @@ fi
 # --- the fleet ------------------------------------------------------------------------------
 profile=""
 if [ -n "${FLEET_PROFILE:-}" ]; then profile="perf record -F 250 -o $scratch/perf.data --"; fi
+server_perf=
 started=$(date +%s.%N)
 fleet_pids=""
 shard=0
@@ -222,6 +236,11 @@ if [ -n "$server_pid" ]; then
     [ "$code" = 201 ] || { echo "bench-fleet: campaign refused ($code): $(cat "$scratch/campaign.json")" >&2; exit 1; }
     campaign_id=$(sed -n 's/^{"id":\([0-9]*\).*/\1/p' "$scratch/campaign.json")
     echo "bench-fleet: campaign $campaign_id created $(date -u +%T), $known devices known, rate $rate a minute, window $window"
+    if [ -n "$profile" ]; then
+        # the server during the campaign, by function (stopped when the fleet is done)
+        perf record -F 250 -o "$scratch/server.perf" -p "$server_pid" >/dev/null 2>&1 &
+        server_perf=$!
+    fi
 fi
 
 # campaign_count NAME FILE: a number among the campaign's counts
@@ -241,7 +260,7 @@ if [ -n "$server_pid" ] && [ "$window" -gt 0 ]; then
         curl -sf -H "Authorization: Bearer bench-fleet-token" \
             "$server_url/api/campaigns/$campaign_id" >"$scratch/campaign-now.json" 2>/dev/null || continue
         flight=0
-        for state in notified downloading installing; do
+        for state in notified downloading; do
             number=$(campaign_count $state "$scratch/campaign-now.json")
             flight=$((flight + ${number:-0}))
         done
@@ -255,7 +274,32 @@ if [ -n "$server_pid" ] && [ "$window" -gt 0 ]; then
 fi
 status=0
 for pid in $fleet_pids; do wait "$pid" || status=$?; done
+if [ -n "$server_perf" ]; then kill -INT "$server_perf" 2>/dev/null || true; wait "$server_perf" || true; fi
 ended=$(date +%s.%N)
+shard=0
+while [ $shard -lt "$shards" ]; do
+    cat "$scratch/fleet$shard.txt"
+    shard=$((shard + 1))
+done
+[ "$status" -eq 0 ] || { echo "bench-fleet: a cellota-fleet exited $status" >&2; tail -n 3 "$scratch"/fleet*.err >&2; }
+
+server_done=n/a
+if [ -n "$server_pid" ]; then
+    # The server's count: the devices' last statuses may still be on their way through the
+    # brokers when the fleet is done; the campaign completes once they are all counted.
+    tries=0
+    while :; do
+        curl -sf -H "Authorization: Bearer bench-fleet-token" "$server_url/api/campaigns/$campaign_id" \
+            >"$scratch/campaign-final.json" 2>/dev/null || true
+        grep -q '"state":"completed"' "$scratch/campaign-final.json" && break
+        tries=$((tries + 1))
+        [ $tries -lt 600 ] || { echo "bench-fleet: the campaign did not complete within 300 s of the fleet's end" >&2; break; }
+        sleep 0.5
+    done
+    server_done=$(echo "$started $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
+    echo "server: $(cat "$scratch/campaign-final.json")"
+    echo "bench-fleet: the server counted the campaign $(sed -n 's/.*"state":"\([a-z]*\)".*/\1/p' "$scratch/campaign-final.json") $server_done s after the first start"
+fi
 # processor time of a running process in seconds (user + system), from /proc
 clock_ticks=$(getconf CLK_TCK)
 cpu_seconds() {
@@ -270,23 +314,16 @@ server_rss=n/a
 if [ -n "$server_pid" ]; then
     server_rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || echo n/a)
 fi
-shard=0
-while [ $shard -lt "$shards" ]; do
-    cat "$scratch/fleet$shard.txt"
-    shard=$((shard + 1))
-done
-[ "$status" -eq 0 ] || { echo "bench-fleet: a cellota-fleet exited $status" >&2; tail -n 3 "$scratch"/fleet*.err >&2; }
-
-if [ -n "$server_pid" ]; then
-    curl -sf -H "Authorization: Bearer bench-fleet-token" \
-        "$server_url/api/campaigns/$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$scratch/campaign.json")" \
-        >"$scratch/campaign-final.json" && echo "server: $(cat "$scratch/campaign-final.json")"
-fi
 
 if [ -n "$profile" ]; then
     echo "profile of cellota-fleet (perf, by library and function):"
     perf report -i "$scratch/perf.data" --no-children --sort dso,symbol 2>/dev/null |
         grep '%' | head -40
+    if [ -n "$server_perf" ]; then
+        echo "profile of cellota-server during the campaign (perf, by library and function):"
+        perf report -i "$scratch/server.perf" --no-children --sort dso,symbol 2>/dev/null |
+            grep '%' | head -25
+    fi
 fi
 
 confirmed=$(cat "$scratch"/fleet*.txt | sed -n 's/^fleet: .* confirmed=\([0-9]*\).*/\1/p' |
