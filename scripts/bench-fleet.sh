@@ -28,13 +28,13 @@
 # FLEET_BROKER (devices per broker; default from the descriptor limit),
 # FLEET_NO_SERVER=1 (nginx and the fleet's publisher even when the server is built),
 # FLEET_TIMEOUT (3600 s), FLEET_PROFILE=1 records the fleet with perf (perf.data kept),
-# FLEET_WINDOW (1000): with the server, devices in flight at once (notified or downloading,
+# FLEET_WINDOW (800): with the server, devices in flight at once (notified or downloading,
 # as the server counts them: each holds or is about to hold a connection to it) -- the script
 # pauses the campaign above it and resumes it below three quarters of
-# it, as an operator's rollout window; 0: no window. FLEET_RATE (3000): the campaign's
-# rate_per_minute (requests published a minute at most): a little above what this machine
-# confirms in a minute, so the window decides -- and bounds what a minute in which the server's
-# API does not answer (busy, on a loaded machine) can add beyond the window.
+# it, as an operator's rollout window; 0: no window. FLEET_RATE (6000): the campaign's
+# rate_per_minute (requests published a minute at most): above what this machine confirms in a
+# minute (about 3,600 at best), so the window decides -- and it bounds what a minute in which the
+# server's API does not answer (busy, on a loaded machine) can add beyond the window.
 # FLEET_NO_IMAGES=1 skips the nginx comparison (bench/images.sh) after the fleet,
 # KEEP_SCRATCH=1 keeps the scratch folder (logs, summary).
 set -eu
@@ -44,8 +44,8 @@ devices=${FLEET_DEVICES:-50000}
 image_size=${FLEET_IMAGE_SIZE:-524288}
 faults=${FLEET_FAULTS:-0}
 timeout_s=${FLEET_TIMEOUT:-3600}
-window=${FLEET_WINDOW:-1000}
-rate=${FLEET_RATE:-3000}
+window=${FLEET_WINDOW:-800}
+rate=${FLEET_RATE:-6000}
 echo "bench-fleet: load at the start:$(uptime | sed 's/.*load average//')"
 
 # Every device holds an MQTT connection and, while it downloads, an HTTP one; the broker and the
