@@ -15,21 +15,38 @@
 # root may not raise it): the devices are then shared among several cellota-fleet processes
 # (--first-index; each device needs two descriptors while it downloads), and among several
 # mosquitto brokers bridged to a core broker the server talks to (requests in, status and
-# online out), as a clustered broker would serve them.
+# online out), as a clustered broker would serve them. With the server, the processes' device
+# numbers interleave (--index-step): the campaign goes through the devices in id order, and
+# every fleet process has its share of the devices in flight at any moment.
+#
+# Why a window: every device in flight holds a connection to the server (libmicrohttpd takes at
+# most 10,000 and the process 20,000 descriptors here) and memory in it; the work is done by the
+# same two cores however many are in flight, so a few thousand keep them busy.
 #
 # Environment: FLEET_DEVICES (50000), FLEET_IMAGE_SIZE (524288), FLEET_FAULTS (0),
 # FLEET_SHARD (devices per fleet process; default from the descriptor limit),
 # FLEET_BROKER (devices per broker; default from the descriptor limit),
 # FLEET_NO_SERVER=1 (nginx and the fleet's publisher even when the server is built),
 # FLEET_TIMEOUT (3600 s), FLEET_PROFILE=1 records the fleet with perf (perf.data kept),
+# FLEET_WINDOW (800): with the server, devices in flight at once (notified or downloading,
+# as the server counts them: each holds or is about to hold a connection to it) -- the script
+# pauses the campaign above it and resumes it below three quarters of
+# it, as an operator's rollout window; 0: no window. FLEET_RATE (6000): the campaign's
+# rate_per_minute (requests published a minute at most): above what this machine confirms in a
+# minute (about 3,600 at best), so the window decides -- and it bounds what a minute in which the
+# server's API does not answer (busy, on a loaded machine) can add beyond the window.
+# FLEET_NO_IMAGES=1 skips the nginx comparison (bench/images.sh) after the fleet,
 # KEEP_SCRATCH=1 keeps the scratch folder (logs, summary).
 set -eu
 bin=$(cd "${1:-build/bin}" && pwd)
-source_dir=$(cd "$(dirname "$0")/.." && pwd)
+source_dir=${CELLOTA_SOURCE:-$(cd "$(dirname "$0")/.." && pwd)}
 devices=${FLEET_DEVICES:-50000}
 image_size=${FLEET_IMAGE_SIZE:-524288}
 faults=${FLEET_FAULTS:-0}
 timeout_s=${FLEET_TIMEOUT:-3600}
+window=${FLEET_WINDOW:-800}
+rate=${FLEET_RATE:-6000}
+echo "bench-fleet: load at the start:$(uptime | sed 's/.*load average//')"
 
 # Every device holds an MQTT connection and, while it downloads, an HTTP one; the broker and the
 # server hold the other ends. Raised here for everything this script starts, as far as allowed.
@@ -38,7 +55,10 @@ ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/cellota-fleet-bench.XXXXXX")
 chmod 755 "$scratch"
 pids=""
+broker_pids=""
+server_perf=""
 cleanup() {
+    [ -z "$server_perf" ] || kill -INT "$server_perf" 2>/dev/null || true
     for pid in $pids; do kill "$pid" 2>/dev/null || true; done
     if [ -f "$scratch/nginx/nginx.pid" ]; then kill "$(cat "$scratch/nginx/nginx.pid")" 2>/dev/null || true; fi
     if [ -z "${KEEP_SCRATCH:-}" ]; then rm -rf "$scratch"; else echo "kept $scratch" >&2; fi
@@ -56,11 +76,23 @@ shards=$(((devices + shard_size - 1) / shard_size))
 brokers=$(((devices + broker_size - 1) / broker_size))
 
 # --- the brokers: many connections, logging only what goes wrong --------------------------------
-# start_broker NAME [BRIDGE_TO_PORT]: sets broker_port
+# start_broker NAME [BRIDGE_TO_PORT]: sets broker_port (a few ports tried: another program on
+# this machine may hold one)
+port_attempts=0
 start_broker() {
     mkdir -p "$scratch/$1"
     chmod 1777 "$scratch/$1"
-    broker_port=$(random_port "$1")
+    for attempt in 1 2 3 4 5; do
+        try_broker "$@" && return 0
+    done
+    echo "bench-fleet: mosquitto $1 did not start" >&2
+    cat "$scratch/$1/mosquitto.log" >&2
+    exit 1
+}
+try_broker() {
+    port_attempts=$((port_attempts + 1))
+    broker_port=$(random_port "$port_attempts")
+    rm -f "$scratch/$1/mosquitto.log"
     cat >"$scratch/$1/mosquitto.conf" <<CONF
 listener $broker_port 127.0.0.1
 allow_anonymous true
@@ -87,9 +119,10 @@ topic cellota/+/online out 1
 CONF
     fi
     /usr/sbin/mosquitto -c "$scratch/$1/mosquitto.conf" >/dev/null 2>&1 &
-    pids="$pids $!"
     sleep 0.5
-    kill -0 "$!" || { echo "bench-fleet: mosquitto $1 did not start" >&2; cat "$scratch/$1/mosquitto.log" >&2; exit 1; }
+    kill -0 "$!" 2>/dev/null || return 1
+    pids="$pids $!"
+    broker_pids="$broker_pids $!"
 }
 start_broker core
 mqtt_port=$broker_port
@@ -160,17 +193,28 @@ fi
 # --- the fleet ------------------------------------------------------------------------------
 profile=""
 if [ -n "${FLEET_PROFILE:-}" ]; then profile="perf record -F 250 -o $scratch/perf.data --"; fi
+server_perf=
 started=$(date +%s.%N)
 fleet_pids=""
 shard=0
 while [ $shard -lt "$shards" ]; do
-    first=$((shard * shard_size))
-    count=$shard_size
-    [ $((first + count)) -le "$devices" ] || count=$((devices - first))
+    if [ -n "$server_pid" ]; then
+        # devices shard, shard + shards, ...: the ids interleave
+        first=$shard
+        step=$shards
+        count=$(((devices - shard + shards - 1) / shards))
+    else
+        # the fleet's own publisher numbers its devices one by one
+        first=$((shard * shard_size))
+        step=1
+        count=$shard_size
+        [ $((first + count)) -le "$devices" ] || count=$((devices - first))
+    fi
     port=$(echo $edge_ports | cut -d' ' -f$((shard * brokers / shards + 1)))
     run_profile=""
     [ $shard -eq 0 ] && run_profile=$profile
-    $run_profile "$bin/cellota-fleet" --devices "$count" --first-index "$first" --faults "$faults" \
+    $run_profile "$bin/cellota-fleet" --devices "$count" --first-index "$first" \
+        --index-step "$step" --faults "$faults" \
         --server "$server_url" --mqtt "127.0.0.1:$port" $fleet_mode --timeout "$timeout_s" \
         --seed $((shard + 1)) >"$scratch/fleet$shard.txt" 2>"$scratch/fleet$shard.err" &
     fleet_pids="$fleet_pids $!"
@@ -191,17 +235,57 @@ if [ -n "$server_pid" ]; then
     done
     code=$(curl -s -o "$scratch/campaign.json" -w '%{http_code}' \
         -H "Authorization: Bearer bench-fleet-token" -H "Content-Type: application/json" \
-        -d '{"release":"1.0.0","devices":"all","rate_per_minute":1000000,"halt_failure_percent":100}' \
+        -d "{\"release\":\"1.0.0\",\"devices\":\"all\",\"rate_per_minute\":$rate,\"halt_failure_percent\":100}" \
         "$server_url/api/campaigns")
     [ "$code" = 201 ] || { echo "bench-fleet: campaign refused ($code): $(cat "$scratch/campaign.json")" >&2; exit 1; }
+    campaign_id=$(sed -n 's/^{"id":\([0-9]*\).*/\1/p' "$scratch/campaign.json")
+    echo "bench-fleet: campaign $campaign_id created $(date -u +%T), $known devices known, rate $rate a minute, window $window"
+    if [ -n "$profile" ]; then
+        # the server during the campaign, by function (stopped when the fleet is done)
+        perf record -F 250 -o "$scratch/server.perf" -p "$server_pid" >/dev/null 2>&1 &
+        server_perf=$!
+    fi
+fi
+
+# campaign_count NAME FILE: a number among the campaign's counts
+campaign_count() {
+    sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2" | head -n 1
+}
+# The rollout window: pause above it, resume below three quarters of it.
+running_fleets() {
+    for pid in $fleet_pids; do kill -0 "$pid" 2>/dev/null && return 0; done
+    return 1
+}
+# campaign_action pause|resume: true once the server did it
+campaign_action() {
+    curl -sf -m 10 -o /dev/null -X POST -H "Authorization: Bearer bench-fleet-token" \
+        "$server_url/api/campaigns/$campaign_id/$1"
+}
+paused=""
+pauses=0
+if [ -n "$server_pid" ] && [ "$window" -gt 0 ]; then
+    while running_fleets; do
+        sleep 1
+        curl -sf -m 5 -H "Authorization: Bearer bench-fleet-token" \
+            "$server_url/api/campaigns/$campaign_id" >"$scratch/campaign-now.json" 2>/dev/null || continue
+        flight=0
+        for state in notified downloading; do
+            number=$(campaign_count $state "$scratch/campaign-now.json")
+            flight=$((flight + ${number:-0}))
+        done
+        if [ -z "$paused" ] && [ "$flight" -ge "$window" ] && campaign_action pause; then
+            paused=1
+            pauses=$((pauses + 1))
+        elif [ -n "$paused" ] && [ "$flight" -lt $((window * 3 / 4)) ] && campaign_action resume; then
+            paused=""
+        fi
+    done
+    echo "bench-fleet: the window paused the campaign $pauses time(s)"
 fi
 status=0
 for pid in $fleet_pids; do wait "$pid" || status=$?; done
+if [ -n "$server_perf" ]; then kill -INT "$server_perf" 2>/dev/null || true; wait "$server_perf" || true; fi
 ended=$(date +%s.%N)
-server_rss=n/a
-if [ -n "$server_pid" ]; then
-    server_rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || echo n/a)
-fi
 shard=0
 while [ $shard -lt "$shards" ]; do
     cat "$scratch/fleet$shard.txt"
@@ -209,16 +293,47 @@ while [ $shard -lt "$shards" ]; do
 done
 [ "$status" -eq 0 ] || { echo "bench-fleet: a cellota-fleet exited $status" >&2; tail -n 3 "$scratch"/fleet*.err >&2; }
 
+server_done=n/a
 if [ -n "$server_pid" ]; then
-    curl -sf -H "Authorization: Bearer bench-fleet-token" \
-        "$server_url/api/campaigns/$(sed -n 's/.*"id":\([0-9]*\).*/\1/p' "$scratch/campaign.json")" \
-        >"$scratch/campaign-final.json" && echo "server: $(cat "$scratch/campaign-final.json")"
+    # The server's count: the devices' last statuses may still be on their way through the
+    # brokers when the fleet is done; the campaign completes once they are all counted.
+    tries=0
+    while :; do
+        curl -sf -H "Authorization: Bearer bench-fleet-token" "$server_url/api/campaigns/$campaign_id" \
+            >"$scratch/campaign-final.json" 2>/dev/null || true
+        grep -q '"state":"completed"' "$scratch/campaign-final.json" && break
+        tries=$((tries + 1))
+        [ $tries -lt 600 ] || { echo "bench-fleet: the campaign did not complete within 300 s of the fleet's end" >&2; break; }
+        sleep 0.5
+    done
+    server_done=$(echo "$started $(date +%s.%N)" | awk '{ printf "%.1f", $2 - $1 }')
+    echo "server: $(cat "$scratch/campaign-final.json")"
+    echo "bench-fleet: the server counted the campaign $(sed -n 's/.*"state":"\([a-z]*\)".*/\1/p' "$scratch/campaign-final.json") $server_done s after the first start"
+fi
+# processor time of a running process in seconds (user + system), from /proc
+clock_ticks=$(getconf CLK_TCK)
+cpu_seconds() {
+    awk -v ticks="$clock_ticks" '{ sub(/.*\) /, ""); printf "%.1f", ($12 + $13) / ticks }' \
+        "/proc/$1/stat" 2>/dev/null || echo n/a
+}
+brokers_cpu=""
+for pid in $broker_pids; do brokers_cpu="$brokers_cpu $(cpu_seconds "$pid")"; done
+echo "bench-fleet: processor time: brokers (core, edges):$brokers_cpu s${server_pid:+; server $(cpu_seconds "$server_pid") s}"
+echo "bench-fleet: load at the end:$(uptime | sed 's/.*load average//')"
+server_rss=n/a
+if [ -n "$server_pid" ]; then
+    server_rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server_pid/status" 2>/dev/null || echo n/a)
 fi
 
 if [ -n "$profile" ]; then
     echo "profile of cellota-fleet (perf, by library and function):"
     perf report -i "$scratch/perf.data" --no-children --sort dso,symbol 2>/dev/null |
         grep '%' | head -40
+    if [ -n "$server_perf" ]; then
+        echo "profile of cellota-server during the campaign (perf, by library and function):"
+        perf report -i "$scratch/server.perf" --no-children --sort dso,symbol 2>/dev/null |
+            grep '%' | head -25
+    fi
 fi
 
 confirmed=$(cat "$scratch"/fleet*.txt | sed -n 's/^fleet: .* confirmed=\([0-9]*\).*/\1/p' |
@@ -232,7 +347,7 @@ wall=$(cat "$scratch"/fleet*.txt | sed -n 's/^fleet: .* wall_s=\([0-9.]*\).*/\1/
 echo "bench-fleet: $(echo "$started $ended" | awk '{ printf "%.1f", $2 - $1 }') s from the first start to the last process's clean stop"
 echo "bench-fleet: fleet processes' peak memory together: $fleet_rss MB"
 ratio=n/a
-if [ -f "$source_dir/bench/images.sh" ]; then
+if [ -f "$source_dir/bench/images.sh" ] && [ -z "${FLEET_NO_IMAGES:-}" ]; then
     # the server's image path beside nginx, same Range workload (requests/s ratio)
     CELLOTA_BIN=$bin CELLOTA_SOURCE=$source_dir sh "$source_dir/bench/images.sh" \
         >"$scratch/images.txt" 2>&1 || true

@@ -122,7 +122,8 @@ typedef struct cellota_boot_hasher {
 void cellota_boot_hasher_start(cellota_boot_hasher *hasher, uint32_t address, uint32_t size);
 
 /* Hashes up to one erase page of 4 KiB using `buffer` (`capacity` bytes). CELLOTA_IN_PROGRESS
- * until the end; then CELLOTA_OK with the digest compared: *matches = digest == expected. */
+ * until the end; then CELLOTA_OK with the digest compared: *matches = digest == expected. A port
+ * whose flash_sha256 gives the whole region's digest ends it at that step. */
 int cellota_boot_hasher_step(cellota_boot_hasher *hasher, const cellota_port *port, uint8_t *buffer,
                              size_t capacity, const uint8_t expected[32], bool *matches);
 

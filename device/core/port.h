@@ -39,6 +39,14 @@ typedef struct cellota_port {
     int (*flash_write)(void *context, uint32_t address, const void *data, size_t length);
     int (*flash_erase)(void *context, uint32_t address, size_t length);
 
+    /*
+     * Optional (NULL when absent): the SHA-256 of `length` bytes of flash at `address`, found
+     * without handing them to the core -- a hash engine that reads the flash itself, or a
+     * simulator holding identical pages once that has hashed these very bytes before. CELLOTA_OK
+     * with the digest; any other result and the core reads and hashes the bytes itself.
+     */
+    int (*flash_sha256)(void *context, uint32_t address, size_t length, uint8_t digest[32]);
+
     /* Milliseconds from any origin; wraps at 2^32 and every user compares with subtraction. */
     uint32_t (*now_ms)(void *context);
 

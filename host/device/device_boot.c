@@ -5,6 +5,7 @@
 #include "core/error.h"
 
 #include <mbedtls/sha256.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,7 +24,10 @@ void device_factory_image(uint8_t image[DEVICE_FACTORY_SIZE])
 int device_provision(const cellota_port *port, const cellota_boot_layout *layout,
                      const cellota_boot_known *modem_image)
 {
-    static uint8_t image[DEVICE_FACTORY_SIZE];
+    /* The same bytes for every device: made and hashed once in a process (cellota-fleet
+     * provisions tens of thousands). */
+    static uint8_t image[DEVICE_FACTORY_SIZE], sha256[32];
+    static bool made;
     const cellota_boot_region *slot =
         cellota_boot_layout_region(layout, CELLOTA_BOOT_REGION_APPLICATION, 0);
     cellota_boot_image application;
@@ -32,7 +36,12 @@ int device_provision(const cellota_port *port, const cellota_boot_layout *layout
 
     if (!slot)
         return CELLOTA_BOOT_LAYOUT_INVALID;
-    device_factory_image(image);
+    if (!made) {
+        device_factory_image(image);
+        if (mbedtls_sha256_ret(image, DEVICE_FACTORY_SIZE, sha256, 0) != 0)
+            return CELLOTA_CRYPTO_FAILED;
+        made = true;
+    }
     for (offset = 0; offset < DEVICE_FACTORY_SIZE; offset += slot->area.erase_size) {
         result =
             port->flash_erase(port->context, slot->area.address + offset, slot->area.erase_size);
@@ -45,7 +54,7 @@ int device_provision(const cellota_port *port, const cellota_boot_layout *layout
     memset(&application, 0, sizeof(application));
     application.version = 0;
     application.size = DEVICE_FACTORY_SIZE;
-    mbedtls_sha256_ret(image, DEVICE_FACTORY_SIZE, application.sha256, 0);
+    memcpy(application.sha256, sha256, 32);
     return cellota_boot_provision(port, layout, &application, NULL, modem_image);
 }
 

@@ -54,6 +54,11 @@ static int port_flash_erase(void *context, uint32_t address, size_t length)
     return shared_flash_erase(&((fleet_device *)context)->flash, address, length);
 }
 
+static int port_flash_sha256(void *context, uint32_t address, size_t length, uint8_t digest[32])
+{
+    return shared_flash_sha256(&((fleet_device *)context)->flash, address, length, digest);
+}
+
 static int port_store_get(void *context, const char *key, void *value, size_t capacity,
                           size_t *length)
 {
@@ -81,6 +86,7 @@ static void fill_port(fleet_device *device)
     port->flash_read = port_flash_read;
     port->flash_write = port_flash_write;
     port->flash_erase = port_flash_erase;
+    port->flash_sha256 = port_flash_sha256;
     port->now_ms = port_now;
     port->store_get = port_store_get;
     port->store_set = port_store_set;

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 
+#include <mbedtls/sha256.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 struct shared_page {
     shared_page *next; /* hash chain (shared pages only) */
     uint64_t hash;
+    uint64_t serial; /* shared: its number in the pool, never reused; private: 0 */
     uint32_t references; /* shared: devices pointing here; private: 1 */
     bool shared;
     /* the page's bytes, then one bit per write unit: programmed since the last erase */
@@ -76,6 +78,8 @@ void shared_flash_pool_destroy(shared_flash_pool *pool)
         }
     }
     free(pool->buckets);
+    for (index = 0; index < SHARED_FLASH_DIGESTS; index++)
+        free(pool->digests[index].serials);
     memset(pool, 0, sizeof(*pool));
 }
 
@@ -147,6 +151,7 @@ static shared_page *intern(shared_flash_pool *pool, shared_page *page)
         }
     }
     page->shared = true;
+    page->serial = ++pool->next_serial;
     page->references = 1;
     page->next = pool->buckets[bucket];
     pool->buckets[bucket] = page;
@@ -227,6 +232,7 @@ static shared_page *writable(shared_flash *flash, uint32_t index)
         memset(copy->data, pool->geometry.erased_value, pool->geometry.erase_size);
     }
     copy->next = NULL;
+    copy->serial = 0;
     copy->shared = false;
     copy->references = 1;
     pool->private_pages++;
@@ -347,4 +353,94 @@ int shared_flash_erase(void *context, uint32_t address, size_t length)
         flash->pages[index] = NULL;
     }
     return CELLOTA_OK;
+}
+
+/* --- the bootloader's hash of page-shared regions ------------------------------------------- */
+
+static bool digest_matches(const shared_flash *flash, const shared_flash_digest *entry,
+                           size_t offset, size_t length)
+{
+    size_t first = offset / flash->pool->geometry.erase_size, page;
+    if (!entry->serials || entry->offset != offset || entry->length != length)
+        return false;
+    for (page = 0; first + page <= (offset + length - 1) / flash->pool->geometry.erase_size;
+         page++) {
+        const shared_page *held = flash->pages[first + page];
+        if (entry->serials[page] != (held ? held->serial : 0))
+            return false;
+    }
+    return true;
+}
+
+/* Hashes the region's bytes from the pages themselves, and remembers the digest. */
+static int digest_compute(shared_flash *flash, size_t offset, size_t length, uint8_t digest[32])
+{
+    shared_flash_pool *pool = flash->pool;
+    uint32_t erase_size = pool->geometry.erase_size;
+    size_t first = offset / erase_size, count = (offset + length - 1) / erase_size - first + 1;
+    size_t page, position = offset, left = length;
+    uint8_t erased[SHARED_FLASH_PAGE_MAX];
+    shared_flash_digest *entry = &pool->digests[pool->digest_next];
+    uint64_t *serials = malloc(count * sizeof(*serials));
+    mbedtls_sha256_context hash;
+    int failed;
+
+    memset(erased, pool->geometry.erased_value, erase_size);
+    mbedtls_sha256_init(&hash);
+    failed = mbedtls_sha256_starts_ret(&hash, 0);
+    for (page = 0; page < count && !failed; page++) {
+        const shared_page *held = flash->pages[first + page];
+        size_t within = position % erase_size, take = erase_size - within;
+        if (take > left)
+            take = left;
+        failed = mbedtls_sha256_update_ret(&hash, (held ? held->data : erased) + within, take);
+        if (serials)
+            serials[page] = held ? held->serial : 0;
+        position += take;
+        left -= take;
+    }
+    failed = failed || mbedtls_sha256_finish_ret(&hash, digest);
+    mbedtls_sha256_free(&hash);
+    pool->digests_computed++;
+    if (failed) {
+        free(serials);
+        return CELLOTA_CRYPTO_FAILED;
+    }
+    if (serials) { /* without memory it is only not remembered */
+        free(entry->serials);
+        entry->serials = serials;
+        entry->offset = (uint32_t)offset;
+        entry->length = (uint32_t)length;
+        memcpy(entry->sha256, digest, 32);
+        pool->digest_next = (pool->digest_next + 1) % SHARED_FLASH_DIGESTS;
+    }
+    return CELLOTA_OK;
+}
+
+int shared_flash_sha256(void *context, uint32_t address, size_t length, uint8_t digest[32])
+{
+    shared_flash *flash = context;
+    shared_flash_pool *pool = flash->pool;
+    size_t offset, index, last;
+    unsigned entry;
+    if (length == 0 || !in_range(pool, address, length))
+        return CELLOTA_FLASH_OUT_OF_RANGE;
+    offset = address - pool->geometry.address;
+    last = (offset + length - 1) / pool->geometry.erase_size;
+    /* A private page has no identity yet: intern it (a later write copies it, as for any
+     * shared page). */
+    for (index = offset / pool->geometry.erase_size; index <= last; index++) {
+        if (flash->pages[index] && !flash->pages[index]->shared) {
+            forget_private(flash, (uint32_t)index);
+            flash->pages[index] = intern(pool, flash->pages[index]);
+        }
+    }
+    for (entry = 0; entry < SHARED_FLASH_DIGESTS; entry++) {
+        if (digest_matches(flash, &pool->digests[entry], offset, length)) {
+            memcpy(digest, pool->digests[entry].sha256, 32);
+            pool->digests_reused++;
+            return CELLOTA_OK;
+        }
+    }
+    return digest_compute(flash, offset, length, digest);
 }

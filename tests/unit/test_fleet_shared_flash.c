@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "shared_flash.h"
 
+#include <mbedtls/sha256.h>
 #include <stdlib.h>
 
 static const cellota_flash_area geometry = {0x1000, 8 * 4096, 4096, 16, 0xFF};
@@ -123,6 +124,59 @@ static void test_identical_pages_are_stored_once(void)
     free(flashes);
 }
 
+/* The bootloader's hash through the port: the digest of the bytes as read, computed once for
+ * identical pages and known for the next device; a page written since (copied on write, a new
+ * identity) or a different region is hashed again. */
+static void check_digest(shared_flash *flash, uint32_t address, size_t length)
+{
+    uint8_t *bytes = malloc(length), expected[32], digest[32];
+    CHECK(bytes != NULL);
+    CHECK_EQ_INT(shared_flash_read(flash, address, bytes, length), CELLOTA_OK);
+    CHECK_EQ_INT(mbedtls_sha256_ret(bytes, length, expected, 0), 0);
+    CHECK_EQ_INT(shared_flash_sha256(flash, address, length, digest), CELLOTA_OK);
+    CHECK_EQ_MEM(digest, expected, 32);
+    free(bytes);
+}
+
+static void test_region_digests(void)
+{
+    shared_flash_pool pool;
+    shared_flash a, b;
+    uint8_t page[4096], digest[32];
+    unsigned index;
+    CHECK_EQ_INT(shared_flash_pool_init(&pool, &geometry), 0);
+    CHECK_EQ_INT(shared_flash_create(&a, &pool), CELLOTA_OK);
+    CHECK_EQ_INT(shared_flash_create(&b, &pool), CELLOTA_OK);
+    for (index = 0; index < 3; index++) {
+        fill(page, (uint8_t)index);
+        CHECK_EQ_INT(shared_flash_write(&a, 0x1000 + index * 4096, page, 4096), CELLOTA_OK);
+        CHECK_EQ_INT(shared_flash_write(&b, 0x1000 + index * 4096, page, 4096), CELLOTA_OK);
+    }
+    /* a region ending inside a page, and an erased page after it */
+    check_digest(&a, 0x1000, 3 * 4096 - 100);
+    CHECK_EQ_INT(pool.digests_computed, 1);
+    check_digest(&b, 0x1000, 3 * 4096 - 100); /* b's private pages interned: the same pages */
+    CHECK_EQ_INT(pool.digests_computed, 1);
+    CHECK_EQ_INT(pool.digests_reused, 1);
+    check_digest(&b, 0x1000, 4 * 4096);
+    CHECK_EQ_INT(pool.digests_computed, 2);
+    /* b writes into the erased unit at the end of its last page: new bytes, a new digest */
+    CHECK_EQ_INT(shared_flash_write(&b, 0x1000 + 3 * 4096 - 16, (const uint8_t[16]){0}, 16),
+                 CELLOTA_FLASH_WRITE_FAILED); /* programmed already by fill */
+    CHECK_EQ_INT(shared_flash_erase(&b, 0x1000 + 2 * 4096, 4096), CELLOTA_OK);
+    fill(page, 9);
+    CHECK_EQ_INT(shared_flash_write(&b, 0x1000 + 2 * 4096, page, 4096), CELLOTA_OK);
+    check_digest(&b, 0x1000, 3 * 4096 - 100);
+    CHECK_EQ_INT(pool.digests_computed, 3);
+    check_digest(&a, 0x1000, 3 * 4096 - 100); /* a's pages did not change: still known */
+    CHECK_EQ_INT(pool.digests_computed, 3);
+    CHECK_EQ_INT(shared_flash_sha256(&a, 0x0F00, 4096, digest), CELLOTA_FLASH_OUT_OF_RANGE);
+    CHECK_EQ_INT(pool.violations, 1);
+    shared_flash_destroy(&a);
+    shared_flash_destroy(&b);
+    shared_flash_pool_destroy(&pool);
+}
+
 static void test_bad_geometry(void)
 {
     shared_flash_pool pool;
@@ -135,6 +189,7 @@ int main(void)
 {
     RUN(test_rules);
     RUN(test_identical_pages_are_stored_once);
+    RUN(test_region_digests);
     RUN(test_bad_geometry);
     return test_summary();
 }
