@@ -898,6 +898,12 @@ static void check_ended(cellota_agent *agent, int result)
 
 /* --- after boot --------------------------------------------------------------------------- */
 
+/* Derived from the configuration when needed rather than kept: the agent's RAM budget. */
+static const char *factory_version(const cellota_agent_config *config)
+{
+    return config->factory_version ? config->factory_version : "0.0.0";
+}
+
 static void load_running_version(cellota_agent *agent)
 {
     cellota_agent_versions versions;
@@ -905,7 +911,7 @@ static void load_running_version(cellota_agent *agent)
     if (cellota_agent_versions_load(agent->config->port, &versions) == CELLOTA_OK)
         version = cellota_agent_versions_find(&versions, running_sha256(agent));
     copy_text(agent->running_version, sizeof(agent->running_version),
-              version ? version : agent->factory_version);
+              version ? version : factory_version(agent->config));
 }
 
 /* The saved job's image and URLs, for a job resumed after a reset. */
@@ -1259,8 +1265,7 @@ int cellota_agent_init(cellota_agent *agent, const cellota_agent_config *config)
          buffers->staging_size % CELLOTA_PIPELINE_HASH_ONLY_INTERVAL != 0))
         return config->files ? CELLOTA_INVALID_ARGUMENT : CELLOTA_AGENT_NO_MODEM_FILES;
     agent->config = config;
-    agent->factory_version = config->factory_version ? config->factory_version : "0.0.0";
-    if (!is_semver(agent->factory_version, &factory))
+    if (!is_semver(factory_version(config), &factory))
         return CELLOTA_IMAGE_SEMVER_INVALID;
     agent->retries = config->retries ? config->retries : CELLOTA_AGENT_RETRIES;
     agent->retry_min_ms = config->retry_min_ms ? config->retry_min_ms : CELLOTA_AGENT_RETRY_MIN_MS;

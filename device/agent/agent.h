@@ -238,7 +238,6 @@ typedef struct cellota_agent {
     bool pipeline_ready, check_wanted, request_pending, request_too_large, rejected_now;
     bool status_dirty, status_urgent, mqtt_connected, mqtt_running, progressed;
     const cellota_agent_config *config; /* the caller's, kept as given */
-    const char *factory_version;
     uint32_t retry_min_ms, retry_max_ms;
     uint32_t now, timer, check_at, status_sent_at;
     uint32_t reached, skip, saved_offset, failed_at; /* download: bytes of the image */
