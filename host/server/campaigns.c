@@ -1194,6 +1194,10 @@ static cJSON *cost_json(server *self, const campaign_record *campaign)
     spent.data.billed_cents =
         spent.storage.billed_cents + spent.gets.billed_cents + spent.egress.billed_cents;
     spent.total.billed_cents = spent.requests.billed_cents + spent.data.billed_cents;
+    /* The whole campaign at the bytes a confirmed device has cost so far (deltas and compressed
+     * images are smaller than the release), at the full image before any is confirmed. */
+    if (campaign->counts[TARGET_CONFIRMED] > 0 && campaign->bytes_served > 0)
+        input.image_bytes = (uint64_t)(campaign->bytes_served / campaign->counts[TARGET_CONFIRMED]);
     input.devices = (uint64_t)campaign->targeted;
     operator_cost_compute(&prices, &input, &projected);
     cJSON *cost = cJSON_CreateObject();
