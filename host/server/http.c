@@ -3,6 +3,7 @@
 #include "served.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -171,29 +172,42 @@ const char *http_query(http_request *request, const char *name)
     return MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, name);
 }
 
-bool http_paging(http_request *request, size_t *limit, size_t *offset, enum MHD_Result *answer)
+int http_paging_parse(const char *limit_text, const char *offset_text, size_t *limit,
+                      size_t *offset)
 {
-    const char *text;
     char *end;
     *limit = 100;
     *offset = 0;
-    if ((text = http_query(request, "limit"))) {
-        long value = strtol(text, &end, 10);
-        if (*end || value < 1 || value > 1000) {
-            *answer = http_error(request, 400, "BAD_LIMIT", "limit is a number from 1 to 1000.");
-            return false;
-        }
+    if (limit_text) {
+        errno = 0;
+        long value = strtol(limit_text, &end, 10);
+        if (!limit_text[0] || *end || errno || value < 1 || value > 1000)
+            return HTTP_PAGING_BAD_LIMIT;
         *limit = (size_t)value;
     }
-    if ((text = http_query(request, "offset"))) {
-        long long value = strtoll(text, &end, 10);
-        if (*end || value < 0) {
-            *answer = http_error(request, 400, "BAD_OFFSET", "offset is a number from 0.");
-            return false;
-        }
+    if (offset_text) {
+        errno = 0;
+        long long value = strtoll(offset_text, &end, 10);
+        if (!offset_text[0] || *end || errno || value < 0)
+            return HTTP_PAGING_BAD_OFFSET;
         *offset = (size_t)value;
     }
-    return true;
+    return 0;
+}
+
+bool http_paging(http_request *request, size_t *limit, size_t *offset, enum MHD_Result *answer)
+{
+    switch (http_paging_parse(http_query(request, "limit"), http_query(request, "offset"), limit,
+                              offset)) {
+    case HTTP_PAGING_BAD_LIMIT:
+        *answer = http_error(request, 400, "BAD_LIMIT", "limit is a number from 1 to 1000.");
+        return false;
+    case HTTP_PAGING_BAD_OFFSET:
+        *answer = http_error(request, 400, "BAD_OFFSET", "offset is a number from 0.");
+        return false;
+    default:
+        return true;
+    }
 }
 
 /* The scope of the request's bearer token (tokens_check_header: the Authorization header only,

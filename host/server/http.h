@@ -79,6 +79,12 @@ enum MHD_Result http_text(http_request *request, unsigned status, const char *co
 const char *http_query(http_request *request, const char *name);
 
 /* ?limit=N&offset=M (default 100, at most 1000). false after answering 400. */
+/* ?limit= and ?offset= from their texts (NULL: absent): limit 1..1000 (default 100), offset
+ * from 0 (default 0), both whole decimal numbers. 0, or which one is bad. */
+enum { HTTP_PAGING_BAD_LIMIT = 1, HTTP_PAGING_BAD_OFFSET = 2 };
+int http_paging_parse(const char *limit_text, const char *offset_text, size_t *limit,
+                      size_t *offset);
+
 bool http_paging(http_request *request, size_t *limit, size_t *offset, enum MHD_Result *answer);
 
 #endif
