@@ -12,16 +12,11 @@
 #      another scheme -- each 401; a cross-origin preflight gets no CORS permission, and the
 #      dashboard's pages may not be framed.
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
+lib_label="auth"
 
 server=$CELLOTA_BIN/cellota-server
 w=$lib_scratch/work
 mkdir -p "$w"
-failures=0
-
-fail() {
-    echo "FAIL (auth): $*" >&2
-    failures=$((failures + 1))
-}
 
 # code TOKEN METHOD PATH [curl options]: the HTTP status only.
 code() {

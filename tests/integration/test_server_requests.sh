@@ -12,18 +12,13 @@
 #   3. a device whose certificate is revoked (cellota certs revoke) is sent nothing: skipped
 #      REVOKED.
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
+lib_label="requests"
 
 cellota=$CELLOTA_BIN/cellota
 device_bin=$CELLOTA_BIN/cellota-device
 w=$lib_scratch/work
 mkdir -p "$w/modem-files"
-failures=0
 started=$(date +%s)
-
-fail() {
-    echo "FAIL (requests): $*" >&2
-    failures=$((failures + 1))
-}
 
 say() { echo "requests test ($(($(date +%s) - started)) s): $*"; }
 

@@ -13,12 +13,6 @@
 cellota=$CELLOTA_BIN/cellota
 w=$lib_scratch/work
 mkdir -p "$w"
-failures=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
 
 expect_error() {
     error_name=$(lib_json error <"$lib_scratch/api.out" 2>/dev/null || true)

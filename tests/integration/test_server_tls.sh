@@ -11,18 +11,14 @@
 #   3. a server whose --mqtt-ca is another CA refuses the broker with a clear error and never
 #      connects; a --mqtt-key that is not the certificate's is refused at start (exit 3).
 . "$CELLOTA_SOURCE/tests/integration/lib.sh"
+lib_label="server tls"
 
 cellota=$CELLOTA_BIN/cellota
 device_bin=$CELLOTA_BIN/cellota-device
 w=$lib_scratch/work
 mkdir -p "$w"
-failures=0
 started=$(date +%s)
 
-fail() {
-    echo "FAIL (server tls): $*" >&2
-    failures=$((failures + 1))
-}
 say() { echo "server tls ($(($(date +%s) - started)) s): $*"; }
 
 # wait_json PATH FIELD VALUE SECONDS: the API's answer at PATH has FIELD = VALUE.
