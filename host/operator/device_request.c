@@ -4,6 +4,7 @@
 #include "common/cli.h"
 #include "common/file.h"
 #include "core/error.h"
+#include "operator/keys.h"
 #include "operator/request.h"
 
 #include <mbedtls/ecdh.h>
@@ -77,15 +78,10 @@ done:
 int operator_certificate_public_key(const mbedtls_x509_crt *certificate,
                                     uint8_t point[CELLOTA_PUBLIC_KEY_SIZE])
 {
-    size_t written = 0;
     if (mbedtls_pk_get_type(&certificate->pk) != MBEDTLS_PK_ECKEY ||
-        mbedtls_pk_ec(certificate->pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1 ||
-        mbedtls_ecp_point_write_binary(&mbedtls_pk_ec(certificate->pk)->grp,
-                                       &mbedtls_pk_ec(certificate->pk)->Q,
-                                       MBEDTLS_ECP_PF_UNCOMPRESSED, &written, point,
-                                       CELLOTA_PUBLIC_KEY_SIZE) != 0)
+        mbedtls_pk_ec(certificate->pk)->grp.id != MBEDTLS_ECP_DP_SECP256R1)
         return HOST_EXIT_FAILED;
-    return HOST_EXIT_OK;
+    return operator_key_public_point(&certificate->pk, point);
 }
 
 int operator_device_public_key(const char *certificate_path, uint8_t point[CELLOTA_PUBLIC_KEY_SIZE])

@@ -74,7 +74,7 @@ int operator_key_load_private(mbedtls_pk_context *key, const char *path)
     return HOST_EXIT_OK;
 }
 
-int operator_key_public_point(mbedtls_pk_context *key, uint8_t point[CELLOTA_PUBLIC_KEY_SIZE])
+int operator_key_public_point(const mbedtls_pk_context *key, uint8_t point[CELLOTA_PUBLIC_KEY_SIZE])
 {
     mbedtls_ecp_keypair *pair = mbedtls_pk_ec(*key);
     size_t written = 0;

@@ -28,7 +28,8 @@ int operator_key_load_private(mbedtls_pk_context *key, const char *path);
 int operator_key_load_public(const char *path, uint8_t point[CELLOTA_PUBLIC_KEY_SIZE]);
 
 /* The public point of a loaded key. */
-int operator_key_public_point(mbedtls_pk_context *key, uint8_t point[CELLOTA_PUBLIC_KEY_SIZE]);
+int operator_key_public_point(const mbedtls_pk_context *key,
+                              uint8_t point[CELLOTA_PUBLIC_KEY_SIZE]);
 
 /* Signs a SHA-256 digest (deterministic ECDSA, RFC 6979): r||s, 32 bytes each, big-endian. */
 int operator_key_sign(mbedtls_pk_context *key, host_random *random, const uint8_t digest[32],
