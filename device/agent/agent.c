@@ -1054,6 +1054,36 @@ static bool request_buffer_free(const cellota_agent *agent)
     }
 }
 
+enum announce { ANNOUNCE_NONE = 0, ANNOUNCE_SUBSCRIBE, ANNOUNCE_ONLINE };
+
+/*
+ * After a CONNACK: the update topic subscribed (a new session has no subscription), then
+ * "online", in that order, so a server that answers "online" with a request finds the
+ * subscription in place. Either may find the send buffer full -- after a reconnection the QoS 1
+ * statuses queued while offline go out first -- and is tried again at every poll until taken: a
+ * subscription given up on BUSY left a device connected, reporting, and deaf to every request.
+ */
+static void announce(cellota_agent *agent)
+{
+    char update[CELLOTA_AGENT_TOPIC_SIZE];
+    int result;
+
+    if (agent->announce == ANNOUNCE_SUBSCRIBE) {
+        topic(agent, "update", update);
+        result = cellota_mqtt_subscribe(&agent->mqtt, update, 1, NULL);
+        if (result == CELLOTA_BUSY)
+            return;
+        /* Not connected: the next CONNACK starts again. */
+        agent->announce = result == CELLOTA_NET_MQTT_NOT_CONNECTED ? ANNOUNCE_NONE : ANNOUNCE_ONLINE;
+    }
+    if (agent->announce == ANNOUNCE_ONLINE) {
+        result = cellota_mqtt_publish(&agent->mqtt, agent->online_topic,
+                                      (const uint8_t *)"online", 6, 1, true, NULL);
+        if (result != CELLOTA_BUSY)
+            agent->announce = ANNOUNCE_NONE;
+    }
+}
+
 static void on_mqtt_event(void *context, const cellota_mqtt_event *event)
 {
     cellota_agent *agent = context;
@@ -1061,11 +1091,8 @@ static void on_mqtt_event(void *context, const cellota_mqtt_event *event)
 
     switch (event->type) {
     case CELLOTA_MQTT_EVENT_CONNECTED:
-        topic(agent, "update", update);
-        if (!event->session_present)
-            cellota_mqtt_subscribe(&agent->mqtt, update, 1, NULL);
-        cellota_mqtt_publish(&agent->mqtt, agent->online_topic, (const uint8_t *)"online", 6, 1,
-                             true, NULL);
+        agent->announce = event->session_present ? ANNOUNCE_ONLINE : ANNOUNCE_SUBSCRIBE;
+        announce(agent);
         agent->status_dirty = true;
         agent->status_urgent = true;
         break;
@@ -1400,6 +1427,8 @@ int cellota_agent_poll(cellota_agent *agent, uint32_t now_ms)
         result = cellota_mqtt_poll(&agent->mqtt, now_ms);
         agent->mqtt_connected = result == CELLOTA_OK;
         agent->mqtt_running = result != CELLOTA_NET_MQTT_NOT_CONNECTED;
+        if (agent->mqtt_connected && agent->announce != ANNOUNCE_NONE)
+            announce(agent);
     }
     result = cellota_http_poll(&agent->http, now_ms);
     if (agent->request_too_large) {

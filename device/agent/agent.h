@@ -234,6 +234,7 @@ typedef struct cellota_agent {
      * bytes, or a word in the first 128, with a 2-byte instruction instead of a 4-byte one. */
     uint8_t step, resume_step, http_step, stop_step, url_index, urls_present, urls_failed;
     uint8_t failures, retries;
+    uint8_t announce; /* after a CONNACK: ANNOUNCE_SUBSCRIBE, then ANNOUNCE_ONLINE, then none */
     bool accept_unsigned;
     bool pipeline_ready, check_wanted, request_pending, request_too_large, rejected_now;
     bool status_dirty, status_urgent, mqtt_connected, mqtt_running, progressed;

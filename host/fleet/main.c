@@ -305,6 +305,24 @@ static double peak_rss_mb(long pid)
     return result;
 }
 
+/* The first few devices still in the middle of an update, each with its state, its last error and
+ * what it downloaded, so a run that ends unfinished says where those devices stopped. */
+static void print_unfinished(const fleet *f)
+{
+    uint32_t index, shown = 0;
+    for (index = 0; index < f->started && shown < 10; index++) {
+        const fleet_device *device = &f->devices[index];
+        if (on_expected(f, device) || !fleet_device_busy(device))
+            continue;
+        printf("    %s (%s): %s%s, last error %s, %u of %u image bytes, %u boots\n", device->id,
+               modem_model_name(device->model), cellota_agent_state_name(device->state),
+               device->stopping ? " (stopping)" : "", cellota_error_name(device->error),
+               (unsigned)device->last_downloaded, (unsigned)device->image_size,
+               (unsigned)device->boots);
+        shown++;
+    }
+}
+
 /* The failures grouped by error name. */
 static void print_failures(const fleet *f)
 {
@@ -338,6 +356,7 @@ static void print_failures(const fleet *f)
     for (kind = 0; kind < kinds; kind++)
         printf(" %s %u%s", names[kind], counts[kind], kind + 1 < kinds ? "," : "");
     printf("\n");
+    print_unfinished(f);
 }
 
 static void print_summary(const fleet *f, double seconds)

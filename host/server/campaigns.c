@@ -626,12 +626,14 @@ static int status_work_run(storage *store, void *context)
 typedef struct notify_work {
     int64_t campaign;
     const char *device;
+    bool *resend; /* out, may be NULL: the device connected while the request was in flight */
 } notify_work;
 
 static int notify_work_run(storage *store, void *context);
 
 /* Defined below; campaign_status is a batch of one. */
 static void record_batch(server *self, campaign_event *events, size_t count);
+static void send_again(server *self, const campaign_event *events, size_t count);
 
 void campaign_status(server *self, const char *device, const device_status *status, const char *raw)
 {
@@ -648,7 +650,8 @@ void campaign_status(server *self, const char *device, const device_status *stat
 static int record_one(storage *store, server *self, campaign_event *event)
 {
     if (event->kind == CAMPAIGN_EVENT_PUBLISHED) {
-        notify_work work = {event->campaign, event->device};
+        notify_work work = {event->campaign, event->device, &event->resend};
+        event->resend = false; /* a batch that failed is recorded again one by one */
         return notify_work_run(store, &work);
     }
     status_work work = {self, event->device, &event->status, event->raw};
@@ -689,8 +692,10 @@ static void record_batch(server *self, campaign_event *events, size_t count)
     for (size_t i = 0; i < count; i++)
         if (events[i].kind == CAMPAIGN_EVENT_STATUS)
             atomic_fetch_add(&self->status_messages, 1);
-    if (storage_transaction(self->store, batch_work_run, &batch) == 0)
+    if (storage_transaction(self->store, batch_work_run, &batch) == 0) {
+        send_again(self, events, count);
         return;
+    }
     for (size_t i = 0; i < count; i++) {
         batch_work single = {self, &events[i], 1};
         /* Twice more: on PostgreSQL a transaction can lose a deadlock to another server's. */
@@ -701,6 +706,8 @@ static void record_batch(server *self, campaign_event *events, size_t count)
             fprintf(stderr, "cellota-server: device %s: the %s could not be recorded\n",
                     events[i].device,
                     events[i].kind == CAMPAIGN_EVENT_STATUS ? "status" : "acknowledgement");
+        else
+            send_again(self, &events[i], 1);
     }
 }
 
@@ -806,6 +813,23 @@ static void free_request(char *json)
     }
 }
 
+/* The request published again to a device that may not have it (why: for the log). */
+static void request_again(server *self, const campaign_record *campaign, const char *device,
+                          const char *why)
+{
+    request_sent sent;
+    char *json = device_request(self, campaign, device, NULL, &sent);
+    if (json) {
+        printf("campaign %" PRId64 ": device %s %s: request sent again\n", campaign->id, device,
+               why);
+        fflush(stdout);
+        storage_target_set_encoding(self->store, campaign->id, device,
+                                    variant_encoding_name(sent.encoding));
+        publish(self, campaign->id, device, json);
+    }
+    free_request(json);
+}
+
 void campaign_online(server *self, const char *device, bool online)
 {
     target_record target;
@@ -813,22 +837,34 @@ void campaign_online(server *self, const char *device, bool online)
     storage_device_seen(self->store, device, online ? 1 : 0, server_now());
     if (!online || !offered_target(self, device, &target, &campaign))
         return;
+    /* Its request in flight (claimed, the broker's acknowledgement not yet recorded): the
+     * broker may have taken it before the device's session existed, and dropped it. Marked,
+     * the acknowledgement's recording sends it again; when that was recorded first, the
+     * target is notified now and is sent it below. */
+    if (target.state == TARGET_PENDING && target.lease_until >= server_now() &&
+        storage_target_mark_resend(self->store, campaign.id, device) == STORAGE_CONFLICT &&
+        storage_target_get(self->store, campaign.id, device, &target) != 0)
+        target.state = TARGET_PENDING;
     /* Offline when it was notified (and its broker session may not have kept the request):
      * send it again now it is back. A request it already has is answered "up to date". */
-    if (target.state == TARGET_NOTIFIED) {
-        request_sent sent;
-        char *json = device_request(self, &campaign, device, NULL, &sent);
-        if (json) {
-            printf("campaign %" PRId64 ": device %s online again: request sent again\n",
-                   campaign.id, device);
-            fflush(stdout);
-            storage_target_set_encoding(self->store, campaign.id, device,
-                                        variant_encoding_name(sent.encoding));
-            publish(self, campaign.id, device, json);
-        }
-        free_request(json);
-    }
+    if (target.state == TARGET_NOTIFIED)
+        request_again(self, &campaign, device, "online again");
     storage_campaign_free(&campaign);
+}
+
+/* Acknowledged requests whose devices connected while they were in flight, sent again. */
+static void send_again(server *self, const campaign_event *events, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        target_record target;
+        campaign_record campaign;
+        if (events[i].kind != CAMPAIGN_EVENT_PUBLISHED || !events[i].resend ||
+            !offered_target(self, events[i].device, &target, &campaign))
+            continue;
+        if (target.campaign == events[i].campaign && target.state == TARGET_NOTIFIED)
+            request_again(self, &campaign, events[i].device, "connected while its request was in flight");
+        storage_campaign_free(&campaign);
+    }
 }
 
 /* A request reached the device (broker acknowledgement or its own poll): count it, and a
@@ -850,12 +886,20 @@ static int notify_work_run(storage *store, void *context)
     next.notified_at = server_now();
     next.lease_until = 0;
     status = move(store, &next, TARGET_PENDING);
-    return status == STORAGE_CONFLICT ? 0 : status;
+    if (status != 0)
+        return status == STORAGE_CONFLICT ? 0 : status;
+    /* Marked by campaign_online while the request was in flight: sent again after the commit. */
+    status = storage_target_take_resend(store, work->campaign, work->device);
+    if (status < 0)
+        return -1;
+    if (work->resend)
+        *work->resend = status == 1;
+    return 0;
 }
 
 void campaign_published(server *self, int64_t campaign, const char *device)
 {
-    notify_work work = {campaign, device};
+    notify_work work = {campaign, device, NULL};
     if (storage_transaction(self->store, notify_work_run, &work) != 0)
         fprintf(stderr, "cellota-server: campaign %" PRId64 ": device %s: not recorded\n", campaign,
                 device);

@@ -94,6 +94,7 @@ typedef struct campaign_event {
     bool online;          /* ONLINE: "online" (else "offline") */
     bool retained;        /* ONLINE: a retained message sent again by a resync */
     int64_t campaign;     /* PUBLISHED: the request's campaign */
+    bool resend;          /* PUBLISHED: set when recorded: the device connected meanwhile */
     device_status status; /* STATUS */
     char *raw;            /* STATUS: the message as received (malloc'd; the caller frees it) */
 } campaign_event;

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 /* The version `schema` below makes (its tables have server-scale's lease columns); the
  * migrations go on from it, and bring older databases up from theirs. */
 #define SCHEMA_CREATED 2
@@ -293,6 +293,9 @@ static const struct migration {
         "ALTER TABLE campaigns ADD COLUMN bytes_delta BIGINT NOT NULL DEFAULT 0;"
         /* requests are built when sent now: the stored ones (keys in the clear) go */
         "UPDATE campaigns SET request = '';"},
+    /* 4: a device that connected while its request was in flight is sent it again once the
+     * broker's acknowledgement is recorded (the broker may have had no session to keep it). */
+    {4, "ALTER TABLE targets ADD COLUMN resend INTEGER NOT NULL DEFAULT 0;"},
 };
 
 static int create_schema(storage *store)
@@ -1268,11 +1271,17 @@ int storage_target_claim(storage *store, int64_t campaign, int64_t positions, in
     char sql[1024];
     *items = NULL;
     *count = 0;
+    /* The chosen targets are picked once, in a materialized CTE: as a plain `IN (SELECT ...
+     * LIMIT n FOR UPDATE SKIP LOCKED)`, PostgreSQL may run the subquery again for every row the
+     * UPDATE visits (a nested loop, chosen once the table's statistics say it is small), each
+     * run skipping what the last one locked -- it claimed 398 targets for a limit of 20, which
+     * undid the rate limit and the cap per tick. */
     snprintf(sql, sizeof(sql),
+             "WITH picked AS MATERIALIZED (SELECT device FROM targets WHERE campaign = $1 AND "
+             "state = 'pending' AND position < $2 AND next_at <= $3 AND lease_until < $3 "
+             "ORDER BY position LIMIT $4%s) "
              "UPDATE targets SET lease_until = $5, leased_by = $6, claimed_at = $3 "
-             "WHERE campaign = $1 AND device IN ("
-             "SELECT device FROM targets WHERE campaign = $1 AND state = 'pending' AND "
-             "position < $2 AND next_at <= $3 AND lease_until < $3 ORDER BY position LIMIT $4%s) "
+             "WHERE campaign = $1 AND device IN (SELECT device FROM picked) "
              "RETURNING campaign, device, position, state, reason, message, attempts, next_at, "
              "began_at, notified_at, lease_until, updated_at",
              store->database.driver->skip_locked);
@@ -1298,6 +1307,32 @@ int storage_target_unclaim(storage *store, int64_t campaign, const char *device,
                "UPDATE targets SET leased_by = '' WHERE campaign = $1 AND device = $2 AND "
                "leased_by = $3",
                3, NUMBER(campaign), device, owner);
+}
+
+int storage_target_mark_resend(storage *store, int64_t campaign, const char *device)
+{
+    db_result result;
+    if (run(store, &result,
+            "UPDATE targets SET resend = 1 WHERE campaign = $1 AND device = $2 AND "
+            "state = 'pending' RETURNING device",
+            2, NUMBER(campaign), device) != 0)
+        return -1;
+    bool marked = result.rows == 1;
+    db_result_free(&result);
+    return marked ? 0 : STORAGE_CONFLICT;
+}
+
+int storage_target_take_resend(storage *store, int64_t campaign, const char *device)
+{
+    db_result result;
+    if (run(store, &result,
+            "UPDATE targets SET resend = 0 WHERE campaign = $1 AND device = $2 AND resend = 1 "
+            "RETURNING device",
+            2, NUMBER(campaign), device) != 0)
+        return -1;
+    bool taken = result.rows == 1;
+    db_result_free(&result);
+    return taken ? 1 : 0;
 }
 
 int storage_target_overdue(storage *store, int64_t campaign, target_state state, int64_t before,

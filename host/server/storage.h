@@ -279,6 +279,17 @@ int storage_target_renew(storage *store, const char *owner, int64_t now, int64_t
                          int64_t renew_before, int64_t claimed_since);
 /* Gives up renewing a target whose request was not sent (its lease runs out as it is). */
 int storage_target_unclaim(storage *store, int64_t campaign, const char *device, const char *owner);
+/*
+ * The device connected while its pending target's request was in flight: marks the target so
+ * that whoever records the broker's acknowledgement sends the request again (the broker may
+ * have dropped it, having had no session for the device then). STORAGE_CONFLICT when the
+ * target is no longer pending: the acknowledgement was recorded first, so the caller sends it.
+ * The mark and the acknowledgement's move write the same row, so one of them sees the other
+ * on either engine.
+ */
+int storage_target_mark_resend(storage *store, int64_t campaign, const char *device);
+/* Clears the mark: 1 when it was set (send the request again), 0 when not, -1 on error. */
+int storage_target_take_resend(storage *store, int64_t campaign, const char *device);
 /* Targets of the campaign in `state` whose `began_at` (or for NOTIFIED `notified_at`) is
  * before `before`. *items malloc'd. */
 int storage_target_overdue(storage *store, int64_t campaign, target_state state, int64_t before,

@@ -791,6 +791,48 @@ static void install_encoded(device *d, release *r)
 /* A patch from the running image is installed and confirmed; a patch for another base, an
  * encoded image on a device without decoder memory and either one with modem staging are
  * refused, each with its name, before a byte is fetched. */
+/* Steps the device for `ms` of its time, whatever it does. */
+static void device_step(device *d, uint32_t ms)
+{
+    uint32_t end = d->now + ms;
+    while (d->now != end && !d->rebooted) {
+        d->now += 5;
+        web_serve(&d->web);
+        broker_serve(&d->broker);
+        CHECK_EQ_INT(cellota_agent_poll(&d->agent, d->now), CELLOTA_IN_PROGRESS);
+    }
+}
+
+/* A device that cannot reach the broker for a while queues its statuses (QoS 1) as its state
+ * changes -- here its polls keep failing. At the CONNACK they fill the send buffer; the
+ * subscription to its update topic must wait for room, not be dropped: a device connected and
+ * reporting but subscribed to nothing never hears a request (seen in the fleet, on SIM800s). */
+static void test_subscribes_behind_queued_statuses(void)
+{
+    device *d = device_create("esp32-4mb", CELLOTA_AGENT_STAGE_AB);
+    release r;
+    release_make(&r, "2.0.0", 3, 6, IMAGE_URL, "");
+    web_put(&d->web, "/image.ebin", r.image.cipher, r.image.cipher_size);
+    d->config.poll_interval_ms = 50; /* no /version here: each check fails, the state changes */
+    d->broker.socket.connect_error = CELLOTA_SOCKET_REFUSED;
+    device_boot(d);
+    device_step(d, 20000);
+    CHECK(!d->broker.subscribed);
+    CHECK(d->agent.mqtt.queued > 0); /* statuses wait for the broker */
+
+    d->broker.socket.connect_error = CELLOTA_OK;
+    device_step(d, 120000);
+    CHECK(d->broker.subscribed);
+    CHECK(strstr(d->broker.log, "cellota/dev-1/online online") != NULL);
+
+    d->config.poll_interval_ms = 0;
+    broker_send_request(&d->broker, r.json);
+    device_run(d, 600000);
+    CHECK(d->rebooted);
+    test_image_free(&r.image);
+    device_destroy(d);
+}
+
 static void test_encoded_updates(void)
 {
     static cellota_pipeline_decoder decoder;
@@ -1420,6 +1462,7 @@ int main(void)
     RUN(test_poll_update_confirm_and_up_to_date);
     RUN(test_up_to_date_downloads_nothing);
     RUN(test_mqtt_request);
+    RUN(test_subscribes_behind_queued_statuses);
     RUN(test_signatures);
     RUN(test_refusals_before_download);
     RUN(test_faults_resume_without_refetching);
