@@ -334,11 +334,70 @@ static void test_servers_share_devices(void)
     campaign_set_publisher(&self, record, NULL, NULL);
 }
 
+/* The broker's acknowledgement of a request, as the MQTT link queues it. */
+static void acknowledged(int64_t campaign, const char *device)
+{
+    campaign_event event;
+    memset(&event, 0, sizeof(event));
+    event.kind = CAMPAIGN_EVENT_PUBLISHED;
+    event.campaign = campaign;
+    snprintf(event.device, sizeof(event.device), "%s", device);
+    campaign_record_batch(&self, &event, 1);
+}
+
+static void came_online(const char *device)
+{
+    campaign_event event;
+    memset(&event, 0, sizeof(event));
+    event.kind = CAMPAIGN_EVENT_ONLINE;
+    event.online = true;
+    snprintf(event.device, sizeof(event.device), "%s", device);
+    campaign_record_batch(&self, &event, 1);
+}
+
+/* A device whose first connection comes while its request is in flight: the broker may have
+ * taken the request before the device's session existed (and dropped it). Its "online" marks
+ * the target; the acknowledgement's recording sends the request again, once. A device already
+ * notified when it comes online is sent it again at once; one online before the claim is not. */
+static void test_online_while_in_flight(void)
+{
+    char *devices[] = {"o1", "o2", "o3"};
+    static const int stages[] = {100};
+    api_error error;
+    int64_t id = create(devices, 3, stages, 1, 6000, 1, 100, &error);
+    CHECK(id > 0);
+    came_online("o3"); /* before the claim: subscribed by the time it is published */
+    published_count = 0;
+    campaign_tick(&self);
+    CHECK_EQ_INT(published_count, 3);
+
+    came_online("o1"); /* in flight: marked */
+    CHECK_EQ_INT(published_count, 3);
+    acknowledged(id, "o1");
+    CHECK_EQ_INT(target_of(id, "o1"), TARGET_NOTIFIED);
+    CHECK_EQ_INT(published_count, 4); /* sent again */
+    acknowledged(id, "o1");           /* the second one's acknowledgement */
+    CHECK_EQ_INT(published_count, 4);
+
+    acknowledged(id, "o2");
+    CHECK_EQ_INT(published_count, 4);
+    came_online("o2"); /* notified already: sent again now */
+    CHECK_EQ_INT(published_count, 5);
+
+    acknowledged(id, "o3");
+    CHECK_EQ_INT(published_count, 5);
+    CHECK_EQ_INT(show(id).counts[TARGET_NOTIFIED], 3);
+    target_record target;
+    CHECK_EQ_INT(storage_target_get(self.store, id, "o1", &target), 0);
+    CHECK_EQ_INT(target.attempts, 1); /* sent again is not another attempt */
+}
+
 int main(void)
 {
     setup();
     RUN(test_stages_rate_and_success);
     RUN(test_retries_and_failure);
+    RUN(test_online_while_in_flight);
     RUN(test_skips_and_busy);
     RUN(test_halt_and_resume);
     RUN(test_running_the_release);

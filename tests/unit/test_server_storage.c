@@ -401,6 +401,44 @@ static void test_campaigns(void)
     CHECK_EQ_INT(storage_counter_get(store, "bytes_served"), 42);
 }
 
+static int add_many_targets(storage *unused, void *context)
+{
+    int64_t campaign = *(int64_t *)context;
+    char device[32];
+    (void)unused;
+    for (int i = 0; i < 400; i++) {
+        snprintf(device, sizeof(device), "many-%03d", i);
+        add_target(campaign, device, i);
+    }
+    return 0;
+}
+
+/* A claim takes at most its limit however many targets wait (PostgreSQL once claimed 398 for a
+ * limit of 20: the rate limit undone), and the resend mark of a target whose device connected
+ * while its request was in flight: set only while pending, taken once. */
+static void test_claim_limit_and_resend(void)
+{
+    target_record *claimed, target;
+    size_t count;
+    int64_t campaign = make_campaign("running", 400);
+    CHECK_EQ_INT(storage_transaction(store, add_many_targets, &campaign), 0);
+    for (int round = 0; round < 3; round++) {
+        CHECK_EQ_INT(storage_target_claim(store, campaign, 400, 5000 + round, 5100, "server-a", 20,
+                                          &claimed, &count),
+                     0);
+        CHECK_EQ_INT(count, 20);
+        free(claimed);
+    }
+    CHECK_EQ_INT(storage_target_mark_resend(store, campaign, "many-000"), 0);
+    CHECK_EQ_INT(storage_target_take_resend(store, campaign, "many-000"), 1);
+    CHECK_EQ_INT(storage_target_take_resend(store, campaign, "many-000"), 0);
+    CHECK_EQ_INT(storage_target_get(store, campaign, "many-001", &target), 0);
+    target.state = TARGET_NOTIFIED;
+    CHECK_EQ_INT(storage_target_move(store, &target, TARGET_PENDING), 0);
+    CHECK_EQ_INT(storage_target_mark_resend(store, campaign, "many-001"), STORAGE_CONFLICT);
+    CHECK_EQ_INT(storage_target_take_resend(store, campaign, "many-001"), 0);
+}
+
 static void run_suite(const char *spec)
 {
     char error[512];
@@ -414,6 +452,7 @@ static void run_suite(const char *spec)
     test_releases();
     test_devices();
     test_campaigns();
+    test_claim_limit_and_resend();
     storage_close(store);
     /* Reopening an existing database finds its schema and data. */
     store = NULL;
