@@ -237,7 +237,8 @@ typedef struct cellota_agent {
     uint8_t announce; /* after a CONNACK: ANNOUNCE_SUBSCRIBE, then ANNOUNCE_ONLINE, then none */
     bool accept_unsigned;
     bool pipeline_ready, check_wanted, request_pending, request_too_large, rejected_now;
-    bool status_dirty, status_urgent, mqtt_connected, mqtt_running, progressed;
+    /* one byte for five flags: the agent's RAM budget (make size) is within a few bytes */
+    bool status_dirty : 1, status_urgent : 1, mqtt_connected : 1, mqtt_running : 1, progressed : 1;
     const cellota_agent_config *config; /* the caller's, kept as given */
     uint32_t retry_min_ms, retry_max_ms;
     uint32_t now, timer, check_at, status_sent_at;
