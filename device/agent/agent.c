@@ -1074,11 +1074,12 @@ static void announce(cellota_agent *agent)
         if (result == CELLOTA_BUSY)
             return;
         /* Not connected: the next CONNACK starts again. */
-        agent->announce = result == CELLOTA_NET_MQTT_NOT_CONNECTED ? ANNOUNCE_NONE : ANNOUNCE_ONLINE;
+        agent->announce =
+            result == CELLOTA_NET_MQTT_NOT_CONNECTED ? ANNOUNCE_NONE : ANNOUNCE_ONLINE;
     }
     if (agent->announce == ANNOUNCE_ONLINE) {
-        result = cellota_mqtt_publish(&agent->mqtt, agent->online_topic,
-                                      (const uint8_t *)"online", 6, 1, true, NULL);
+        result = cellota_mqtt_publish(&agent->mqtt, agent->online_topic, (const uint8_t *)"online",
+                                      6, 1, true, NULL);
         if (result != CELLOTA_BUSY)
             agent->announce = ANNOUNCE_NONE;
     }

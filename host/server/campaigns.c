@@ -842,9 +842,10 @@ void campaign_online(server *self, const char *device, bool online)
      * the acknowledgement's recording sends it again; when that was recorded first, the
      * target is notified now and is sent it below. */
     if (target.state == TARGET_PENDING && target.lease_until >= server_now() &&
-        storage_target_mark_resend(self->store, campaign.id, device) == STORAGE_CONFLICT &&
-        storage_target_get(self->store, campaign.id, device, &target) != 0)
-        target.state = TARGET_PENDING;
+        storage_target_mark_resend(self->store, campaign.id, device) == STORAGE_CONFLICT) {
+        if (storage_target_get(self->store, campaign.id, device, &target) != 0)
+            target.state = TARGET_PENDING; /* unknown now: nothing sent */
+    }
     /* Offline when it was notified (and its broker session may not have kept the request):
      * send it again now it is back. A request it already has is answered "up to date". */
     if (target.state == TARGET_NOTIFIED)
@@ -862,7 +863,8 @@ static void send_again(server *self, const campaign_event *events, size_t count)
             !offered_target(self, events[i].device, &target, &campaign))
             continue;
         if (target.campaign == events[i].campaign && target.state == TARGET_NOTIFIED)
-            request_again(self, &campaign, events[i].device, "connected while its request was in flight");
+            request_again(self, &campaign, events[i].device,
+                          "connected while its request was in flight");
         storage_campaign_free(&campaign);
     }
 }
