@@ -1309,30 +1309,33 @@ int storage_target_unclaim(storage *store, int64_t campaign, const char *device,
                3, NUMBER(campaign), device, owner);
 }
 
-int storage_target_mark_resend(storage *store, int64_t campaign, const char *device)
+/* Runs an UPDATE of one target that ends in RETURNING: 1 when it changed the row, 0 when its
+ * condition did not hold, -1 on error. */
+static int update_target(storage *store, const char *sql, int64_t campaign, const char *device)
 {
     db_result result;
-    if (run(store, &result,
-            "UPDATE targets SET resend = 1 WHERE campaign = $1 AND device = $2 AND "
-            "state = 'pending' RETURNING device",
-            2, NUMBER(campaign), device) != 0)
+    if (run(store, &result, sql, 2, NUMBER(campaign), device) != 0)
         return -1;
-    bool marked = result.rows == 1;
+    int changed = result.rows == 1;
     db_result_free(&result);
-    return marked ? 0 : STORAGE_CONFLICT;
+    return changed;
+}
+
+int storage_target_mark_resend(storage *store, int64_t campaign, const char *device)
+{
+    int changed = update_target(store,
+                                "UPDATE targets SET resend = 1 WHERE campaign = $1 AND "
+                                "device = $2 AND state = 'pending' RETURNING device",
+                                campaign, device);
+    return changed < 0 ? -1 : changed ? 0 : STORAGE_CONFLICT;
 }
 
 int storage_target_take_resend(storage *store, int64_t campaign, const char *device)
 {
-    db_result result;
-    if (run(store, &result,
-            "UPDATE targets SET resend = 0 WHERE campaign = $1 AND device = $2 AND resend = 1 "
-            "RETURNING device",
-            2, NUMBER(campaign), device) != 0)
-        return -1;
-    bool taken = result.rows == 1;
-    db_result_free(&result);
-    return taken ? 1 : 0;
+    return update_target(store,
+                         "UPDATE targets SET resend = 0 WHERE campaign = $1 AND device = $2 AND "
+                         "resend = 1 RETURNING device",
+                         campaign, device);
 }
 
 int storage_target_overdue(storage *store, int64_t campaign, target_state state, int64_t before,
