@@ -1302,10 +1302,13 @@ cJSON *campaign_json(server *self, const campaign_record *campaign)
     cJSON_AddItemToObject(object, "failures", failures);
     cJSON_AddNumberToObject(object, "bytes_served", (double)campaign->bytes_served);
     /* What was really sent: devices by the variant chosen for them, bytes by variant. */
+    int64_t sent[VARIANT_ENCODING_COUNT];
+    if (storage_campaign_sent(self->store, campaign->id, sent) != 0)
+        memset(sent, 0, sizeof(sent));
     cJSON *split = cJSON_CreateObject();
     for (int i = 0; i < VARIANT_ENCODING_COUNT; i++) {
         cJSON *part = cJSON_CreateObject();
-        cJSON_AddNumberToObject(part, "devices", (double)campaign->sent_by_encoding[i]);
+        cJSON_AddNumberToObject(part, "devices", (double)sent[i]);
         cJSON_AddNumberToObject(part, "bytes", (double)campaign->bytes_by_encoding[i]);
         cJSON_AddItemToObject(split, variant_encoding_name((variant_encoding)i), part);
     }

@@ -922,18 +922,19 @@ static void read_campaign(const db_result *result, size_t row, campaign_record *
 }
 
 /* How many targets were sent each encoding. */
-static int read_sent(storage *store, campaign_record *campaign)
+int storage_campaign_sent(storage *store, int64_t id, int64_t sent[VARIANT_ENCODING_COUNT])
 {
     db_result result;
+    memset(sent, 0, sizeof(int64_t) * VARIANT_ENCODING_COUNT);
     if (run(store, &result,
             "SELECT encoding, count(*) FROM targets WHERE campaign = $1 AND encoding <> '' "
             "GROUP BY encoding",
-            1, NUMBER(campaign->id)) != 0)
+            1, NUMBER(id)) != 0)
         return -1;
     for (size_t row = 0; row < result.rows; row++) {
         variant_encoding encoding;
         if (variant_encoding_parse(db_value(&result, row, 0), &encoding))
-            campaign->sent_by_encoding[encoding] = to_int(db_value(&result, row, 1));
+            sent[encoding] = to_int(db_value(&result, row, 1));
     }
     db_result_free(&result);
     return 0;
@@ -981,10 +982,6 @@ int storage_campaign_get(storage *store, int64_t id, campaign_record *campaign)
         status = 0;
     }
     db_result_free(&result);
-    if (status == 0 && read_sent(store, campaign) != 0) {
-        storage_campaign_free(campaign);
-        return -1;
-    }
     return status;
 }
 

@@ -131,7 +131,6 @@ typedef struct campaign_record {
     int64_t targeted, counts[TARGET_STATE_COUNT];
     uint64_t bytes_served, requests_published;
     uint64_t bytes_by_encoding[VARIANT_ENCODING_COUNT]; /* full = bytes_served - the others */
-    int64_t sent_by_encoding[VARIANT_ENCODING_COUNT];  /* targets sent each (campaign_get) */
     int64_t created_at, updated_at, finished_at, stage_started_at;
     int64_t failures_accepted; /* failures the operator accepted by resuming a halt */
     char *request;             /* the campaign's signed request (malloc'd; NULL in lists) */
@@ -241,6 +240,10 @@ int storage_campaign_count_request(storage *store, int64_t id);
 /* Image bytes served for the campaign, in the encoding they were sent in. */
 int storage_campaign_add_bytes(storage *store, int64_t id, variant_encoding encoding,
                                uint64_t bytes);
+/* Targets of the campaign by what they were last sent (full, compressed, delta). A scan of the
+ * campaign's targets: for showing a campaign, never on the path of every status (it was, through
+ * storage_campaign_get, and 50,000 targets made each status cost a scan). */
+int storage_campaign_sent(storage *store, int64_t id, int64_t sent[VARIANT_ENCODING_COUNT]);
 int storage_campaign_failures(storage *store, int64_t id, failure_group **items, size_t *count);
 int64_t storage_campaigns_active(storage *store); /* running, paused or halted; -1 on error */
 
