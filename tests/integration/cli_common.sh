@@ -7,21 +7,7 @@ cellota=$CELLOTA_BIN/cellota
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/cellota-test.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 trap 'exit 1' INT TERM
-failures=0
-checks=0
-
-fail() {
-    echo "FAIL: $*" >&2
-    failures=$((failures + 1))
-}
-
-# check DESCRIPTION COMMAND...: COMMAND must succeed.
-check() {
-    description=$1
-    shift
-    checks=$((checks + 1))
-    if ! "$@"; then fail "$description"; fi
-}
+. "$(dirname "$0")/checks.sh" # fail, check, contains
 
 # expect CODE TEXT COMMAND...: runs COMMAND, which must exit with CODE and, unless TEXT is
 # empty, print TEXT on standard error. A failure's first line must be "cellota: ...".

@@ -17,23 +17,7 @@ set -eu
 lib_scratch=$(mktemp -d "${TMPDIR:-/tmp}/cellota-e2e.XXXXXX")
 lib_pids=""
 
-# Checks, shared by every test that sources this: `fail WHAT` counts a failure and says what;
-# `check DESCRIPTION COMMAND...` runs COMMAND and fails DESCRIPTION unless it succeeds;
-# `contains FILE TEXT`. Messages are labelled with $lib_label (default: the script's name); a
-# test ends with `[ "$failures" -eq 0 ]` after printing what it needs.
-failures=0
-checks=0
-fail() {
-    echo "FAIL (${lib_label:-$(basename "$0" .sh)}): $*" >&2
-    failures=$((failures + 1))
-}
-check() {
-    description=$1
-    shift
-    checks=$((checks + 1))
-    if ! "$@"; then fail "$description"; fi
-}
-contains() { grep -qF -- "$2" "$1"; }
+. "$CELLOTA_SOURCE/tests/integration/checks.sh" # fail, check, contains
 
 lib_cleanup() {
     for pid in $lib_pids; do kill "$pid" 2>/dev/null || true; done
